@@ -1,0 +1,112 @@
+package dev.balancer.config;
+
+import java.time.Clock;
+import java.util.List;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.balancer.health.ActiveHealthChecker;
+import dev.balancer.health.BackendHealthRegistry;
+import dev.balancer.health.BalancerHealthIndicator;
+import dev.balancer.health.HttpBackendProbe;
+import dev.balancer.health.PassiveHealthLifecycle;
+import dev.balancer.metrics.BackendMetrics;
+import dev.balancer.routing.AddressRange;
+import dev.balancer.routing.Backends;
+import dev.balancer.routing.FailoverFilter;
+import dev.balancer.routing.ForwardingHeadersFilter;
+import dev.balancer.web.JsonErrorHandler;
+
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.cloud.gateway.route.RouteLocator;
+import org.springframework.cloud.gateway.route.builder.RouteLocatorBuilder;
+import org.springframework.cloud.loadbalancer.annotation.LoadBalancerClient;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
+import org.springframework.scheduling.annotation.EnableScheduling;
+
+/**
+ * Wires the balancer into Spring Cloud Gateway: one catch-all route to {@code lb://backends}, the health of the
+ * backends, failover and metrics. The per-service load-balancer beans live in
+ * {@link BackendLoadBalancerConfiguration}.
+ */
+@Configuration(proxyBeanMethods = false)
+@EnableScheduling
+@EnableConfigurationProperties(BalancerProperties.class)
+@LoadBalancerClient(name = Backends.SERVICE_ID, configuration = BackendLoadBalancerConfiguration.class)
+class BalancerConfiguration {
+
+	/** Route id of the catch-all route. */
+	static final String ROUTE_ID = "balancer";
+
+	@Bean
+	BackendHealthRegistry backendHealthRegistry(BalancerProperties properties) {
+		return new BackendHealthRegistry(Backends.instances(properties), Clock.systemUTC());
+	}
+
+	@Bean
+	ActiveHealthChecker activeHealthChecker(BackendHealthRegistry registry, BalancerProperties properties) {
+		BalancerProperties.HealthCheck check = properties.healthCheck();
+		return new ActiveHealthChecker(registry, new HttpBackendProbe(check.path(), check.timeout()),
+				check.interval());
+	}
+
+	@Bean
+	HealthCheckSchedule healthCheckSchedule(ActiveHealthChecker activeHealthChecker) {
+		return new HealthCheckSchedule(activeHealthChecker);
+	}
+
+	@Bean
+	PassiveHealthLifecycle passiveHealthLifecycle(BackendHealthRegistry registry) {
+		return new PassiveHealthLifecycle(registry);
+	}
+
+	@Bean
+	BalancerHealthIndicator balancerHealthIndicator(BackendHealthRegistry registry) {
+		return new BalancerHealthIndicator(registry);
+	}
+
+	@Bean
+	BackendMetrics backendMetrics(BackendHealthRegistry registry, MeterRegistry meters) {
+		return new BackendMetrics(registry, meters);
+	}
+
+	@Bean
+	FailoverFilter failoverFilter(BalancerProperties properties, MeterRegistry meters) {
+		return new FailoverFilter(properties.retry().attempts(), properties.retry().bodyBufferSize().toBytes(),
+				meters);
+	}
+
+	/**
+	 * Every path and method goes to the backends. The route comes last, so that routes a developer adds in
+	 * {@code spring.cloud.gateway.server.webflux.routes} or in another {@code RouteLocator} win.
+	 */
+	@Bean
+	RouteLocator balancerRoute(RouteLocatorBuilder routes, FailoverFilter failover) {
+		return routes.routes()
+			.route(ROUTE_ID, (route) -> route.order(Ordered.LOWEST_PRECEDENCE)
+				.alwaysTrue()
+				.filters((filters) -> filters.filter(failover))
+				.uri("lb://" + Backends.SERVICE_ID))
+			.build();
+	}
+
+	@Bean
+	ForwardingHeadersFilter forwardingHeadersFilter(BalancerProperties properties) {
+		List<AddressRange> trusted = properties.trustedProxies().stream().map(AddressRange::parse).toList();
+		return new ForwardingHeadersFilter(trusted);
+	}
+
+	@Bean
+	JsonErrorHandler jsonErrorHandler(JsonMapper json) {
+		return new JsonErrorHandler(json);
+	}
+
+	@Bean
+	StartupLog startupLog(BackendHealthRegistry registry) {
+		return new StartupLog(registry);
+	}
+
+}

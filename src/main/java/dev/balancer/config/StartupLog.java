@@ -1,0 +1,36 @@
+package dev.balancer.config;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+import dev.balancer.health.BackendHealthRegistry;
+
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.boot.web.server.context.WebServerInitializedEvent;
+import org.springframework.cloud.client.ServiceInstance;
+import org.springframework.context.ApplicationListener;
+
+/** The seed's start-up lines: one {@code Configured backend: <url>} per backend, then the port it listens on. */
+class StartupLog implements ApplicationListener<WebServerInitializedEvent> {
+
+	private static final Log logger = LogFactory.getLog("dev.balancer");
+
+	private final BackendHealthRegistry registry;
+
+	StartupLog(BackendHealthRegistry registry) {
+		this.registry = registry;
+	}
+
+	@Override
+	public void onApplicationEvent(WebServerInitializedEvent event) {
+		WebServerApplicationContext context = event.getApplicationContext();
+		if (context.getServerNamespace() != null) {
+			return; // the management server
+		}
+		for (ServiceInstance backend : this.registry.backends()) {
+			logger.info("Configured backend: " + backend.getInstanceId());
+		}
+		logger.info("Load balancer started at :" + event.getWebServer().getPort());
+	}
+
+}

@@ -1,0 +1,79 @@
+package dev.balancer.routing;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.cloud.gateway.filter.headers.HttpHeadersFilter;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.web.server.ServerWebExchange;
+
+/**
+ * Tells the backend who the client is: {@code X-Forwarded-For} (the client's address), {@code X-Forwarded-Proto}
+ * and {@code X-Forwarded-Host} (the scheme and Host the client used).
+ * <p>
+ * Headers a client sends itself are not believed: from a client outside {@code balancer.trusted-proxies} the
+ * balancer replaces every {@code X-Forwarded-*} and {@code Forwarded} header with what it saw on the
+ * connection. From a trusted proxy it keeps them and appends the proxy's address to {@code X-Forwarded-For},
+ * as nginx and HAProxy do.
+ * <p>
+ * The gateway's own {@code XForwardedHeadersFilter} does not fit: it adds nothing at all for a client outside
+ * its {@code trusted-proxies} pattern, and passes whatever that client sent on unchanged, so a backend could
+ * neither see nor trust the client address.
+ */
+public class ForwardingHeadersFilter implements HttpHeadersFilter {
+
+	static final String X_FORWARDED_FOR = "X-Forwarded-For";
+
+	static final String X_FORWARDED_PROTO = "X-Forwarded-Proto";
+
+	static final String X_FORWARDED_HOST = "X-Forwarded-Host";
+
+	private static final List<String> CLIENT_SUPPLIED = List.of(X_FORWARDED_FOR, X_FORWARDED_PROTO,
+			X_FORWARDED_HOST, "X-Forwarded-Port", "X-Forwarded-Prefix", "Forwarded");
+
+	private final List<AddressRange> trustedProxies;
+
+	public ForwardingHeadersFilter(List<AddressRange> trustedProxies) {
+		this.trustedProxies = List.copyOf(trustedProxies);
+	}
+
+	@Override
+	public HttpHeaders filter(HttpHeaders input, ServerWebExchange exchange) {
+		ServerHttpRequest request = exchange.getRequest();
+		InetSocketAddress peer = request.getRemoteAddress();
+		String peerAddress = (peer != null && peer.getAddress() != null) ? peer.getAddress().getHostAddress() : null;
+		boolean trusted = peer != null && isTrusted(peer);
+
+		HttpHeaders headers = new HttpHeaders();
+		headers.addAll(input);
+		if (!trusted) {
+			CLIENT_SUPPLIED.forEach(headers::remove);
+		}
+		String forwardedFor = headers.getFirst(X_FORWARDED_FOR);
+		if (peerAddress != null) {
+			headers.set(X_FORWARDED_FOR, (forwardedFor != null) ? forwardedFor + ", " + peerAddress : peerAddress);
+		}
+		setIfAbsent(headers, X_FORWARDED_PROTO, request.getURI().getScheme());
+		setIfAbsent(headers, X_FORWARDED_HOST, request.getHeaders().getFirst(HttpHeaders.HOST));
+		return headers;
+	}
+
+	private boolean isTrusted(InetSocketAddress peer) {
+		for (AddressRange range : this.trustedProxies) {
+			if (range.contains(peer.getAddress())) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	private static void setIfAbsent(HttpHeaders headers, String name, @Nullable String value) {
+		if (value != null && !headers.containsHeader(name)) {
+			headers.set(name, value);
+		}
+	}
+
+}

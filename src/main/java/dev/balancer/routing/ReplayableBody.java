@@ -1,0 +1,95 @@
+package dev.balancer.routing;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import reactor.core.publisher.Flux;
+
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferFactory;
+import org.springframework.core.io.buffer.DefaultDataBufferFactory;
+import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
+
+/**
+ * A request body that streams through to the first attempt and can be sent again to another backend when that
+ * is safe: when no attempt has read it yet, or when it was small enough to be copied as it passed.
+ * <p>
+ * Bodies are never read ahead of the backend: a large upload streams with backpressure, and only the first
+ * {@code bufferLimit} bytes are copied (and dropped as soon as the body turns out to be larger). The
+ * gateway's own Retry filter caches the whole body instead (spring-cloud-gateway #3741).
+ */
+final class ReplayableBody {
+
+	private static final DataBufferFactory heap = DefaultDataBufferFactory.sharedInstance;
+
+	private final ServerHttpRequest request;
+
+	private final long bufferLimit;
+
+	private final List<byte[]> copies = new ArrayList<>();
+
+	private long copiedBytes;
+
+	private volatile boolean read;
+
+	private volatile boolean copiedWhole;
+
+	private ReplayableBody(ServerHttpRequest request, long bufferLimit) {
+		this.request = request;
+		this.bufferLimit = bufferLimit;
+	}
+
+	/** A body that can be sent again once read if it was at most {@code bufferLimit} bytes long. */
+	static ReplayableBody copying(ServerHttpRequest request, long bufferLimit) {
+		return new ReplayableBody(request, Math.max(0, bufferLimit));
+	}
+
+	/** A body that can be sent again only if no attempt has read any of it. */
+	static ReplayableBody unread(ServerHttpRequest request) {
+		return new ReplayableBody(request, -1);
+	}
+
+	/** Whether another attempt can be sent the same body. */
+	boolean canReplay() {
+		return !this.read || this.copiedWhole;
+	}
+
+	/** The request for the next attempt; only valid while {@link #canReplay()}. */
+	ServerHttpRequest nextAttempt() {
+		Flux<DataBuffer> body = this.read ? replay() : firstRead();
+		return new ServerHttpRequestDecorator(this.request) {
+			@Override
+			public Flux<DataBuffer> getBody() {
+				return body;
+			}
+		};
+	}
+
+	private Flux<DataBuffer> firstRead() {
+		Flux<DataBuffer> body = this.request.getBody().doOnSubscribe((subscription) -> this.read = true);
+		if (this.bufferLimit < 0) {
+			return body;
+		}
+		return body.doOnNext(this::copy).doOnComplete(() -> this.copiedWhole = this.copiedBytes <= this.bufferLimit);
+	}
+
+	private void copy(DataBuffer buffer) {
+		int length = buffer.readableByteCount();
+		this.copiedBytes += length;
+		if (this.copiedBytes > this.bufferLimit) {
+			this.copies.clear(); // too large to replay: stop holding on to any of it
+			return;
+		}
+		byte[] bytes = new byte[length];
+		int position = buffer.readPosition();
+		buffer.read(bytes);
+		buffer.readPosition(position);
+		this.copies.add(bytes);
+	}
+
+	private Flux<DataBuffer> replay() {
+		return Flux.fromIterable(this.copies).map(heap::wrap);
+	}
+
+}

@@ -1,0 +1,79 @@
+package dev.balancer.routing;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.util.Locale;
+
+import io.netty.channel.ConnectTimeoutException;
+import reactor.netty.http.client.PrematureCloseException;
+
+/**
+ * Why an attempt to reach a backend failed before it answered. The kind decides whether the request may be
+ * retried and whether the backend is taken out of rotation; it is also the {@code status} tag of failed
+ * attempts in {@code balancer.backend.requests}.
+ */
+public enum UpstreamFailure {
+
+	/** No connection could be made: refused, timed out or unknown host. Nothing reached the backend. */
+	CONNECT("connect_error"),
+
+	/** The connection closed or reset before a response arrived; the request may have been sent. */
+	RESET("reset"),
+
+	/** Anything else. */
+	OTHER("error");
+
+	private final String tag;
+
+	UpstreamFailure(String tag) {
+		this.tag = tag;
+	}
+
+	public String tag() {
+		return this.tag;
+	}
+
+	public static UpstreamFailure of(Throwable failure) {
+		if (causedBy(failure, ConnectException.class) || causedBy(failure, UnknownHostException.class)) {
+			return CONNECT;
+		}
+		return causedBy(failure, IOException.class) ? RESET : OTHER;
+	}
+
+	private static boolean causedBy(Throwable failure, Class<? extends Throwable> type) {
+		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+			if (type.isInstance(cause)) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	/** A short, log-friendly reason such as {@code connection refused}, never a stack trace. */
+	public static String describe(Throwable failure) {
+		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+			if (cause instanceof ConnectTimeoutException) {
+				return "connect timed out";
+			}
+			if (cause instanceof ConnectException) {
+				return mentions(cause, "refused") ? "connection refused" : "cannot connect: " + cause.getMessage();
+			}
+			if (cause instanceof UnknownHostException) {
+				return "unknown host " + cause.getMessage();
+			}
+			if (cause instanceof PrematureCloseException) {
+				return "connection closed before the response";
+			}
+			if (cause instanceof IOException && mentions(cause, "reset")) {
+				return "connection reset";
+			}
+		}
+		return failure.getClass().getSimpleName() + ((failure.getMessage() != null) ? ": " + failure.getMessage() : "");
+	}
+
+	private static boolean mentions(Throwable failure, String word) {
+		return failure.getMessage() != null && failure.getMessage().toLowerCase(Locale.ROOT).contains(word);
+	}
+
+}
