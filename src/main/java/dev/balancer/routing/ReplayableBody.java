@@ -8,6 +8,7 @@ import reactor.core.publisher.Flux;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferFactory;
 import org.springframework.core.io.buffer.DefaultDataBufferFactory;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
 
@@ -27,17 +28,20 @@ final class ReplayableBody {
 
 	private final long bufferLimit;
 
+	private final long declaredLength;
+
 	private final List<byte[]> copies = new ArrayList<>();
 
-	private long copiedBytes;
+	private volatile long copiedBytes;
 
 	private volatile boolean read;
 
-	private volatile boolean copiedWhole;
+	private volatile boolean completed;
 
 	private ReplayableBody(ServerHttpRequest request, long bufferLimit) {
 		this.request = request;
 		this.bufferLimit = bufferLimit;
+		this.declaredLength = declaredLength(request.getHeaders());
 	}
 
 	/** A body that can be sent again once read if it was at most {@code bufferLimit} bytes long. */
@@ -52,7 +56,15 @@ final class ReplayableBody {
 
 	/** Whether another attempt can be sent the same body. */
 	boolean canReplay() {
-		return !this.read || this.copiedWhole;
+		if (!this.read) {
+			return true;
+		}
+		if (this.bufferLimit < 0 || this.copiedBytes > this.bufferLimit) {
+			return false;
+		}
+		// The backend may answer before the end of the body has been signalled here; a body that declared its
+		// length is whole as soon as that many bytes went past.
+		return this.completed || this.copiedBytes == this.declaredLength;
 	}
 
 	/** The request for the next attempt; only valid while {@link #canReplay()}. */
@@ -71,21 +83,32 @@ final class ReplayableBody {
 		if (this.bufferLimit < 0) {
 			return body;
 		}
-		return body.doOnNext(this::copy).doOnComplete(() -> this.copiedWhole = this.copiedBytes <= this.bufferLimit);
+		return body.doOnNext(this::copy).doOnComplete(() -> this.completed = true);
 	}
 
 	private void copy(DataBuffer buffer) {
 		int length = buffer.readableByteCount();
-		this.copiedBytes += length;
-		if (this.copiedBytes > this.bufferLimit) {
-			this.copies.clear(); // too large to replay: stop holding on to any of it
-			return;
+		long total = this.copiedBytes + length;
+		if (total <= this.bufferLimit) {
+			byte[] bytes = new byte[length];
+			int position = buffer.readPosition();
+			buffer.read(bytes);
+			buffer.readPosition(position);
+			this.copies.add(bytes);
 		}
-		byte[] bytes = new byte[length];
-		int position = buffer.readPosition();
-		buffer.read(bytes);
-		buffer.readPosition(position);
-		this.copies.add(bytes);
+		else {
+			this.copies.clear(); // too large to replay: stop holding on to any of it
+		}
+		this.copiedBytes = total; // volatile write: publishes the copies to the thread that replays them
+	}
+
+	/** Content-Length, 0 for a request without body headers (RFC 9112 6.3), -1 when chunked. */
+	private static long declaredLength(HttpHeaders headers) {
+		if (headers.containsHeader(HttpHeaders.TRANSFER_ENCODING)) {
+			return -1;
+		}
+		long length = headers.getContentLength();
+		return (length >= 0) ? length : 0;
 	}
 
 	private Flux<DataBuffer> replay() {

@@ -1,0 +1,164 @@
+package dev.balancer.routing;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import dev.balancer.support.BalancerTestProperties;
+import dev.balancer.support.TestBackend;
+import dev.balancer.support.TestBackend.RecordedRequest;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.reactive.server.WebTestClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Requests go through the real gateway to three real backends, in rotation and unchanged. */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
+@AutoConfigureWebTestClient
+class ProxyIntegrationTests {
+
+	static final List<TestBackend> backends = List.of(TestBackend.start("one"), TestBackend.start("two"),
+			TestBackend.start("three"));
+
+	@DynamicPropertySource
+	static void balancer(DynamicPropertyRegistry registry) {
+		BalancerTestProperties.register(registry, backends);
+	}
+
+	@AfterAll
+	static void stopBackends() {
+		backends.forEach(TestBackend::stop);
+	}
+
+	@Autowired
+	WebTestClient client;
+
+	@LocalServerPort
+	int port;
+
+	@BeforeEach
+	void clearBackends() {
+		backends.forEach(TestBackend::clear);
+	}
+
+	@Test
+	void sixRequestsVisitEachBackendTwiceInStrictRotation() {
+		List<String> answers = new ArrayList<>();
+		for (int i = 0; i < 6; i++) {
+			answers.add(get("/"));
+		}
+		// Other tests move the shared counter, so the rotation may start at any backend.
+		assertThat(answers.subList(0, 3)).containsExactlyInAnyOrder("one", "two", "three");
+		assertThat(answers.subList(3, 6)).isEqualTo(answers.subList(0, 3));
+	}
+
+	@Test
+	void forwardsMethodPathQueryHeadersAndMebibyteBodyUnchanged() {
+		byte[] body = new byte[1024 * 1024];
+		new Random(42).nextBytes(body);
+
+		this.client.post()
+			.uri(URI.create("http://localhost:" + this.port + "/api/items/42?a=1&b=two%20words&c"))
+			.contentType(MediaType.APPLICATION_OCTET_STREAM)
+			.header("X-Custom", "kept as is")
+			.header("Authorization", "Bearer token")
+			.bodyValue(body)
+			.exchange()
+			.expectStatus()
+			.isOk();
+
+		RecordedRequest received = onlyRequest();
+		assertThat(received.method()).isEqualTo("POST");
+		assertThat(received.path()).isEqualTo("/api/items/42");
+		assertThat(received.query()).isEqualTo("a=1&b=two%20words&c");
+		assertThat(received.header("X-Custom")).isEqualTo("kept as is");
+		assertThat(received.header("Authorization")).isEqualTo("Bearer token");
+		assertThat(received.header("Content-Type")).isEqualTo("application/octet-stream");
+		assertThat(received.body()).isEqualTo(body);
+	}
+
+	@Test
+	void everyMethodReachesTheBackendAsSent() {
+		List<HttpMethod> methods = List.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT, HttpMethod.DELETE,
+				HttpMethod.PATCH, HttpMethod.OPTIONS, HttpMethod.POST);
+		for (HttpMethod method : methods) {
+			this.client.method(method).uri("/m").exchange().expectStatus().isOk();
+		}
+		List<String> received = backends.stream()
+			.flatMap((backend) -> backend.requests().stream())
+			.map(RecordedRequest::method)
+			.toList();
+		assertThat(received).containsExactlyInAnyOrderElementsOf(methods.stream().map(HttpMethod::name).toList());
+	}
+
+	@Test
+	void addsForwardedHeadersAndReplacesThoseTheClientMadeUp() {
+		this.client.get()
+			.uri("/who")
+			.header("X-Forwarded-For", "6.6.6.6")
+			.header("X-Forwarded-Host", "evil.example")
+			.header("Forwarded", "for=6.6.6.6")
+			.exchange()
+			.expectStatus()
+			.isOk();
+
+		RecordedRequest received = onlyRequest();
+		assertThat(received.header("X-Forwarded-For")).isEqualTo("127.0.0.1");
+		assertThat(received.header("X-Forwarded-Proto")).isEqualTo("http");
+		assertThat(received.header("X-Forwarded-Host")).isEqualTo("localhost:" + this.port);
+		assertThat(received.header("Forwarded")).isNull();
+	}
+
+	@Test
+	void passesBackendErrorResponsesThroughUnchanged() {
+		backends.forEach((backend) -> backend.status(404));
+		try {
+			this.client.get()
+				.uri("/missing")
+				.exchange()
+				.expectStatus()
+				.isEqualTo(HttpStatus.NOT_FOUND)
+				.expectHeader()
+				.exists("X-Backend")
+				.expectBody(String.class)
+				.value((answer) -> assertThat(answer).isIn("one", "two", "three"));
+			assertThat(backends.stream().mapToInt(TestBackend::requestCount).sum()).isEqualTo(1);
+		}
+		finally {
+			backends.forEach((backend) -> backend.status(200));
+		}
+	}
+
+	@Test
+	void actuatorIsNotServedOnTheDataPort() {
+		assertThat(get("/actuator/health")).isIn("one", "two", "three");
+		assertThat(onlyRequest().path()).isEqualTo("/actuator/health");
+	}
+
+	private String get(String path) {
+		return this.client.get().uri(path).exchange().expectStatus().isOk().expectBody(String.class).returnResult()
+			.getResponseBody();
+	}
+
+	private static RecordedRequest onlyRequest() {
+		List<RecordedRequest> all = backends.stream().flatMap((backend) -> backend.requests().stream()).toList();
+		assertThat(all).hasSize(1);
+		return all.get(0);
+	}
+
+}

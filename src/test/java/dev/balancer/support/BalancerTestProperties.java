@@ -1,0 +1,26 @@
+package dev.balancer.support;
+
+import java.util.List;
+
+import org.springframework.test.context.DynamicPropertyRegistry;
+
+/** Points a test's balancer at its {@link TestBackend}s, with every port chosen by the system. */
+public final class BalancerTestProperties {
+
+	private BalancerTestProperties() {
+	}
+
+	/**
+	 * Registers the backends in order, probes on {@link TestBackend#HEALTH_PATH}, and puts actuator on a random
+	 * port of its own like in production.
+	 */
+	public static void register(DynamicPropertyRegistry registry, List<TestBackend> backends) {
+		for (int i = 0; i < backends.size(); i++) {
+			TestBackend backend = backends.get(i);
+			registry.add("balancer.backends[" + i + "].url", backend::url);
+		}
+		registry.add("balancer.health-check.path", () -> TestBackend.HEALTH_PATH);
+		registry.add("management.server.port", () -> "0");
+	}
+
+}
