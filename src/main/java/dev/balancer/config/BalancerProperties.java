@@ -28,9 +28,15 @@ import org.springframework.validation.annotation.Validated;
  */
 @Validated
 @ConfigurationProperties("balancer")
-public record BalancerProperties(@NotEmpty @UniqueBackendUrls List<@Valid @NotNull Backend> backends,
+public record BalancerProperties(
+		@NotEmpty(message = NO_BACKENDS) @UniqueBackendUrls List<@Valid @NotNull Backend> backends,
 		@Valid @DefaultValue HealthCheck healthCheck, @Valid @DefaultValue Retry retry,
 		@DefaultValue List<@IpRange String> trustedProxies) {
+
+	private static final String NO_BACKENDS = "must list at least one backend, such as "
+			+ "balancer.backends[0].url=http://localhost:8081";
+
+	private static final String POSITIVE = "must be a positive duration such as 500ms, 2s or 1m";
 
 	/**
 	 * One backend server.
@@ -48,8 +54,8 @@ public record BalancerProperties(@NotEmpty @UniqueBackendUrls List<@Valid @NotNu
 	 * @param timeout longest a single probe may take before the backend counts as down
 	 * @param path request path probed; a backend is alive when it answers with a status below 500
 	 */
-	public record HealthCheck(@DefaultValue("20s") @DurationMin(millis = 1) Duration interval,
-			@DefaultValue("2s") @DurationMin(millis = 1) Duration timeout,
+	public record HealthCheck(@DefaultValue("20s") @DurationMin(millis = 1, message = POSITIVE) Duration interval,
+			@DefaultValue("2s") @DurationMin(millis = 1, message = POSITIVE) Duration timeout,
 			@DefaultValue("/") @Pattern(regexp = "/.*", message = "must start with /") String path) {
 	}
 

@@ -1,0 +1,65 @@
+package dev.balancer.config;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.boot.context.properties.bind.DataObjectPropertyName;
+import org.springframework.boot.context.properties.bind.validation.BindValidationException;
+import org.springframework.boot.context.properties.bind.validation.ValidationErrors;
+import org.springframework.boot.context.properties.source.ConfigurationProperty;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.core.Ordered;
+import org.springframework.validation.FieldError;
+import org.springframework.validation.ObjectError;
+
+/**
+ * Reports invalid {@code balancer.*} configuration by the names operators write, such as
+ * {@code balancer.health-check.interval}, with the value and where it came from.
+ * <p>
+ * Spring Boot's own report names a nested record's property by its Java path
+ * ({@code balancer.healthCheck.interval}) and finds neither its value as written nor its origin.
+ */
+class InvalidConfigurationFailureAnalyzer extends AbstractFailureAnalyzer<BindValidationException>
+		implements Ordered {
+
+	private static final String PREFIX = "balancer";
+
+	@Override
+	public int getOrder() {
+		return Ordered.HIGHEST_PRECEDENCE; // ahead of Spring Boot's BindValidationFailureAnalyzer
+	}
+
+	@Override
+	protected @Nullable FailureAnalysis analyze(Throwable rootFailure, BindValidationException cause) {
+		ValidationErrors errors = cause.getValidationErrors();
+		if (!errors.getName().toString().equals(PREFIX)) {
+			return null;
+		}
+		StringBuilder description = new StringBuilder("Invalid configuration:\n");
+		for (ObjectError error : errors) {
+			String property = (error instanceof FieldError field)
+					? PREFIX + "." + DataObjectPropertyName.toDashedForm(field.getField()) : PREFIX;
+			ConfigurationProperty bound = find(errors, property);
+			description.append("\n    Property: ").append(property);
+			description.append("\n    Value: ").append((bound != null) ? "\"" + bound.getValue() + "\"" : "(not set)");
+			if (bound != null && bound.getOrigin() != null) {
+				description.append("\n    Origin: ").append(bound.getOrigin());
+			}
+			description.append("\n    Reason: ").append(error.getDefaultMessage()).append('\n');
+		}
+		return new FailureAnalysis(description.toString(),
+				"Fix the balancer.* properties named above in config/application.yml or on the command line.", cause);
+	}
+
+	private static @Nullable ConfigurationProperty find(ValidationErrors errors, String property) {
+		ConfigurationPropertyName name = ConfigurationPropertyName.of(property);
+		for (ConfigurationProperty bound : errors.getBoundProperties()) {
+			if (bound.getName().equals(name)) {
+				return bound;
+			}
+		}
+		return null;
+	}
+
+}

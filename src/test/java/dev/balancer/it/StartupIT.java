@@ -1,0 +1,96 @@
+package dev.balancer.it;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import dev.balancer.support.BalancerProcess;
+import dev.balancer.support.TestBackend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The packaged jar, started as users start it: configuration from the command line or a file, clear failures. */
+class StartupIT {
+
+	static final TestBackend backend = TestBackend.start("one");
+
+	static final Duration STARTUP = Duration.ofSeconds(60);
+
+	@AfterAll
+	static void stopBackend() {
+		backend.stop();
+	}
+
+	@Test
+	void startsFromCommandLineConfigurationAndLogsLikeTheSeed() throws Exception {
+		try (BalancerProcess balancer = BalancerProcess.start(List.of(),
+				List.of("--server.port=0", "--management.server.port=0", "--balancer.backends[0].url=" + backend.url(),
+						"--balancer.health-check.interval=1s", "--balancer.health-check.path=/health"))) {
+			int port = balancer.awaitStarted(STARTUP);
+
+			assertThat(balancer.output()).contains("Configured backend: " + backend.url())
+				.contains("Load balancer started at :" + port);
+			assertThat(get(port, "/hello")).isEqualTo("one");
+		}
+	}
+
+	@Test
+	void readsConfigApplicationYmlFromTheWorkingDirectory() throws Exception {
+		Path workDir = BalancerProcess.workDir();
+		Files.createDirectories(workDir.resolve("config"));
+		Files.writeString(workDir.resolve("config/application.yml"), """
+				server.port: 0
+				management.server.port: 0
+				balancer:
+				  backends:
+				    - url: %s
+				  health-check:
+				    path: /health
+				""".formatted(backend.url()));
+
+		try (BalancerProcess balancer = BalancerProcess.start(workDir, List.of(), List.of())) {
+			int port = balancer.awaitStarted(STARTUP);
+
+			assertThat(get(port, "/from-file")).isEqualTo("one");
+		}
+	}
+
+	@ParameterizedTest
+	@CsvSource(delimiter = '|', textBlock = """
+			--balancer.health-check.interval=1s                                                      | balancer.backends
+			--balancer.backends[0].url=ftp://files.example                                           | balancer.backends[0].url
+			--balancer.backends[0].url=http://127.0.0.1:1,--balancer.backends[1].url=http://127.0.0.1:1 | balancer.backends[1].url
+			--balancer.backends[0].url=http://127.0.0.1:1,--balancer.retry.attempts=0                | balancer.retry.attempts
+			--balancer.backends[0].url=http://127.0.0.1:1,--balancer.health-check.interval=0s        | balancer.health-check.interval
+			""")
+	void invalidConfigurationStopsStartupNamingTheProperty(String arguments, String property) {
+		try (BalancerProcess balancer = BalancerProcess.start(List.of(), List.of(arguments.split(",")))) {
+			int exitCode = balancer.awaitExit(STARTUP);
+
+			assertThat(exitCode).isNotZero();
+			assertThat(balancer.output()).contains("APPLICATION FAILED TO START")
+				.contains(property)
+				.doesNotContain("Load balancer started");
+		}
+	}
+
+	private static String get(int port, String path) throws IOException, InterruptedException {
+		HttpResponse<String> response = HttpClient.newHttpClient()
+			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+					HttpResponse.BodyHandlers.ofString());
+		assertThat(response.statusCode()).isEqualTo(200);
+		return response.body();
+	}
+
+}

@@ -1,0 +1,163 @@
+package dev.balancer.metrics;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import dev.balancer.health.ActiveHealthChecker;
+import dev.balancer.support.BalancerTestProperties;
+import dev.balancer.support.TestBackend;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalManagementPort;
+import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.http.HttpStatus;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.reactive.server.WebTestClient;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What an operator sees on the management port: the {@code balancer} health component, the probe groups and
+ * the Prometheus scrape, each naming every backend.
+ */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "balancer.health-check.interval=1h")
+@AutoConfigureWebTestClient
+class ObservabilityIntegrationTests {
+
+	static final TestBackend up = TestBackend.start("up");
+
+	static final TestBackend failing = TestBackend.start("failing").healthStatus(500).status(503);
+
+	@DynamicPropertySource
+	static void balancer(DynamicPropertyRegistry registry) {
+		BalancerTestProperties.register(registry, List.of(up, failing));
+	}
+
+	@AfterAll
+	static void stopBackends() {
+		up.stop();
+		failing.stop();
+	}
+
+	@Autowired
+	WebTestClient client;
+
+	@Autowired
+	ActiveHealthChecker checker;
+
+	@LocalManagementPort
+	int managementPort;
+
+	@Test
+	void healthListsEveryBackendWithStateLastCheckAndLastError() {
+		this.checker.checkAll().block(Duration.ofSeconds(5));
+
+		management().get()
+			.uri("/actuator/health")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody()
+			.jsonPath("$.status").isEqualTo("UP")
+			.jsonPath("$.components.balancer.status").isEqualTo("UP")
+			.jsonPath("$.components.balancer.details.healthy").isEqualTo("1/2")
+			.jsonPath(backendDetail(up, "state")).isEqualTo("UP")
+			.jsonPath(backendDetail(up, "lastCheck")).isNotEmpty()
+			.jsonPath(backendDetail(failing, "state")).isEqualTo("DOWN")
+			.jsonPath(backendDetail(failing, "lastError")).isEqualTo("status 500");
+	}
+
+	@Test
+	void healthIsDownWhenNoBackendIsHealthyButTheProbeGroupsStayUp() {
+		up.healthStatus(500);
+		try {
+			this.checker.checkAll().block(Duration.ofSeconds(5));
+
+			management().get()
+				.uri("/actuator/health")
+				.exchange()
+				.expectStatus()
+				.isEqualTo(HttpStatus.SERVICE_UNAVAILABLE)
+				.expectBody()
+				.jsonPath("$.components.balancer.status").isEqualTo("DOWN");
+			// Kubernetes must not restart or unroute every replica because the backends are down: clients
+			// should keep getting a clear 503 from the balancer.
+			for (String group : List.of("liveness", "readiness")) {
+				management().get()
+					.uri("/actuator/health/" + group)
+					.exchange()
+					.expectStatus()
+					.isOk()
+					.expectBody()
+					.jsonPath("$.status").isEqualTo("UP");
+			}
+		}
+		finally {
+			up.healthStatus(200);
+			this.checker.checkAll().block(Duration.ofSeconds(5));
+		}
+	}
+
+	@Test
+	void prometheusNamesEveryBackendAndCountsRequestsAndRetries() {
+		this.checker.checkAll().block(Duration.ofSeconds(5));
+		// "failing" is down after the check; while it was up a GET to it would have been retried on "up".
+		for (int i = 0; i < 4; i++) {
+			this.client.get().uri("/metrics-test").exchange().expectStatus().isOk();
+		}
+
+		String scrape = management().get()
+			.uri("/actuator/prometheus")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(String.class)
+			.returnResult()
+			.getResponseBody();
+
+		assertThat(scrape).contains("balancer_backend_up{backend=\"" + up.url() + "\"} 1.0")
+			.contains("balancer_backend_up{backend=\"" + failing.url() + "\"} 0.0")
+			.containsPattern("balancer_backend_requests_total\\{backend=\"" + up.url().replace(".", "\\.")
+					+ "\",status=\"200\"} [4-9]\\.0")
+			.contains("spring_cloud_gateway_requests_seconds_count{");
+	}
+
+	@Test
+	void retriesAreCounted() {
+		failing.healthStatus(200);
+		try {
+			this.checker.checkAll().block(Duration.ofSeconds(5));
+			for (int i = 0; i < 4; i++) {
+				this.client.get().uri("/retried").exchange().expectStatus().isOk();
+			}
+			assertThat(failing.requestCount()).as("every request to it was answered 503 and retried")
+				.isGreaterThan(0);
+
+			management().get()
+				.uri("/actuator/prometheus")
+				.exchange()
+				.expectBody(String.class)
+				.value((scrape) -> assertThat(scrape).containsPattern("balancer_retries_total\\{reason=\"status_503\"} [1-9]")
+					.contains("balancer_backend_requests_total{backend=\"" + failing.url() + "\",status=\"503\"}"));
+		}
+		finally {
+			failing.healthStatus(500);
+			this.checker.checkAll().block(Duration.ofSeconds(5));
+		}
+	}
+
+	private static String backendDetail(TestBackend backend, String detail) {
+		return "$.components.balancer.details.backends['" + backend.url() + "']." + detail;
+	}
+
+	private WebTestClient management() {
+		return WebTestClient.bindToServer().baseUrl("http://localhost:" + this.managementPort).build();
+	}
+
+}
