@@ -122,6 +122,7 @@ class ProxyIntegrationTests {
 		assertThat(received.header("X-Forwarded-Proto")).isEqualTo("http");
 		assertThat(received.header("X-Forwarded-Host")).isEqualTo("localhost:" + this.port);
 		assertThat(received.header("Forwarded")).isNull();
+		assertThat(received.header("Host")).isEqualTo("127.0.0.1:" + backendPort(received));
 	}
 
 	@Test
@@ -153,6 +154,11 @@ class ProxyIntegrationTests {
 	private String get(String path) {
 		return this.client.get().uri(path).exchange().expectStatus().isOk().expectBody(String.class).returnResult()
 			.getResponseBody();
+	}
+
+	private static int backendPort(RecordedRequest request) {
+		return backends.stream().filter((backend) -> backend.requests().contains(request)).findFirst().orElseThrow()
+			.port();
 	}
 
 	private static RecordedRequest onlyRequest() {
