@@ -125,22 +125,24 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 		}
 
 		private Mono<Void> afterFailure(Throwable failure, int attempt, @Nullable String previousFailure) {
-			discardResponse();
 			if (failure instanceof NotFoundException) {
+				discardResponse();
 				String message = (previousFailure != null)
 						? "No backend could serve the request; last failure: " + previousFailure
 						: "No healthy backend available";
 				return Mono.error(new ResponseStatusException(HttpStatus.SERVICE_UNAVAILABLE, message));
 			}
 			UpstreamFailure kind = UpstreamFailure.of(failure);
-			if (kind == UpstreamFailure.OTHER) {
-				return Mono.error(failure);
-			}
 			String reason = UpstreamFailure.describe(failure);
 			boolean bodyIntact = this.body.canReplay();
-			if (bodyIntact && attempt < FailoverFilter.this.attempts) {
+			if (kind != UpstreamFailure.OTHER && bodyIntact && attempt < FailoverFilter.this.attempts) {
 				retrying(kind.tag(), reason);
+				discardResponse();
 				return attempt(attempt + 1, reason);
+			}
+			discardResponse();
+			if (kind == UpstreamFailure.OTHER) {
+				return Mono.error(failure);
 			}
 			if (bodyIntact) {
 				return Mono.error(new ResponseStatusException(HttpStatus.SERVICE_UNAVAILABLE,
@@ -166,7 +168,10 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			return (chosen != null && chosen.hasServer()) ? chosen.getServer().getInstanceId() : "unknown";
 		}
 
-		/** Releases the failed attempt's backend connection and the response headers it set. */
+		/**
+		 * Releases the failed attempt's backend connection, the response headers it set and its choice of
+		 * backend, so that nothing of it is mistaken for the next attempt's.
+		 */
 		private void discardResponse() {
 			Connection connection = this.exchange.getAttribute(ServerWebExchangeUtils.CLIENT_RESPONSE_CONN_ATTR);
 			if (connection != null) {
@@ -174,6 +179,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			}
 			this.exchange.getAttributes().remove(ServerWebExchangeUtils.CLIENT_RESPONSE_CONN_ATTR);
 			this.exchange.getAttributes().remove(ServerWebExchangeUtils.CLIENT_RESPONSE_ATTR);
+			this.exchange.getAttributes().remove(ServerWebExchangeUtils.GATEWAY_LOADBALANCER_RESPONSE_ATTR);
 			ServerWebExchangeUtils.reset(this.exchange);
 		}
 

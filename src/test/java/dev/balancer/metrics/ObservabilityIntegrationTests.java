@@ -3,6 +3,7 @@ package dev.balancer.metrics;
 import java.time.Duration;
 import java.util.List;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -50,6 +51,9 @@ class ObservabilityIntegrationTests {
 
 	@Autowired
 	ActiveHealthChecker checker;
+
+	@Autowired
+	MeterRegistry meters;
 
 	@LocalManagementPort
 	int managementPort;
@@ -148,6 +152,23 @@ class ObservabilityIntegrationTests {
 		}
 		finally {
 			failing.healthStatus(500);
+			this.checker.checkAll().block(Duration.ofSeconds(5));
+		}
+	}
+
+	@Test
+	void aRequestThatFindsNoBackendLeftIsNotCountedAgainstTheOneThatFailed() {
+		this.checker.checkAll().block(Duration.ofSeconds(5));
+		up.stop();
+		try {
+			this.client.get().uri("/nothing-left").exchange().expectStatus().isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
+
+			assertThat(this.meters.get("balancer.backend.requests").tag("backend", up.url())
+				.tag("status", "connect_error").counter().count()).isEqualTo(1);
+			assertThat(this.meters.find("balancer.backend.requests").tag("status", "error").counters()).isEmpty();
+		}
+		finally {
+			up.restart();
 			this.checker.checkAll().block(Duration.ofSeconds(5));
 		}
 	}
