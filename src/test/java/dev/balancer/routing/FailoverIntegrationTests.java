@@ -25,6 +25,7 @@ import org.springframework.cloud.client.ServiceInstance;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
@@ -41,6 +42,7 @@ import static org.awaitility.Awaitility.await;
 		properties = { "balancer.health-check.interval=200ms", "balancer.health-check.timeout=500ms",
 				"balancer.retry.attempts=3", "balancer.retry.body-buffer-size=1KB" })
 @AutoConfigureWebTestClient
+@DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
 class FailoverIntegrationTests {
 
 	static final TestBackend one = TestBackend.start("one");

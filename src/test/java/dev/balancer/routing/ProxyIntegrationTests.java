@@ -21,6 +21,7 @@ import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTest
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
@@ -30,6 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Requests go through the real gateway to three real backends, in rotation and unchanged. */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
 @AutoConfigureWebTestClient
+@DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
 class ProxyIntegrationTests {
 
 	static final List<TestBackend> backends = List.of(TestBackend.start("one"), TestBackend.start("two"),
