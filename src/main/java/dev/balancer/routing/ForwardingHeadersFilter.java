@@ -57,8 +57,17 @@ public class ForwardingHeadersFilter implements HttpHeadersFilter {
 			headers.set(X_FORWARDED_FOR, (forwardedFor != null) ? forwardedFor + ", " + peerAddress : peerAddress);
 		}
 		setIfAbsent(headers, X_FORWARDED_PROTO, request.getURI().getScheme());
-		setIfAbsent(headers, X_FORWARDED_HOST, request.getHeaders().getFirst(HttpHeaders.HOST));
+		setIfAbsent(headers, X_FORWARDED_HOST, host(request));
 		return headers;
+	}
+
+	/** The Host the client asked for; an HTTP/1.0 client may send none, then the address it connected to. */
+	private static @Nullable String host(ServerHttpRequest request) {
+		String host = request.getHeaders().getFirst(HttpHeaders.HOST);
+		if (host != null) {
+			return host;
+		}
+		return request.getURI().getRawAuthority();
 	}
 
 	private boolean isTrusted(InetSocketAddress peer) {

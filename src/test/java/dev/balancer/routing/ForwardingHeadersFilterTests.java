@@ -1,0 +1,79 @@
+package dev.balancer.routing;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import org.springframework.http.HttpHeaders;
+import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
+import org.springframework.mock.web.server.MockServerWebExchange;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The header rules; that the gateway applies them is shown by {@code ProxyIntegrationTests}. */
+class ForwardingHeadersFilterTests {
+
+	static final InetSocketAddress CLIENT = new InetSocketAddress("203.0.113.7", 5555);
+
+	final ForwardingHeadersFilter filter = new ForwardingHeadersFilter(List.of(AddressRange.parse("198.51.100.0/24")));
+
+	@Test
+	void tellsTheBackendTheClientAddressSchemeAndHost() {
+		HttpHeaders forwarded = forward(MockServerHttpRequest.get("http://balancer.example:8080/x").remoteAddress(CLIENT));
+
+		assertThat(forwarded.getFirst("X-Forwarded-For")).isEqualTo("203.0.113.7");
+		assertThat(forwarded.getFirst("X-Forwarded-Proto")).isEqualTo("http");
+		assertThat(forwarded.getFirst("X-Forwarded-Host")).isEqualTo("balancer.example:8080");
+	}
+
+	@Test
+	void replacesForwardedHeadersAnUntrustedClientMadeUp() {
+		HttpHeaders forwarded = forward(MockServerHttpRequest.get("http://balancer.example/x")
+			.remoteAddress(CLIENT)
+			.header("X-Forwarded-For", "6.6.6.6")
+			.header("X-Forwarded-Proto", "https")
+			.header("X-Forwarded-Host", "evil.example")
+			.header("X-Forwarded-Port", "1")
+			.header("Forwarded", "for=6.6.6.6"));
+
+		assertThat(forwarded.get("X-Forwarded-For")).containsExactly("203.0.113.7");
+		assertThat(forwarded.get("X-Forwarded-Proto")).containsExactly("http");
+		assertThat(forwarded.get("X-Forwarded-Host")).containsExactly("balancer.example");
+		assertThat(forwarded.containsHeader("X-Forwarded-Port")).isFalse();
+		assertThat(forwarded.containsHeader("Forwarded")).isFalse();
+	}
+
+	@Test
+	void keepsWhatATrustedProxySaysAndAppendsItsAddress() {
+		HttpHeaders forwarded = forward(MockServerHttpRequest.get("http://balancer.internal/x")
+			.remoteAddress(new InetSocketAddress("198.51.100.1", 443))
+			.header("X-Forwarded-For", "203.0.113.7")
+			.header("X-Forwarded-Proto", "https")
+			.header("X-Forwarded-Host", "shop.example"));
+
+		assertThat(forwarded.get("X-Forwarded-For")).containsExactly("203.0.113.7, 198.51.100.1");
+		assertThat(forwarded.get("X-Forwarded-Proto")).containsExactly("https");
+		assertThat(forwarded.get("X-Forwarded-Host")).containsExactly("shop.example");
+	}
+
+	@Test
+	void leavesOtherHeadersAndItsInputAlone() {
+		MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("http://b/x")
+			.remoteAddress(CLIENT)
+			.header("X-Request-Id", "42")
+			.header("X-Forwarded-For", "6.6.6.6"));
+		HttpHeaders input = HttpHeaders.readOnlyHttpHeaders(exchange.getRequest().getHeaders());
+
+		HttpHeaders forwarded = this.filter.filter(input, exchange);
+
+		assertThat(forwarded.getFirst("X-Request-Id")).isEqualTo("42");
+		assertThat(input.get("X-Forwarded-For")).containsExactly("6.6.6.6");
+	}
+
+	private HttpHeaders forward(MockServerHttpRequest.BaseBuilder<?> request) {
+		MockServerWebExchange exchange = MockServerWebExchange.from(request);
+		return this.filter.filter(exchange.getRequest().getHeaders(), exchange);
+	}
+
+}

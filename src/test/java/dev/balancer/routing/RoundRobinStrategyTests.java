@@ -1,0 +1,92 @@
+package dev.balancer.routing;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+import org.junit.jupiter.api.Test;
+
+import org.springframework.cloud.client.DefaultServiceInstance;
+import org.springframework.cloud.client.ServiceInstance;
+import org.springframework.cloud.client.loadbalancer.DefaultRequest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class RoundRobinStrategyTests {
+
+	static final List<ServiceInstance> backends = List.of(backend(1), backend(2), backend(3));
+
+	final RoundRobinStrategy strategy = new RoundRobinStrategy();
+
+	@Test
+	void sixPicksOverThreeBackendsGoOneTwoThreeOneTwoThree() {
+		List<Integer> picked = new ArrayList<>();
+		for (int i = 0; i < 6; i++) {
+			picked.add(this.strategy.choose(backends, new DefaultRequest<>()).getPort());
+		}
+		assertThat(picked).containsExactly(1, 2, 3, 1, 2, 3);
+	}
+
+	@Test
+	void concurrentPicksSplitExactlyEvenly() throws Exception {
+		int threads = 8;
+		int picksPerThread = 3000;
+		Map<Integer, LongAdder> counts = new ConcurrentHashMap<>();
+		CountDownLatch start = new CountDownLatch(1);
+		ExecutorService pool = Executors.newFixedThreadPool(threads);
+		try {
+			List<Future<?>> workers = new ArrayList<>();
+			for (int t = 0; t < threads; t++) {
+				workers.add(pool.submit(() -> {
+					start.await();
+					for (int i = 0; i < picksPerThread; i++) {
+						int port = this.strategy.choose(backends, new DefaultRequest<>()).getPort();
+						counts.computeIfAbsent(port, (key) -> new LongAdder()).increment();
+					}
+					return null;
+				}));
+			}
+			start.countDown();
+			for (Future<?> worker : workers) {
+				worker.get(10, TimeUnit.SECONDS);
+			}
+		}
+		finally {
+			pool.shutdownNow();
+		}
+		assertThat(counts).hasSize(3);
+		counts.values().forEach((count) -> assertThat(count.sum()).isEqualTo(threads * picksPerThread / 3));
+	}
+
+	@Test
+	void followsTheCandidatesItIsGiven() {
+		List<ServiceInstance> two = List.of(backends.get(0), backends.get(2));
+		assertThat(this.strategy.choose(two, new DefaultRequest<>()).getPort()).isEqualTo(1);
+		assertThat(this.strategy.choose(two, new DefaultRequest<>()).getPort()).isEqualTo(3);
+		assertThat(this.strategy.choose(List.of(backends.get(1)), new DefaultRequest<>()).getPort()).isEqualTo(2);
+	}
+
+	@Test
+	void keepsRotatingWhenTheCounterWrapsAround() throws Exception {
+		var position = RoundRobinStrategy.class.getDeclaredField("position");
+		position.setAccessible(true);
+		((AtomicInteger) position.get(this.strategy)).set(Integer.MAX_VALUE - 1);
+
+		for (int i = 0; i < 6; i++) {
+			assertThat(this.strategy.choose(backends, new DefaultRequest<>())).isIn(backends);
+		}
+	}
+
+	static ServiceInstance backend(int port) {
+		return new DefaultServiceInstance("http://127.0.0.1:" + port, Backends.SERVICE_ID, "127.0.0.1", port, false);
+	}
+
+}

@@ -1,0 +1,63 @@
+package dev.balancer.routing;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.time.Duration;
+
+import io.netty.channel.ConnectTimeoutException;
+import org.junit.jupiter.api.Test;
+import reactor.netty.http.client.HttpClient;
+
+import dev.balancer.support.FreePorts;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+class UpstreamFailureTests {
+
+	@Test
+	void connectFailuresMeanNothingReachedTheBackend() {
+		assertThat(UpstreamFailure.of(new ConnectException("Connection refused"))).isEqualTo(UpstreamFailure.CONNECT);
+		assertThat(UpstreamFailure.of(new ConnectTimeoutException("timed out"))).isEqualTo(UpstreamFailure.CONNECT);
+		assertThat(UpstreamFailure.of(new UnknownHostException("nowhere"))).isEqualTo(UpstreamFailure.CONNECT);
+		assertThat(UpstreamFailure.of(new IllegalStateException(new ConnectException("refused"))))
+			.isEqualTo(UpstreamFailure.CONNECT);
+		assertThat(UpstreamFailure.of(new IOException(new ConnectException("refused"))))
+			.isEqualTo(UpstreamFailure.CONNECT);
+	}
+
+	@Test
+	void otherIoFailuresAreResets() {
+		assertThat(UpstreamFailure.of(new IOException("Connection reset by peer"))).isEqualTo(UpstreamFailure.RESET);
+		assertThat(UpstreamFailure.of(new IllegalStateException("bug"))).isEqualTo(UpstreamFailure.OTHER);
+	}
+
+	@Test
+	void describesFailuresInAFewWords() {
+		assertThat(UpstreamFailure.describe(new ConnectException("Connection refused: /127.0.0.1:1")))
+			.isEqualTo("connection refused");
+		assertThat(UpstreamFailure.describe(new ConnectTimeoutException("connection timed out after 2000 ms")))
+			.isEqualTo("connect timed out");
+		assertThat(UpstreamFailure.describe(new IOException("recvAddress(..) failed: Connection reset by peer")))
+			.isEqualTo("connection reset");
+		assertThat(UpstreamFailure.describe(new UnknownHostException("backend.invalid")))
+			.isEqualTo("unknown host backend.invalid");
+		assertThat(UpstreamFailure.describe(new IllegalStateException("odd"))).isEqualTo("IllegalStateException: odd");
+	}
+
+	@Test
+	void aRealRefusedConnectionIsAConnectFailure() {
+		int closedPort = FreePorts.next();
+		Throwable failure = catchThrowable(() -> HttpClient.create()
+			.get()
+			.uri("http://127.0.0.1:" + closedPort + "/")
+			.response()
+			.block(Duration.ofSeconds(5)));
+
+		assertThat(UpstreamFailure.of(failure)).isEqualTo(UpstreamFailure.CONNECT);
+		assertThat(UpstreamFailure.describe(failure)).isEqualTo("connection refused");
+		assertThat(UpstreamFailure.CONNECT.tag()).isEqualTo("connect_error");
+	}
+
+}
