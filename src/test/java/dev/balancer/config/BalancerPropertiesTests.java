@@ -1,0 +1,119 @@
+package dev.balancer.config;
+
+import java.net.URI;
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.context.properties.bind.validation.BindValidationException;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.util.unit.DataSize;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Binding and validation of {@code balancer.*}, and the report that names what is wrong. */
+class BalancerPropertiesTests {
+
+	final ApplicationContextRunner runner = new ApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(ValidationAutoConfiguration.class))
+		.withUserConfiguration(Properties.class);
+
+	@Test
+	void defaultsAreTheSeeds() {
+		this.runner.withPropertyValues("balancer.backends[0].url=http://localhost:8081").run((context) -> {
+			BalancerProperties properties = context.getBean(BalancerProperties.class);
+			assertThat(properties.backends()).containsExactly(
+					new BalancerProperties.Backend(URI.create("http://localhost:8081"), 1));
+			assertThat(properties.healthCheck())
+				.isEqualTo(new BalancerProperties.HealthCheck(Duration.ofSeconds(20), Duration.ofSeconds(2), "/"));
+			assertThat(properties.retry()).isEqualTo(new BalancerProperties.Retry(3, DataSize.ofKilobytes(256)));
+			assertThat(properties.trustedProxies()).isEmpty();
+		});
+	}
+
+	@Test
+	void bindsEveryKey() {
+		this.runner
+			.withPropertyValues("balancer.backends[0].url=https://10.0.0.5", "balancer.backends[0].weight=5",
+					"balancer.backends[1].url=http://10.0.0.6:8080/", "balancer.health-check.interval=1s",
+					"balancer.health-check.timeout=250ms", "balancer.health-check.path=/healthz",
+					"balancer.retry.attempts=5", "balancer.retry.body-buffer-size=1MB",
+					"balancer.trusted-proxies[0]=10.0.0.0/8")
+			.run((context) -> {
+				BalancerProperties properties = context.getBean(BalancerProperties.class);
+				assertThat(properties.backends()).extracting(BalancerProperties.Backend::weight).containsExactly(5, 1);
+				assertThat(properties.healthCheck()).isEqualTo(
+						new BalancerProperties.HealthCheck(Duration.ofSeconds(1), Duration.ofMillis(250), "/healthz"));
+				assertThat(properties.retry()).isEqualTo(new BalancerProperties.Retry(5, DataSize.ofMegabytes(1)));
+				assertThat(properties.trustedProxies()).containsExactly("10.0.0.0/8");
+			});
+	}
+
+	@ParameterizedTest(name = "{0}")
+	@CsvSource(delimiter = '|', textBlock = """
+			balancer.health-check.path=/                                            | balancer.backends
+			balancer.backends[0].url=ftp://files.example                            | balancer.backends[0].url
+			balancer.backends[0].url=localhost:8081                                 | balancer.backends[0].url
+			balancer.backends[0].url=http://host:1/api                              | balancer.backends[0].url
+			balancer.backends[0].url=http://host:1?q=1                              | balancer.backends[0].url
+			balancer.backends[0].url=http://user@host:1                             | balancer.backends[0].url
+			balancer.backends[0].url=http://x:1,balancer.backends[1].url=HTTP://X:1/ | balancer.backends[1].url
+			balancer.backends[0].url=http://x:1,balancer.backends[0].weight=0       | balancer.backends[0].weight
+			balancer.backends[0].url=http://x:1,balancer.retry.attempts=0           | balancer.retry.attempts
+			balancer.backends[0].url=http://x:1,balancer.health-check.interval=0s   | balancer.health-check.interval
+			balancer.backends[0].url=http://x:1,balancer.health-check.interval=-1s  | balancer.health-check.interval
+			balancer.backends[0].url=http://x:1,balancer.health-check.timeout=0     | balancer.health-check.timeout
+			balancer.backends[0].url=http://x:1,balancer.health-check.path=health   | balancer.health-check.path
+			balancer.backends[0].url=http://x:1,balancer.trusted-proxies[0]=proxy.example | balancer.trusted-proxies[0]
+			""")
+	void invalidConfigurationFailsNamingTheProperty(String properties, String property) {
+		this.runner.withPropertyValues(properties.split(",")).run((context) -> {
+			assertThat(context).hasFailed();
+			BindValidationException cause = findCause(context.getStartupFailure());
+			FailureAnalysis analysis = new InvalidConfigurationFailureAnalyzer().analyze(context.getStartupFailure());
+			assertThat(analysis).isNotNull();
+			assertThat(analysis.getDescription()).contains("Property: " + property + "\n");
+			assertThat(cause.getValidationErrors().getAllErrors()).hasSize(1);
+		});
+	}
+
+	@Test
+	void reportsTheValueAsWrittenAndWhereItCameFrom() {
+		this.runner.withPropertyValues("balancer.backends[0].url=http://x:1", "balancer.health-check.interval=0s")
+			.run((context) -> {
+				String description = new InvalidConfigurationFailureAnalyzer().analyze(context.getStartupFailure())
+					.getDescription();
+				assertThat(description).contains("Value: \"0s\"")
+					.contains("Origin: ")
+					.contains("Reason: must be a positive duration");
+			});
+	}
+
+	@Test
+	void leavesOtherPropertiesToSpringBootsReport() {
+		assertThat(new InvalidConfigurationFailureAnalyzer().analyze(new IllegalStateException("unrelated"))).isNull();
+	}
+
+	private static BindValidationException findCause(Throwable failure) {
+		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+			if (cause instanceof BindValidationException validation) {
+				return validation;
+			}
+		}
+		throw new AssertionError("No BindValidationException in " + failure);
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@EnableConfigurationProperties(BalancerProperties.class)
+	static class Properties {
+
+	}
+
+}

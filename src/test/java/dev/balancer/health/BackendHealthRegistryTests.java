@@ -1,0 +1,134 @@
+package dev.balancer.health;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.cloud.client.DefaultServiceInstance;
+import org.springframework.cloud.client.ServiceInstance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+@ExtendWith(OutputCaptureExtension.class)
+class BackendHealthRegistryTests {
+
+	static final Instant NOW = Instant.parse("2026-11-24T12:00:00Z");
+
+	final ServiceInstance one = backend(1);
+
+	final ServiceInstance two = backend(2);
+
+	final ServiceInstance three = backend(3);
+
+	final BackendHealthRegistry registry = new BackendHealthRegistry(List.of(this.one, this.two, this.three),
+			Clock.fixed(NOW, ZoneOffset.UTC));
+
+	@Test
+	void backendsStartUpAndUnchecked() {
+		assertThat(this.registry.healthy()).containsExactly(this.one, this.two, this.three);
+		assertThat(this.registry.health(this.one)).isEqualTo(new BackendHealth(true, null, null));
+	}
+
+	@Test
+	void aFailedProbeTakesABackendDownAndASuccessfulOneBringsItBack() {
+		this.registry.recordProbe(this.two, ProbeResult.failed("status 503"));
+
+		assertThat(this.registry.health(this.two)).isEqualTo(new BackendHealth(false, NOW, "status 503"));
+		assertThat(this.registry.healthy()).containsExactly(this.one, this.three);
+
+		this.registry.recordProbe(this.two, ProbeResult.healthy());
+
+		assertThat(this.registry.isUp(this.two)).isTrue();
+		assertThat(this.registry.health(this.two).lastError()).as("kept for the health view").isEqualTo("status 503");
+		assertThat(this.registry.healthy()).containsExactly(this.one, this.two, this.three);
+	}
+
+	@Test
+	void aFailedRequestTakesABackendDownAndKeepsItsLastCheck() {
+		this.registry.recordProbe(this.one, ProbeResult.healthy());
+		this.registry.markDown(this.one, "connection refused");
+
+		assertThat(this.registry.health(this.one)).isEqualTo(new BackendHealth(false, NOW, "connection refused"));
+		assertThat(this.registry.healthy()).containsExactly(this.two, this.three);
+	}
+
+	@Test
+	void filtersAListWithoutCopyingItWhileAllAreUp() {
+		List<ServiceInstance> all = List.of(this.one, this.two, this.three);
+		assertThat(this.registry.healthyAmong(all)).isSameAs(all);
+
+		this.registry.markDown(this.three, "connection refused");
+		assertThat(this.registry.healthyAmong(all)).containsExactly(this.one, this.two);
+	}
+
+	@Test
+	void logsEachChangeOfStateOnce(CapturedOutput output) {
+		for (int i = 0; i < 3; i++) {
+			this.registry.recordProbe(this.one, ProbeResult.failed("connection refused"));
+		}
+		this.registry.markDown(this.one, "connection refused");
+		for (int i = 0; i < 3; i++) {
+			this.registry.recordProbe(this.one, ProbeResult.healthy());
+		}
+
+		assertThat(occurrences(output.getOut(), "backend http://127.0.0.1:1 DOWN: connection refused")).isEqualTo(1);
+		assertThat(occurrences(output.getOut(), "backend http://127.0.0.1:1 UP")).isEqualTo(1);
+	}
+
+	@Test
+	void rejectsABackendItDoesNotKnow() {
+		assertThatIllegalArgumentException().isThrownBy(() -> this.registry.markDown(backend(4), "x"))
+			.withMessageContaining("http://127.0.0.1:4");
+	}
+
+	@Test
+	void healthyListMatchesTheStatesAfterConcurrentChanges() throws Exception {
+		ExecutorService pool = Executors.newFixedThreadPool(4);
+		try {
+			List<Future<?>> workers = new ArrayList<>();
+			for (int t = 0; t < 4; t++) {
+				int seed = t;
+				workers.add(pool.submit(() -> {
+					for (int i = 0; i < 2000; i++) {
+						ServiceInstance backend = List.of(this.one, this.two, this.three).get((i + seed) % 3);
+						if ((i + seed) % 2 == 0) {
+							this.registry.markDown(backend, "connection refused");
+						}
+						else {
+							this.registry.recordProbe(backend, ProbeResult.healthy());
+						}
+					}
+				}));
+			}
+			for (Future<?> worker : workers) {
+				worker.get(10, TimeUnit.SECONDS);
+			}
+		}
+		finally {
+			pool.shutdownNow();
+		}
+		List<ServiceInstance> expected = this.registry.backends().stream().filter(this.registry::isUp).toList();
+		assertThat(this.registry.healthy()).isEqualTo(expected);
+	}
+
+	static ServiceInstance backend(int port) {
+		return new DefaultServiceInstance("http://127.0.0.1:" + port, "backends", "127.0.0.1", port, false);
+	}
+
+	private static int occurrences(String text, String line) {
+		return text.split(java.util.regex.Pattern.quote(line), -1).length - 1;
+	}
+
+}

@@ -1,0 +1,74 @@
+package dev.balancer.health;
+
+import java.time.Duration;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import reactor.test.StepVerifier;
+
+import dev.balancer.support.TestBackend;
+
+import org.springframework.cloud.client.DefaultServiceInstance;
+import org.springframework.cloud.client.ServiceInstance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The probe against a real HTTP server: the seed's rule, alive when the status is below 500. */
+class HttpBackendProbeTests {
+
+	final TestBackend backend = TestBackend.start("probed");
+
+	final HttpBackendProbe probe = new HttpBackendProbe(TestBackend.HEALTH_PATH, Duration.ofMillis(500));
+
+	@AfterEach
+	void stop() {
+		this.backend.stop();
+	}
+
+	@ParameterizedTest
+	@ValueSource(ints = { 200, 204, 301, 401, 404, 499 })
+	void anyStatusBelow500MeansAlive(int status) {
+		this.backend.healthStatus(status);
+
+		assertThat(probe()).isEqualTo(ProbeResult.healthy());
+		assertThat(this.backend.probeCount()).isEqualTo(1);
+	}
+
+	@ParameterizedTest
+	@ValueSource(ints = { 500, 502, 503 })
+	void statusesFrom500MeanDown(int status) {
+		this.backend.healthStatus(status);
+
+		assertThat(probe()).isEqualTo(ProbeResult.failed("status " + status));
+	}
+
+	@Test
+	void aProbeSlowerThanTheTimeoutMeansDown() {
+		this.backend.healthDelay(Duration.ofSeconds(2));
+
+		ProbeResult result = probe();
+		assertThat(result.alive()).isFalse();
+		assertThat(result.error()).isEqualTo("no answer within PT0.5S");
+	}
+
+	@Test
+	void aStoppedBackendMeansDown() {
+		this.backend.stop();
+
+		assertThat(probe()).isEqualTo(ProbeResult.failed("connection refused"));
+	}
+
+	private ProbeResult probe() {
+		ServiceInstance instance = new DefaultServiceInstance(this.backend.url(), "backends", "127.0.0.1",
+				this.backend.port(), false);
+		ProbeResult[] result = new ProbeResult[1];
+		StepVerifier.create(this.probe.probe(instance))
+			.consumeNextWith((next) -> result[0] = next)
+			.expectComplete()
+			.verify(Duration.ofSeconds(5));
+		return result[0];
+	}
+
+}
