@@ -1,6 +1,7 @@
 package dev.balancer.config;
 
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 
 import io.micrometer.core.instrument.MeterRegistry;
@@ -14,11 +15,19 @@ import dev.balancer.health.PassiveHealthLifecycle;
 import dev.balancer.metrics.BackendMetrics;
 import dev.balancer.routing.AddressRange;
 import dev.balancer.routing.Backends;
+import dev.balancer.routing.ClientAddressFilter;
 import dev.balancer.routing.FailoverFilter;
 import dev.balancer.routing.ForwardingHeadersFilter;
+import dev.balancer.routing.InFlightReleaseFilter;
+import dev.balancer.routing.InFlightRequests;
+import dev.balancer.routing.StickySessionFilter;
+import dev.balancer.routing.StickySessions;
 import dev.balancer.web.JsonErrorHandler;
 
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.cloud.gateway.filter.GatewayFilter;
 import org.springframework.cloud.gateway.route.RouteLocator;
 import org.springframework.cloud.gateway.route.builder.RouteLocatorBuilder;
 import org.springframework.cloud.loadbalancer.annotation.LoadBalancerClient;
@@ -74,6 +83,19 @@ class BalancerConfiguration {
 	}
 
 	@Bean
+	InFlightRequests inFlightRequests(BackendHealthRegistry registry) {
+		return new InFlightRequests(registry.backends());
+	}
+
+	@Bean
+	@ConditionalOnBooleanProperty("balancer.sticky-session.enabled")
+	StickySessions stickySessions(BackendHealthRegistry registry, BalancerProperties properties) {
+		BalancerProperties.StickySession sticky = properties.stickySession();
+		return new StickySessions(registry.backends(), sticky.cookieName(), sticky.maxAge(),
+				sticky.sameSite().attribute());
+	}
+
+	@Bean
 	FailoverFilter failoverFilter(BalancerProperties properties, MeterRegistry meters) {
 		return new FailoverFilter(properties.retry().attempts(), properties.retry().bodyBufferSize().toBytes(),
 				meters);
@@ -84,11 +106,15 @@ class BalancerConfiguration {
 	 * {@code spring.cloud.gateway.server.webflux.routes} or in another {@code RouteLocator} win.
 	 */
 	@Bean
-	RouteLocator balancerRoute(RouteLocatorBuilder routes, FailoverFilter failover) {
+	RouteLocator balancerRoute(RouteLocatorBuilder routes, FailoverFilter failover,
+			ObjectProvider<StickySessions> stickySessions) {
+		List<GatewayFilter> filters = new ArrayList<>(List.of(failover, new InFlightReleaseFilter(),
+				new ClientAddressFilter()));
+		stickySessions.ifAvailable((sessions) -> filters.add(new StickySessionFilter(sessions)));
 		return routes.routes()
 			.route(ROUTE_ID, (route) -> route.order(Ordered.LOWEST_PRECEDENCE)
 				.alwaysTrue()
-				.filters((filters) -> filters.filter(failover))
+				.filters((spec) -> spec.filters(filters))
 				.uri("lb://" + Backends.SERVICE_ID))
 			.build();
 	}

@@ -72,8 +72,12 @@ public class BackendHealthRegistry {
 	/** Records the outcome of an active probe: it can take a backend down or bring it back. */
 	public void recordProbe(ServiceInstance backend, ProbeResult result) {
 		var now = this.clock.instant();
-		update(backend, (current) -> new BackendHealth(result.alive(), now,
-				result.alive() ? current.lastError() : result.error()));
+		update(backend, (current) -> {
+			if (!result.alive()) {
+				return new BackendHealth(false, now, result.error(), current.upSince());
+			}
+			return new BackendHealth(true, now, current.lastError(), current.up() ? current.upSince() : now);
+		});
 	}
 
 	/**
@@ -81,7 +85,7 @@ public class BackendHealthRegistry {
 	 * probe brings it back.
 	 */
 	public void markDown(ServiceInstance backend, String error) {
-		update(backend, (current) -> new BackendHealth(false, current.lastCheck(), error));
+		update(backend, (current) -> new BackendHealth(false, current.lastCheck(), error, current.upSince()));
 	}
 
 	private void update(ServiceInstance backend, UnaryOperator<BackendHealth> change) {

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 
 import org.springframework.cloud.client.ServiceInstance;
@@ -18,7 +19,8 @@ import org.springframework.cloud.loadbalancer.core.ServiceInstanceListSupplier;
 /**
  * The load balancer that Spring Cloud Gateway asks for a backend on every attempt of a request. It takes the
  * healthy instances from its supplier, leaves out those this request has already tried while an untried one
- * remains, and lets the strategy pick.
+ * remains, and sends the request to the backend its sticky-session cookie names if that is still among them;
+ * otherwise the strategy picks.
  * <p>
  * The tried backends are kept in the exchange's attributes, which the gateway hands over in the request
  * context. Spring Cloud's {@code RetryAwareServiceInstanceListSupplier} cannot do this here: the gateway's
@@ -33,9 +35,17 @@ public class BackendLoadBalancer implements ReactorServiceInstanceLoadBalancer {
 
 	private final LoadBalancingStrategy strategy;
 
+	private final @Nullable StickySessions stickySessions;
+
 	public BackendLoadBalancer(ServiceInstanceListSupplier supplier, LoadBalancingStrategy strategy) {
+		this(supplier, strategy, null);
+	}
+
+	public BackendLoadBalancer(ServiceInstanceListSupplier supplier, LoadBalancingStrategy strategy,
+			@Nullable StickySessions stickySessions) {
 		this.supplier = supplier;
 		this.strategy = strategy;
+		this.stickySessions = stickySessions;
 	}
 
 	@Override
@@ -50,7 +60,10 @@ public class BackendLoadBalancer implements ReactorServiceInstanceLoadBalancer {
 		}
 		List<ServiceInstance> tried = triedBackends(request);
 		List<ServiceInstance> candidates = untried(healthy, tried);
-		ServiceInstance chosen = this.strategy.choose(candidates, request);
+		ServiceInstance chosen = (this.stickySessions != null) ? this.stickySessions.pinned(request, candidates) : null;
+		if (chosen == null) {
+			chosen = this.strategy.choose(candidates, request);
+		}
 		tried.add(chosen);
 		return new DefaultResponse(chosen);
 	}

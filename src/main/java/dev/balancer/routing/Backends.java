@@ -36,6 +36,12 @@ public final class Backends {
 				Map.of(WEIGHT, Integer.toString(backend.weight())));
 	}
 
+	/** The configured weight of a backend, 1 when it has none. */
+	public static int weight(ServiceInstance instance) {
+		String weight = instance.getMetadata().get(WEIGHT);
+		return (weight != null) ? Integer.parseInt(weight) : 1;
+	}
+
 	/** The normalized form of a backend URL: lower-case scheme and host, explicit port, no trailing slash. */
 	public static String id(URI url) {
 		String scheme = url.getScheme().toLowerCase(Locale.ROOT);

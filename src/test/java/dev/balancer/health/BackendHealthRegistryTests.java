@@ -15,9 +15,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
-import org.springframework.cloud.client.DefaultServiceInstance;
 import org.springframework.cloud.client.ServiceInstance;
 
+import static dev.balancer.support.Instances.backend;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
@@ -38,20 +38,21 @@ class BackendHealthRegistryTests {
 	@Test
 	void backendsStartUpAndUnchecked() {
 		assertThat(this.registry.healthy()).containsExactly(this.one, this.two, this.three);
-		assertThat(this.registry.health(this.one)).isEqualTo(new BackendHealth(true, null, null));
+		assertThat(this.registry.health(this.one)).isEqualTo(new BackendHealth(true, null, null, null));
 	}
 
 	@Test
 	void aFailedProbeTakesABackendDownAndASuccessfulOneBringsItBack() {
 		this.registry.recordProbe(this.two, ProbeResult.failed("status 503"));
 
-		assertThat(this.registry.health(this.two)).isEqualTo(new BackendHealth(false, NOW, "status 503"));
+		assertThat(this.registry.health(this.two)).isEqualTo(new BackendHealth(false, NOW, "status 503", null));
 		assertThat(this.registry.healthy()).containsExactly(this.one, this.three);
 
 		this.registry.recordProbe(this.two, ProbeResult.healthy());
 
 		assertThat(this.registry.isUp(this.two)).isTrue();
 		assertThat(this.registry.health(this.two).lastError()).as("kept for the health view").isEqualTo("status 503");
+		assertThat(this.registry.health(this.two).upSince()).as("when slow start begins").isEqualTo(NOW);
 		assertThat(this.registry.healthy()).containsExactly(this.one, this.two, this.three);
 	}
 
@@ -60,7 +61,7 @@ class BackendHealthRegistryTests {
 		this.registry.recordProbe(this.one, ProbeResult.healthy());
 		this.registry.markDown(this.one, "connection refused");
 
-		assertThat(this.registry.health(this.one)).isEqualTo(new BackendHealth(false, NOW, "connection refused"));
+		assertThat(this.registry.health(this.one)).isEqualTo(new BackendHealth(false, NOW, "connection refused", null));
 		assertThat(this.registry.healthy()).containsExactly(this.two, this.three);
 	}
 
@@ -121,10 +122,6 @@ class BackendHealthRegistryTests {
 		}
 		List<ServiceInstance> expected = this.registry.backends().stream().filter(this.registry::isUp).toList();
 		assertThat(this.registry.healthy()).isEqualTo(expected);
-	}
-
-	static ServiceInstance backend(int port) {
-		return new DefaultServiceInstance("http://127.0.0.1:" + port, "backends", "127.0.0.1", port, false);
 	}
 
 	private static int occurrences(String text, String line) {

@@ -12,7 +12,7 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.cloud.client.ServiceInstance;
 
-import static dev.balancer.health.BackendHealthRegistryTests.backend;
+import static dev.balancer.support.Instances.backend;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class BalancerHealthIndicatorTests {

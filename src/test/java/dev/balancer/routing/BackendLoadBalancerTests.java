@@ -1,6 +1,5 @@
 package dev.balancer.routing;
 
-import java.net.URI;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,19 +12,14 @@ import reactor.test.StepVerifier;
 import dev.balancer.health.BackendHealthRegistry;
 import dev.balancer.health.HealthyInstanceListSupplier;
 import dev.balancer.health.ProbeResult;
+import dev.balancer.support.Instances;
 
 import org.springframework.cloud.client.ServiceInstance;
 import org.springframework.cloud.client.loadbalancer.DefaultRequest;
-import org.springframework.cloud.client.loadbalancer.Request;
-import org.springframework.cloud.client.loadbalancer.RequestData;
-import org.springframework.cloud.client.loadbalancer.RequestDataContext;
 import org.springframework.cloud.client.loadbalancer.Response;
 import org.springframework.cloud.loadbalancer.support.ServiceInstanceListSuppliers;
-import org.springframework.http.HttpHeaders;
-import org.springframework.http.HttpMethod;
-import org.springframework.util.LinkedMultiValueMap;
 
-import static dev.balancer.routing.RoundRobinStrategyTests.backend;
+import static dev.balancer.support.Instances.backend;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class BackendLoadBalancerTests {
@@ -94,7 +88,7 @@ class BackendLoadBalancerTests {
 	void answersWithoutAServerWhenNoBackendIsHealthy() {
 		List.of(this.one, this.two, this.three).forEach((backend) -> this.health.markDown(backend, "down"));
 
-		StepVerifier.create(this.balancer.choose(request(new HashMap<>())))
+		StepVerifier.create(this.balancer.choose(Instances.request()))
 			.assertNext((response) -> assertThat(response.hasServer()).isFalse())
 			.verifyComplete();
 	}
@@ -115,16 +109,11 @@ class BackendLoadBalancerTests {
 	}
 
 	private ServiceInstance pick(Map<String, Object> exchangeAttributes) {
-		Response<ServiceInstance> response = this.balancer.choose(request(exchangeAttributes)).block();
+		Response<ServiceInstance> response = this.balancer.choose(Instances.request(exchangeAttributes)).block();
 		assertThat(response).isNotNull();
 		assertThat(response.hasServer()).isTrue();
 		return response.getServer();
 	}
 
-	/** A request as the gateway's load-balancer filter makes it: the exchange attributes travel along. */
-	private static Request<RequestDataContext> request(Map<String, Object> exchangeAttributes) {
-		return new DefaultRequest<>(new RequestDataContext(new RequestData(HttpMethod.GET, URI.create("http://balancer/"),
-				new HttpHeaders(), new LinkedMultiValueMap<>(), exchangeAttributes)));
-	}
 
 }

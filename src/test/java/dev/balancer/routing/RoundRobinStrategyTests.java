@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 import org.junit.jupiter.api.Test;
 
-import org.springframework.cloud.client.DefaultServiceInstance;
+import dev.balancer.support.Instances;
+
 import org.springframework.cloud.client.ServiceInstance;
 import org.springframework.cloud.client.loadbalancer.DefaultRequest;
 
@@ -22,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class RoundRobinStrategyTests {
 
-	static final List<ServiceInstance> backends = List.of(backend(1), backend(2), backend(3));
+	static final List<ServiceInstance> backends = List.of(Instances.backend(1), Instances.backend(2), Instances.backend(3));
 
 	final RoundRobinStrategy strategy = new RoundRobinStrategy();
 
@@ -83,10 +84,6 @@ class RoundRobinStrategyTests {
 		for (int i = 0; i < 6; i++) {
 			assertThat(this.strategy.choose(backends, new DefaultRequest<>())).isIn(backends);
 		}
-	}
-
-	static ServiceInstance backend(int port) {
-		return new DefaultServiceInstance("http://127.0.0.1:" + port, Backends.SERVICE_ID, "127.0.0.1", port, false);
 	}
 
 }
