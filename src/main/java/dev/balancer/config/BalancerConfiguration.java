@@ -78,8 +78,8 @@ class BalancerConfiguration {
 	}
 
 	@Bean
-	BackendMetrics backendMetrics(BackendHealthRegistry registry, MeterRegistry meters) {
-		return new BackendMetrics(registry, meters);
+	BackendMetrics backendMetrics(BackendHealthRegistry registry, InFlightRequests inFlight, MeterRegistry meters) {
+		return new BackendMetrics(registry, inFlight, meters);
 	}
 
 	@Bean

@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.jspecify.annotations.Nullable;
 
 import dev.balancer.health.BackendHealthRegistry;
+import dev.balancer.routing.InFlightRequests;
 import dev.balancer.routing.UpstreamFailure;
 
 import org.springframework.cloud.client.ServiceInstance;
@@ -22,9 +23,9 @@ import org.springframework.cloud.client.loadbalancer.ResponseData;
 import org.springframework.http.HttpStatusCode;
 
 /**
- * Per-backend meters: {@code balancer.backend.up} (1 or 0) and {@code balancer.backend.requests}, one count per
- * attempt sent to a backend, tagged with the status it answered or, when it did not answer, with
- * {@code connect_error}, {@code reset} or {@code error}.
+ * Per-backend meters: {@code balancer.backend.up} (1 or 0), {@code balancer.backend.requests.active} (requests
+ * in flight) and {@code balancer.backend.requests}, one count per attempt sent to a backend, tagged with the
+ * status it answered or, when it did not answer, with {@code connect_error}, {@code reset} or {@code error}.
  * <p>
  * Spring Cloud LoadBalancer's own {@code MicrometerStatsLoadBalancerLifecycle} tags every request with its URI,
  * which for a proxy means one time series per path a client invents; these meters stay bounded.
@@ -35,15 +36,21 @@ public class BackendMetrics implements LoadBalancerLifecycle<RequestDataContext,
 
 	static final String REQUESTS = "balancer.backend.requests";
 
+	static final String ACTIVE = "balancer.backend.requests.active";
+
 	private final MeterRegistry meters;
 
 	private final Map<String, BackendCounters> counters = new ConcurrentHashMap<>();
 
-	public BackendMetrics(BackendHealthRegistry health, MeterRegistry meters) {
+	public BackendMetrics(BackendHealthRegistry health, InFlightRequests inFlight, MeterRegistry meters) {
 		this.meters = meters;
 		for (ServiceInstance backend : health.backends()) {
 			Gauge.builder(UP, health, (registry) -> registry.isUp(backend) ? 1 : 0)
 				.description("Whether the backend is in rotation (1) or not (0)")
+				.tag("backend", backend.getInstanceId())
+				.register(meters);
+			Gauge.builder(ACTIVE, inFlight, (requests) -> requests.count(backend))
+				.description("Requests in flight to the backend")
 				.tag("backend", backend.getInstanceId())
 				.register(meters);
 			this.counters.put(backend.getInstanceId(), new BackendCounters(backend.getInstanceId()));

@@ -35,7 +35,38 @@ class BalancerPropertiesTests {
 				.isEqualTo(new BalancerProperties.HealthCheck(Duration.ofSeconds(20), Duration.ofSeconds(2), "/"));
 			assertThat(properties.retry()).isEqualTo(new BalancerProperties.Retry(3, DataSize.ofKilobytes(256)));
 			assertThat(properties.trustedProxies()).isEmpty();
+			assertThat(properties.strategy()).isEqualTo(BalancerProperties.Strategy.ROUND_ROBIN);
+			assertThat(properties.consistentHash().key()).isEqualTo("client-ip");
+			assertThat(properties.stickySession()).isEqualTo(
+					new BalancerProperties.StickySession(false, "BALANCER", null, BalancerProperties.SameSite.LAX));
+			assertThat(properties.slowStart().window()).isNull();
 		});
+	}
+
+	@Test
+	void bindsStrategiesAndAffinityKeys() {
+		this.runner
+			.withPropertyValues("balancer.backends[0].url=http://x:1", "balancer.strategy=power-of-two-choices",
+					"balancer.consistent-hash.key=header:X-User-Id", "balancer.sticky-session.enabled=true",
+					"balancer.sticky-session.cookie-name=route", "balancer.sticky-session.max-age=1h",
+					"balancer.sticky-session.same-site=strict", "balancer.slow-start.window=30s")
+			.run((context) -> {
+				BalancerProperties properties = context.getBean(BalancerProperties.class);
+				assertThat(properties.strategy()).isEqualTo(BalancerProperties.Strategy.POWER_OF_TWO_CHOICES);
+				assertThat(properties.consistentHash().key()).isEqualTo("header:X-User-Id");
+				assertThat(properties.stickySession()).isEqualTo(new BalancerProperties.StickySession(true, "route",
+						Duration.ofHours(1), BalancerProperties.SameSite.STRICT));
+				assertThat(properties.slowStart().window()).isEqualTo(Duration.ofSeconds(30));
+			});
+	}
+
+	@Test
+	void anUnknownStrategyFailsNamingTheProperty() {
+		this.runner.withPropertyValues("balancer.backends[0].url=http://x:1", "balancer.strategy=fastest")
+			.run((context) -> {
+				assertThat(context).hasFailed();
+				assertThat(context.getStartupFailure()).hasStackTraceContaining("Failed to bind properties under 'balancer.strategy'");
+			});
 	}
 
 	@Test
@@ -72,6 +103,12 @@ class BalancerPropertiesTests {
 			balancer.backends[0].url=http://x:1,balancer.health-check.timeout=0     | balancer.health-check.timeout
 			balancer.backends[0].url=http://x:1,balancer.health-check.path=health   | balancer.health-check.path
 			balancer.backends[0].url=http://x:1,balancer.trusted-proxies[0]=proxy.example | balancer.trusted-proxies[0]
+			balancer.backends[0].url=http://x:1,balancer.backends[0].weight=257     | balancer.backends[0].weight
+			balancer.backends[0].url=http://x:1,balancer.consistent-hash.key=ip     | balancer.consistent-hash.key
+			balancer.backends[0].url=http://x:1,balancer.consistent-hash.key=header: | balancer.consistent-hash.key
+			balancer.backends[0].url=http://x:1,balancer.sticky-session.cookie-name=a b | balancer.sticky-session.cookie-name
+			balancer.backends[0].url=http://x:1,balancer.sticky-session.max-age=0s  | balancer.sticky-session.max-age
+			balancer.backends[0].url=http://x:1,balancer.slow-start.window=0s       | balancer.slow-start.window
 			""")
 	void invalidConfigurationFailsNamingTheProperty(String properties, String property) {
 		this.runner.withPropertyValues(properties.split(",")).run((context) -> {
