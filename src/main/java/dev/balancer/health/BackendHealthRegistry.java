@@ -61,6 +61,9 @@ public class BackendHealthRegistry {
 	 * common case allocates nothing.
 	 */
 	public List<ServiceInstance> healthyAmong(List<ServiceInstance> instances) {
+		if (this.healthy.size() == this.backends.size()) {
+			return instances; // every backend is up
+		}
 		for (int i = 0; i < instances.size(); i++) {
 			if (!isUp(instances.get(i))) {
 				return instances.stream().filter(this::isUp).toList();

@@ -28,7 +28,10 @@ import org.springframework.cloud.loadbalancer.core.ServiceInstanceListSupplier;
  */
 public class BackendLoadBalancer implements ReactorServiceInstanceLoadBalancer {
 
-	/** Exchange attribute holding the backends this request has tried, in order. */
+	/**
+	 * Exchange attribute holding the backends this request has tried: the backend itself after the first
+	 * attempt, a list of them in order after retries.
+	 */
 	public static final String TRIED_BACKENDS_ATTRIBUTE = BackendLoadBalancer.class.getName() + ".triedBackends";
 
 	private final ServiceInstanceListSupplier supplier;
@@ -58,13 +61,16 @@ public class BackendLoadBalancer implements ReactorServiceInstanceLoadBalancer {
 		if (healthy.isEmpty()) {
 			return new EmptyResponse();
 		}
-		List<ServiceInstance> tried = triedBackends(request);
+		Map<String, Object> attributes = exchangeAttributes(request);
+		List<ServiceInstance> tried = (attributes != null) ? triedBackends(attributes) : List.of();
 		List<ServiceInstance> candidates = untried(healthy, tried);
 		ServiceInstance chosen = (this.stickySessions != null) ? this.stickySessions.pinned(request, candidates) : null;
 		if (chosen == null) {
 			chosen = this.strategy.choose(candidates, request);
 		}
-		tried.add(chosen);
+		if (attributes != null) {
+			recordTried(attributes, tried, chosen);
+		}
 		return new DefaultResponse(chosen);
 	}
 
@@ -91,19 +97,34 @@ public class BackendLoadBalancer implements ReactorServiceInstanceLoadBalancer {
 		return false;
 	}
 
-	/**
-	 * The backends tried so far by the request, from the exchange attributes; a request without exchange
-	 * attributes (a plain load-balancer call) gets a fresh list each time.
-	 */
-	@SuppressWarnings("unchecked")
-	static List<ServiceInstance> triedBackends(Request<?> request) {
-		if (request.getContext() instanceof RequestDataContext context
-				&& context.getClientRequest().getAttributes() != null) {
-			Map<String, Object> attributes = context.getClientRequest().getAttributes();
-			return (List<ServiceInstance>) attributes.computeIfAbsent(TRIED_BACKENDS_ATTRIBUTE,
-					(key) -> new ArrayList<ServiceInstance>(2));
+	/** The exchange attributes the gateway passes along; {@code null} for a plain load-balancer call. */
+	private static @Nullable Map<String, Object> exchangeAttributes(Request<?> request) {
+		if (request.getContext() instanceof RequestDataContext context) {
+			return context.getClientRequest().getAttributes();
 		}
-		return new ArrayList<>(1);
+		return null;
+	}
+
+	/** The backends this request has tried, in order. */
+	@SuppressWarnings("unchecked")
+	static List<ServiceInstance> triedBackends(Map<String, Object> attributes) {
+		Object tried = attributes.get(TRIED_BACKENDS_ATTRIBUTE);
+		if (tried instanceof ServiceInstance single) {
+			return List.of(single);
+		}
+		return (tried instanceof List<?> several) ? (List<ServiceInstance>) several : List.of();
+	}
+
+	// The first attempt stores the backend itself: most requests never retry, so they need no list.
+	private static void recordTried(Map<String, Object> attributes, List<ServiceInstance> tried,
+			ServiceInstance chosen) {
+		if (tried.isEmpty()) {
+			attributes.put(TRIED_BACKENDS_ATTRIBUTE, chosen);
+			return;
+		}
+		List<ServiceInstance> all = new ArrayList<>(tried);
+		all.add(chosen);
+		attributes.put(TRIED_BACKENDS_ATTRIBUTE, List.copyOf(all));
 	}
 
 }

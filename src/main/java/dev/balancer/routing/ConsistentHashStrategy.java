@@ -30,9 +30,12 @@ public class ConsistentHashStrategy implements LoadBalancingStrategy {
 
 	private final ServiceInstance[] owners;
 
+	private final int backends;
+
 	public ConsistentHashStrategy(List<ServiceInstance> backends, HashKey key, LoadBalancingStrategy fallback) {
 		this.key = key;
 		this.fallback = fallback;
+		this.backends = backends.size();
 		List<Point> ring = ring(backends);
 		this.points = new long[ring.size()];
 		this.owners = new ServiceInstance[ring.size()];
@@ -66,6 +69,10 @@ public class ConsistentHashStrategy implements LoadBalancingStrategy {
 		int start = Arrays.binarySearch(this.points, hash);
 		if (start < 0) {
 			start = -start - 1;
+		}
+		if (candidates.size() == this.backends) {
+			// Candidates are drawn from the configured backends: all of them are candidates, the owner too.
+			return this.owners[start % this.points.length];
 		}
 		for (int step = 0; step < this.points.length; step++) {
 			ServiceInstance owner = this.owners[(start + step) % this.points.length];

@@ -2,6 +2,7 @@ package dev.balancer.routing;
 
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Locale;
 
 import org.jspecify.annotations.Nullable;
 
@@ -69,7 +70,8 @@ public abstract class HashKey {
 		private final String name;
 
 		Header(String name) {
-			this.name = name;
+			// Lower case already, so that case-insensitive header maps find it without converting it per request.
+			this.name = name.toLowerCase(Locale.ROOT);
 		}
 
 		@Override

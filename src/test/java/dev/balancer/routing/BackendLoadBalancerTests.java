@@ -60,8 +60,7 @@ class BackendLoadBalancerTests {
 			ServiceInstance third = pick(exchange);
 			assertThat(List.of(first, second, third)).as("request %d", request)
 				.containsExactlyInAnyOrder(this.one, this.two, this.three);
-			assertThat(exchange.get(BackendLoadBalancer.TRIED_BACKENDS_ATTRIBUTE))
-				.isEqualTo(List.of(first, second, third));
+			assertThat(BackendLoadBalancer.triedBackends(exchange)).containsExactly(first, second, third);
 		}
 	}
 
