@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 import dev.balancer.support.BalancerTestProperties;
 import dev.balancer.support.TestBackend;
@@ -52,6 +53,26 @@ class LeastConnectionsIntegrationTests {
 	MeterRegistry meters;
 
 	@Test
+	void aRequestTheClientGivesUpOnLeavesTheCountAtOnce() {
+		List.of(slow, fast1, fast2).forEach((backend) -> backend.delay(Duration.ofSeconds(3)));
+		try {
+			WebClient client = WebClient.create("http://localhost:" + this.port);
+			client.get().uri("/abandoned").retrieve().bodyToMono(String.class)
+				.timeout(Duration.ofMillis(200))
+				.onErrorResume((ex) -> Mono.empty())
+				.block(Duration.ofSeconds(5));
+
+			// The backend still works on it for seconds; the balancer counts it no more.
+			await().atMost(Duration.ofSeconds(1)).untilAsserted(this::noRequestsInFlight);
+		}
+		finally {
+			slow.delay(Duration.ofMillis(300));
+			fast1.delay(Duration.ZERO);
+			fast2.delay(Duration.ZERO);
+		}
+	}
+
+	@Test
 	void aSlowBackendGetsFewerRequestsThanFastOnes() {
 		WebClient client = WebClient.create("http://localhost:" + this.port);
 
@@ -62,10 +83,12 @@ class LeastConnectionsIntegrationTests {
 
 		assertThat(answers).hasSize(120);
 		assertThat(slow.requestCount()).isLessThan(fast1.requestCount() / 2).isLessThan(fast2.requestCount() / 2);
-		await().atMost(Duration.ofSeconds(5))
-			.untilAsserted(() -> assertThat(this.meters.find("balancer.backend.requests.active").gauges())
-				.hasSize(3)
-				.allSatisfy((gauge) -> assertThat(gauge.value()).isZero()));
+		await().atMost(Duration.ofSeconds(5)).untilAsserted(this::noRequestsInFlight);
+	}
+
+	private void noRequestsInFlight() {
+		assertThat(this.meters.find("balancer.backend.requests.active").gauges()).hasSize(3)
+			.allSatisfy((gauge) -> assertThat(gauge.value()).isZero());
 	}
 
 }
