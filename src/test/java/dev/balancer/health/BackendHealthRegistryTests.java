@@ -3,14 +3,11 @@ package dev.balancer.health;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+
+import dev.balancer.support.Concurrently;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.boot.test.system.CapturedOutput;
@@ -96,30 +93,17 @@ class BackendHealthRegistryTests {
 
 	@Test
 	void healthyListMatchesTheStatesAfterConcurrentChanges() throws Exception {
-		ExecutorService pool = Executors.newFixedThreadPool(4);
-		try {
-			List<Future<?>> workers = new ArrayList<>();
-			for (int t = 0; t < 4; t++) {
-				int seed = t;
-				workers.add(pool.submit(() -> {
-					for (int i = 0; i < 2000; i++) {
-						ServiceInstance backend = List.of(this.one, this.two, this.three).get((i + seed) % 3);
-						if ((i + seed) % 2 == 0) {
-							this.registry.markDown(backend, "connection refused");
-						}
-						else {
-							this.registry.recordProbe(backend, ProbeResult.healthy());
-						}
-					}
-				}));
+		Concurrently.run(4, (seed) -> {
+			for (int i = 0; i < 2000; i++) {
+				ServiceInstance backend = List.of(this.one, this.two, this.three).get((i + seed) % 3);
+				if ((i + seed) % 2 == 0) {
+					this.registry.markDown(backend, "connection refused");
+				}
+				else {
+					this.registry.recordProbe(backend, ProbeResult.healthy());
+				}
 			}
-			for (Future<?> worker : workers) {
-				worker.get(10, TimeUnit.SECONDS);
-			}
-		}
-		finally {
-			pool.shutdownNow();
-		}
+		});
 		List<ServiceInstance> expected = this.registry.backends().stream().filter(this.registry::isUp).toList();
 		assertThat(this.registry.healthy()).isEqualTo(expected);
 	}

@@ -1,20 +1,15 @@
 package dev.balancer.routing;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.junit.jupiter.api.Test;
 
+import dev.balancer.support.Concurrently;
 import dev.balancer.support.Instances;
 
 import org.springframework.cloud.client.ServiceInstance;
@@ -85,35 +80,19 @@ class InFlightRequestsTests {
 	@Test
 	void concurrentRequestsNeverDriveACounterBelowZero() throws Exception {
 		AtomicBoolean negative = new AtomicBoolean();
-		CountDownLatch start = new CountDownLatch(1);
-		ExecutorService pool = Executors.newFixedThreadPool(8);
-		try {
-			List<Future<?>> workers = new ArrayList<>();
-			for (int t = 0; t < 8; t++) {
-				workers.add(pool.submit(() -> {
-					start.await();
-					ThreadLocalRandom random = ThreadLocalRandom.current();
-					for (int i = 0; i < 5000; i++) {
-						Map<String, Object> exchange = new ConcurrentHashMap<>();
-						Request<RequestDataContext> request = start(exchange, random.nextBoolean() ? this.one : this.two);
-						if (random.nextBoolean()) {
-							this.inFlight.onComplete(new CompletionContext<>(CompletionContext.Status.FAILED,
-									new IllegalStateException(), request, null));
-						}
-						InFlightRequests.release(exchange); // the end of the exchange comes in every case
-						negative.compareAndSet(false, this.inFlight.count(this.one) < 0 || this.inFlight.count(this.two) < 0);
-					}
-					return null;
-				}));
+		Concurrently.run(8, (thread) -> {
+			ThreadLocalRandom random = ThreadLocalRandom.current();
+			for (int i = 0; i < 5000; i++) {
+				Map<String, Object> exchange = new ConcurrentHashMap<>();
+				Request<RequestDataContext> request = start(exchange, random.nextBoolean() ? this.one : this.two);
+				if (random.nextBoolean()) {
+					this.inFlight.onComplete(new CompletionContext<>(CompletionContext.Status.FAILED,
+							new IllegalStateException(), request, null));
+				}
+				InFlightRequests.release(exchange); // the end of the exchange comes in every case
+				negative.compareAndSet(false, this.inFlight.count(this.one) < 0 || this.inFlight.count(this.two) < 0);
 			}
-			start.countDown();
-			for (Future<?> worker : workers) {
-				worker.get(10, TimeUnit.SECONDS);
-			}
-		}
-		finally {
-			pool.shutdownNow();
-		}
+		});
 		assertThat(negative).isFalse();
 		assertThat(this.inFlight.count(this.one)).isZero();
 		assertThat(this.inFlight.count(this.two)).isZero();

@@ -4,16 +4,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 import org.junit.jupiter.api.Test;
 
+import dev.balancer.support.Concurrently;
 import dev.balancer.support.Instances;
 
 import org.springframework.cloud.client.ServiceInstance;
@@ -41,28 +37,12 @@ class RoundRobinStrategyTests {
 		int threads = 8;
 		int picksPerThread = 3000;
 		Map<Integer, LongAdder> counts = new ConcurrentHashMap<>();
-		CountDownLatch start = new CountDownLatch(1);
-		ExecutorService pool = Executors.newFixedThreadPool(threads);
-		try {
-			List<Future<?>> workers = new ArrayList<>();
-			for (int t = 0; t < threads; t++) {
-				workers.add(pool.submit(() -> {
-					start.await();
-					for (int i = 0; i < picksPerThread; i++) {
-						int port = this.strategy.choose(backends, new DefaultRequest<>()).getPort();
-						counts.computeIfAbsent(port, (key) -> new LongAdder()).increment();
-					}
-					return null;
-				}));
+		Concurrently.run(threads, (thread) -> {
+			for (int i = 0; i < picksPerThread; i++) {
+				int port = this.strategy.choose(backends, new DefaultRequest<>()).getPort();
+				counts.computeIfAbsent(port, (key) -> new LongAdder()).increment();
 			}
-			start.countDown();
-			for (Future<?> worker : workers) {
-				worker.get(10, TimeUnit.SECONDS);
-			}
-		}
-		finally {
-			pool.shutdownNow();
-		}
+		});
 		assertThat(counts).hasSize(3);
 		counts.values().forEach((count) -> assertThat(count.sum()).isEqualTo(threads * picksPerThread / 3));
 	}

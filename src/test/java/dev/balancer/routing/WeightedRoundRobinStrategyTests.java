@@ -4,15 +4,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 import org.junit.jupiter.api.Test;
 
+import dev.balancer.support.Concurrently;
 import dev.balancer.support.Instances;
 
 import org.springframework.cloud.client.ServiceInstance;
@@ -63,28 +59,12 @@ class WeightedRoundRobinStrategyTests {
 		List<ServiceInstance> backends = List.of(backend(1, 3), backend(2, 2), backend(3, 1));
 		WeightedRoundRobinStrategy strategy = new WeightedRoundRobinStrategy(backends);
 		Map<Integer, LongAdder> counts = new ConcurrentHashMap<>();
-		CountDownLatch start = new CountDownLatch(1);
-		ExecutorService pool = Executors.newFixedThreadPool(8);
-		try {
-			List<Future<?>> workers = new ArrayList<>();
-			for (int t = 0; t < 8; t++) {
-				workers.add(pool.submit(() -> {
-					start.await();
-					for (int i = 0; i < 600; i++) {
-						int port = strategy.choose(backends, Instances.request()).getPort();
-						counts.computeIfAbsent(port, (key) -> new LongAdder()).increment();
-					}
-					return null;
-				}));
+		Concurrently.run(8, (thread) -> {
+			for (int i = 0; i < 600; i++) {
+				int port = strategy.choose(backends, Instances.request()).getPort();
+				counts.computeIfAbsent(port, (key) -> new LongAdder()).increment();
 			}
-			start.countDown();
-			for (Future<?> worker : workers) {
-				worker.get(10, TimeUnit.SECONDS);
-			}
-		}
-		finally {
-			pool.shutdownNow();
-		}
+		});
 		assertThat(counts.get(1).sum()).isEqualTo(2400);
 		assertThat(counts.get(2).sum()).isEqualTo(1600);
 		assertThat(counts.get(3).sum()).isEqualTo(800);
