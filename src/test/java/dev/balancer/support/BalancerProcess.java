@@ -118,6 +118,11 @@ public final class BalancerProcess implements AutoCloseable {
 		}
 	}
 
+	/** Sends SIGTERM, as Kubernetes and container runtimes do to stop a process. */
+	public void terminate() {
+		this.process.destroy();
+	}
+
 	/** Everything the process printed so far. */
 	public String output() {
 		try {

@@ -1,0 +1,94 @@
+package dev.balancer.it;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import dev.balancer.support.BalancerProcess;
+import dev.balancer.support.FreePorts;
+import dev.balancer.support.TestBackend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * SIGTERM, as Kubernetes sends it: readiness stops answering UP, new connections are refused, the request
+ * already in flight to a slow backend completes with 200, and the process exits with 0.
+ */
+class GracefulShutdownIT {
+
+	final TestBackend slow = TestBackend.start("slow").delay(Duration.ofSeconds(3));
+
+	final HttpClient client = HttpClient.newHttpClient();
+
+	@AfterEach
+	void stop() {
+		this.slow.stop();
+	}
+
+	@Test
+	void aRequestInFlightWhenSigtermArrivesCompletesAndTheProcessExitsZero() throws Exception {
+		int managementPort = FreePorts.next();
+		try (BalancerProcess balancer = BalancerProcess.start(List.of(),
+				List.of("--server.port=0", "--management.server.port=" + managementPort,
+						"--balancer.backends[0].url=" + this.slow.url(), "--balancer.health-check.path=/health"))) {
+			int port = balancer.awaitStarted(Duration.ofSeconds(60));
+			await().atMost(Duration.ofSeconds(10)).until(() -> readiness(managementPort) == 200);
+
+			CompletableFuture<HttpResponse<String>> inFlight = this.client.sendAsync(
+					HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/slow")).build(),
+					HttpResponse.BodyHandlers.ofString());
+			await().atMost(Duration.ofSeconds(5)).until(() -> this.slow.requestCount() == 1);
+
+			balancer.terminate();
+
+			await().atMost(Duration.ofSeconds(2)).untilAsserted(() -> assertThatExceptionOfType(ConnectException.class)
+				.as("new connections are refused while draining").isThrownBy(() -> connect(port)));
+			assertThat(readiness(managementPort)).as("readiness while draining").isNotEqualTo(200);
+			assertThat(inFlight).as("the request in flight still completes").isNotDone();
+
+			HttpResponse<String> response = inFlight.get(10, TimeUnit.SECONDS);
+			assertThat(response.statusCode()).isEqualTo(200);
+			assertThat(response.body()).isEqualTo("slow");
+			assertThat(balancer.awaitExit(Duration.ofSeconds(30))).isZero();
+			assertThat(balancer.output()).contains("Graceful shutdown complete");
+		}
+	}
+
+	private static void connect(int port) throws IOException {
+		try (Socket socket = new Socket()) {
+			socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
+		}
+	}
+
+	/** The readiness probe's status, or -1 when nothing answers. */
+	private int readiness(int managementPort) {
+		try {
+			return this.client.send(HttpRequest
+				.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/actuator/health/readiness"))
+				.timeout(Duration.ofSeconds(2))
+				.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+		}
+		catch (IOException ex) {
+			return -1;
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return -1;
+		}
+	}
+
+}
