@@ -1,0 +1,36 @@
+# balancer as a container image: built with the Maven wrapper on a JDK, run on a JRE as a non-root user.
+#
+#   docker build -t balancer .
+#   docker run --rm -p 8080:8080 -p 9901:9901 -v "$PWD/config:/app/config:ro" balancer
+#
+# The operator's configuration goes to /app/config/application.yml (Spring Boot reads ./config/ from the
+# working directory, /app). JVM options: JAVA_OPTS, e.g. -e JAVA_OPTS="-XX:MaxRAMPercentage=50".
+# Base images are build arguments, so that a build can use local or mirrored images:
+#   docker build --build-arg BUILD_IMAGE=registry.example.com/temurin:17-jdk --build-arg RUNTIME_IMAGE=... .
+
+ARG BUILD_IMAGE=eclipse-temurin:17-jdk
+ARG RUNTIME_IMAGE=eclipse-temurin:17-jre
+
+FROM ${BUILD_IMAGE} AS build
+WORKDIR /build
+# The wrapper and the POM first: the dependency download is cached until they change.
+COPY mvnw pom.xml ./
+COPY .mvn .mvn
+RUN ./mvnw -B -q dependency:go-offline
+COPY src src
+RUN ./mvnw -B -q -DskipTests package \
+    && java -Djarmode=tools -jar target/balancer-*.jar extract --layers --launcher --destination /layers
+
+FROM ${RUNTIME_IMAGE}
+WORKDIR /app
+# One image layer per Spring Boot layer, the ones that change least first.
+COPY --from=build /layers/dependencies/ ./
+COPY --from=build /layers/spring-boot-loader/ ./
+COPY --from=build /layers/snapshot-dependencies/ ./
+COPY --from=build /layers/application/ ./
+# A numeric user, so that Kubernetes can verify runAsNonRoot without a user database in the image.
+USER 10001:10001
+EXPOSE 8080 9901
+# Heap and off-heap sized from the container's memory limit, not the host's.
+ENV JAVA_OPTS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
+ENTRYPOINT ["sh", "-c", "exec java $JAVA_OPTS org.springframework.boot.loader.launch.JarLauncher \"$@\"", "balancer"]
