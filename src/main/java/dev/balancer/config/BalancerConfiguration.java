@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.channel.ChannelOption;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.balancer.health.ActiveHealthChecker;
@@ -12,6 +13,7 @@ import dev.balancer.health.BackendHealthRegistry;
 import dev.balancer.health.BalancerHealthIndicator;
 import dev.balancer.health.HttpBackendProbe;
 import dev.balancer.health.PassiveHealthLifecycle;
+import dev.balancer.health.StatusRange;
 import dev.balancer.metrics.BackendMetrics;
 import dev.balancer.routing.AddressRange;
 import dev.balancer.routing.Backends;
@@ -20,6 +22,7 @@ import dev.balancer.routing.FailoverFilter;
 import dev.balancer.routing.ForwardingHeadersFilter;
 import dev.balancer.routing.InFlightReleaseFilter;
 import dev.balancer.routing.InFlightRequests;
+import dev.balancer.routing.RetryBudget;
 import dev.balancer.routing.StickySessionFilter;
 import dev.balancer.routing.StickySessions;
 import dev.balancer.web.JsonErrorHandler;
@@ -27,9 +30,11 @@ import dev.balancer.web.JsonErrorHandler;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.cloud.gateway.config.HttpClientCustomizer;
 import org.springframework.cloud.gateway.filter.GatewayFilter;
 import org.springframework.cloud.gateway.route.RouteLocator;
 import org.springframework.cloud.gateway.route.builder.RouteLocatorBuilder;
+import org.springframework.cloud.gateway.support.RouteMetadataUtils;
 import org.springframework.cloud.loadbalancer.annotation.LoadBalancerClient;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -52,19 +57,22 @@ class BalancerConfiguration {
 
 	@Bean
 	BackendHealthRegistry backendHealthRegistry(BalancerProperties properties) {
-		return new BackendHealthRegistry(Backends.instances(properties), Clock.systemUTC());
+		BalancerProperties.HealthCheck check = properties.healthCheck();
+		return new BackendHealthRegistry(Backends.instances(properties), Clock.systemUTC(), check.healthyThreshold(),
+				check.unhealthyThreshold());
 	}
 
 	@Bean
 	ActiveHealthChecker activeHealthChecker(BackendHealthRegistry registry, BalancerProperties properties) {
 		BalancerProperties.HealthCheck check = properties.healthCheck();
-		return new ActiveHealthChecker(registry, new HttpBackendProbe(check.path(), check.timeout()),
-				check.interval());
+		HttpBackendProbe probe = new HttpBackendProbe(check.path(), check.timeout(),
+				StatusRange.parseAll(check.expectedStatuses()), check.host());
+		return new ActiveHealthChecker(registry, probe, check.interval());
 	}
 
 	@Bean
-	HealthCheckSchedule healthCheckSchedule(ActiveHealthChecker activeHealthChecker) {
-		return new HealthCheckSchedule(activeHealthChecker);
+	HealthCheckSchedule healthCheckSchedule(ActiveHealthChecker activeHealthChecker, BalancerProperties properties) {
+		return new HealthCheckSchedule(activeHealthChecker, properties.healthCheck().effectiveJitter());
 	}
 
 	@Bean
@@ -96,9 +104,25 @@ class BalancerConfiguration {
 	}
 
 	@Bean
-	FailoverFilter failoverFilter(BalancerProperties properties, MeterRegistry meters) {
-		return new FailoverFilter(properties.retry().attempts(), properties.retry().bodyBufferSize().toBytes(),
-				meters);
+	RetryBudget retryBudget(BalancerProperties properties) {
+		BalancerProperties.Budget budget = properties.retry().budget();
+		return new RetryBudget(budget.percent(), budget.minRetriesPerSecond(), Clock.systemUTC());
+	}
+
+	@Bean
+	FailoverFilter failoverFilter(BalancerProperties properties, RetryBudget retryBudget, MeterRegistry meters) {
+		BalancerProperties.Retry retry = properties.retry();
+		FailoverFilter.Settings settings = new FailoverFilter.Settings(retry.attempts(),
+				retry.bodyBufferSize().toBytes(), retry.backoff().base(), retry.backoff().max(),
+				properties.timeouts().request(), properties.debugHeaders());
+		return new FailoverFilter(settings, retryBudget, meters);
+	}
+
+	/** {@code balancer.timeouts.connect} for every connection to a backend. */
+	@Bean
+	HttpClientCustomizer backendConnectTimeout(BalancerProperties properties) {
+		int millis = (int) Math.min(properties.timeouts().connect().toMillis(), Integer.MAX_VALUE);
+		return (httpClient) -> httpClient.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, millis);
 	}
 
 	/**
@@ -107,7 +131,7 @@ class BalancerConfiguration {
 	 */
 	@Bean
 	RouteLocator balancerRoute(RouteLocatorBuilder routes, FailoverFilter failover,
-			ObjectProvider<StickySessions> stickySessions) {
+			ObjectProvider<StickySessions> stickySessions, BalancerProperties properties) {
 		List<GatewayFilter> filters = new ArrayList<>(List.of(failover, new InFlightReleaseFilter(),
 				new ClientAddressFilter()));
 		stickySessions.ifAvailable((sessions) -> filters.add(new StickySessionFilter(sessions)));
@@ -115,6 +139,8 @@ class BalancerConfiguration {
 			.route(ROUTE_ID, (route) -> route.order(Ordered.LOWEST_PRECEDENCE)
 				.alwaysTrue()
 				.filters((spec) -> spec.filters(filters))
+				// Per attempt: the gateway's routing filter turns an expiry into a 504 that FailoverFilter sees.
+				.metadata(RouteMetadataUtils.RESPONSE_TIMEOUT_ATTR, properties.timeouts().response().toMillis())
 				.uri("lb://" + Backends.SERVICE_ID))
 			.build();
 	}

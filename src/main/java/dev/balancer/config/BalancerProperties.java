@@ -31,6 +31,11 @@ import org.springframework.validation.annotation.Validated;
  * @param consistentHash what the {@code consistent-hash} strategy hashes
  * @param stickySession cookie-based affinity of a client to a backend, on top of any strategy
  * @param slowStart ramp-up of a backend that comes back healthy
+ * @param timeouts how long the balancer waits for backends
+ * @param outlierDetection passive health: backends that keep failing live requests are ejected for a while
+ * @param panic what to do when too few backends are healthy
+ * @param debugHeaders whether responses tell the client how many attempts they took and which backend answered
+ * ({@code X-Balancer-Attempts}, {@code X-Balancer-Backend}); off in production, it names backends
  */
 @Validated
 @ConfigurationProperties("balancer")
@@ -39,7 +44,9 @@ public record BalancerProperties(
 		@Valid @DefaultValue HealthCheck healthCheck, @Valid @DefaultValue Retry retry,
 		@DefaultValue List<@IpRange String> trustedProxies, @DefaultValue("round-robin") Strategy strategy,
 		@Valid @DefaultValue ConsistentHash consistentHash, @Valid @DefaultValue StickySession stickySession,
-		@Valid @DefaultValue SlowStart slowStart) {
+		@Valid @DefaultValue SlowStart slowStart, @Valid @DefaultValue Timeouts timeouts,
+		@Valid @DefaultValue OutlierDetection outlierDetection, @Valid @DefaultValue Panic panic,
+		@DefaultValue("false") boolean debugHeaders) {
 
 	private static final String NO_BACKENDS = "must list at least one backend, such as "
 			+ "balancer.backends[0].url=http://localhost:8081";
@@ -65,11 +72,31 @@ public record BalancerProperties(
 	 *
 	 * @param interval time between the end of one round of probes and the start of the next
 	 * @param timeout longest a single probe may take before the backend counts as down
-	 * @param path request path probed; a backend is alive when it answers with a status below 500
+	 * @param path request path probed; a backend is alive when it answers with an expected status
+	 * @param expectedStatuses statuses that mean alive, as codes and ranges such as {@code 200-299,301}; the
+	 * default, {@code 100-499}, is the seed's rule: anything below 500
+	 * @param host {@code Host} header of the probes, for backends that serve by virtual host; none sends the
+	 * backend's own host and port
+	 * @param jitter up to this much random time is added to each interval, so that many balancer replicas do
+	 * not probe in lockstep; none means a tenth of the interval
+	 * @param healthyThreshold consecutive successful probes that bring a backend that is down back up
+	 * (HAProxy's {@code rise})
+	 * @param unhealthyThreshold consecutive failed probes that take a backend that is up down (HAProxy's
+	 * {@code fall}); a request that cannot connect takes it down at once
 	 */
 	public record HealthCheck(@DefaultValue("20s") @DurationMin(millis = 1, message = POSITIVE) Duration interval,
 			@DefaultValue("2s") @DurationMin(millis = 1, message = POSITIVE) Duration timeout,
-			@DefaultValue("/") @Pattern(regexp = "/.*", message = "must start with /") String path) {
+			@DefaultValue("/") @Pattern(regexp = "/.*", message = "must start with /") String path,
+			@DefaultValue("100-499") @StatusRanges String expectedStatuses,
+			@Nullable @Pattern(regexp = "[A-Za-z0-9.:\\[\\]-]+", message = "must be a host name, optionally with a port") String host,
+			@Nullable @DurationMin(millis = 0, message = "must not be negative") Duration jitter,
+			@DefaultValue("1") @Min(1) int healthyThreshold, @DefaultValue("1") @Min(1) int unhealthyThreshold) {
+
+		/** The jitter to apply: the configured one, or a tenth of the interval. */
+		public Duration effectiveJitter() {
+			return (this.jitter != null) ? this.jitter : this.interval.dividedBy(10);
+		}
+
 	}
 
 	/**
@@ -77,11 +104,91 @@ public record BalancerProperties(
 	 *
 	 * @param attempts tries per request in all, the first included
 	 * @param bodyBufferSize request bodies of idempotent methods up to this size are kept in memory so that
-	 * the request can be replayed on another backend after a 502, 503 or 504; larger bodies stream through
-	 * and such a response is passed to the client
+	 * the request can be replayed on another backend after a 502, 503, 504 or timeout; larger bodies stream
+	 * through and are not sent again once sent
+	 * @param budget the share of traffic retries may add
+	 * @param backoff the pause before each retry
 	 */
 	public record Retry(@DefaultValue("3") @Min(1) int attempts,
-			@DefaultValue("256KB") @NotNull DataSize bodyBufferSize) {
+			@DefaultValue("256KB") @NotNull DataSize bodyBufferSize, @Valid @DefaultValue Budget budget,
+			@Valid @DefaultValue Backoff backoff) {
+	}
+
+	/**
+	 * Retry budget: over the last 10 seconds, retries may add at most {@code percent} of the requests, plus
+	 * {@code minRetriesPerSecond}, so that a sick cluster is not hammered by retry storms.
+	 *
+	 * @param percent retries allowed as a share of requests
+	 * @param minRetriesPerSecond retries always allowed, so that quiet services can still retry
+	 */
+	public record Budget(@DefaultValue("20") @Min(0) @Max(100) int percent,
+			@DefaultValue("3") @Min(0) int minRetriesPerSecond) {
+	}
+
+	/**
+	 * Exponential backoff with full jitter: before retry n, a random pause between 0 and
+	 * {@code min(max, base * 2^(n-1))}.
+	 *
+	 * @param base the ceiling of the first pause
+	 * @param max the highest ceiling
+	 */
+	public record Backoff(@DefaultValue("25ms") @DurationMin(millis = 0, message = "must not be negative") Duration base,
+			@DefaultValue("250ms") @DurationMin(millis = 0, message = "must not be negative") Duration max) {
+	}
+
+	/**
+	 * Timeouts of requests to backends. None of them cuts off a response that has started: a long download
+	 * streams for as long as it takes.
+	 *
+	 * @param connect longest wait for a connection to a backend; then the attempt is retried elsewhere
+	 * @param response longest wait for a backend's response to begin, per attempt; then an idempotent request
+	 * is retried on another backend and any other gets a 504
+	 * @param request longest wait for a response to begin across all attempts, backoff included; then 504
+	 */
+	public record Timeouts(@DefaultValue("1s") @DurationMin(millis = 1, message = POSITIVE) Duration connect,
+			@DefaultValue("30s") @DurationMin(millis = 1, message = POSITIVE) Duration response,
+			@DefaultValue("60s") @DurationMin(millis = 1, message = POSITIVE) Duration request) {
+	}
+
+	/**
+	 * Outlier detection (Envoy's {@code consecutive_5xx}): a backend whose live requests fail
+	 * {@code consecutiveErrors} times in a row (connect failure, reset, timeout or a 5xx answer) is ejected
+	 * from rotation for {@code baseEjectionTime} times the number of times it was ejected recently, however
+	 * its health probes look.
+	 *
+	 * @param enabled whether to eject backends at all
+	 * @param consecutiveErrors failures in a row that eject a backend
+	 * @param baseEjectionTime ejection time the first time; each further ejection adds as much again
+	 * @param maxEjectionTime the longest an ejection lasts
+	 * @param maxEjectionPercent share of the backends that may be ejected at once, at least one backend
+	 */
+	public record OutlierDetection(@DefaultValue("true") boolean enabled,
+			@DefaultValue("5") @Min(1) int consecutiveErrors,
+			@DefaultValue("30s") @DurationMin(millis = 1, message = POSITIVE) Duration baseEjectionTime,
+			@DefaultValue("5m") @DurationMin(millis = 1, message = POSITIVE) Duration maxEjectionTime,
+			@DefaultValue("50") @Min(0) @Max(100) int maxEjectionPercent) {
+	}
+
+	/**
+	 * Panic mode: when fewer than {@code threshold} percent of the backends are available (healthy and not
+	 * ejected), the checks are more likely wrong than the backends, or the few left would drown.
+	 *
+	 * @param threshold share of available backends below which the balancer panics
+	 * @param mode what it does then
+	 */
+	public record Panic(@DefaultValue("50") @Min(0) @Max(100) int threshold,
+			@DefaultValue("healthy-only") PanicMode mode) {
+	}
+
+	/** What the balancer does in panic. */
+	public enum PanicMode {
+
+		/** Keep sending only to the available backends; with none, answer 503. The default. */
+		HEALTHY_ONLY,
+
+		/** Spread traffic over every configured backend, as Envoy does, and let retries find working ones. */
+		ALL
+
 	}
 
 	/** The strategies {@code balancer.strategy} names. */

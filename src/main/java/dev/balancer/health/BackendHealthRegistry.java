@@ -1,6 +1,7 @@
 package dev.balancer.health;
 
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,7 +16,8 @@ import org.springframework.cloud.client.ServiceInstance;
 
 /**
  * The health state of every configured backend. Active probes and failed requests report here; the
- * load balancer reads the healthy ones. Each change of state is logged once, not every probe.
+ * load balancer reads the healthy ones. A backend changes state only after enough probes in a row agree
+ * (HAProxy's rise and fall), so a flapping backend does not flap in rotation; each change is logged once.
  */
 public class BackendHealthRegistry {
 
@@ -23,17 +25,28 @@ public class BackendHealthRegistry {
 
 	private final List<ServiceInstance> backends;
 
-	private final Map<String, AtomicReference<BackendHealth>> states = new LinkedHashMap<>();
+	private final Map<String, AtomicReference<State>> states = new LinkedHashMap<>();
 
 	private final Clock clock;
+
+	private final int healthyThreshold;
+
+	private final int unhealthyThreshold;
 
 	private volatile List<ServiceInstance> healthy;
 
 	public BackendHealthRegistry(List<ServiceInstance> backends, Clock clock) {
+		this(backends, clock, 1, 1);
+	}
+
+	public BackendHealthRegistry(List<ServiceInstance> backends, Clock clock, int healthyThreshold,
+			int unhealthyThreshold) {
 		this.backends = List.copyOf(backends);
 		this.clock = clock;
+		this.healthyThreshold = healthyThreshold;
+		this.unhealthyThreshold = unhealthyThreshold;
 		for (ServiceInstance backend : this.backends) {
-			this.states.put(backend.getInstanceId(), new AtomicReference<>(BackendHealth.INITIAL));
+			this.states.put(backend.getInstanceId(), new AtomicReference<>(State.INITIAL));
 		}
 		this.healthy = this.backends;
 	}
@@ -44,7 +57,7 @@ public class BackendHealthRegistry {
 	}
 
 	public BackendHealth health(ServiceInstance backend) {
-		return state(backend).get();
+		return state(backend).get().health();
 	}
 
 	public boolean isUp(ServiceInstance backend) {
@@ -72,36 +85,46 @@ public class BackendHealthRegistry {
 		return instances;
 	}
 
-	/** Records the outcome of an active probe: it can take a backend down or bring it back. */
+	/**
+	 * Records the outcome of an active probe: after enough probes in a row agree, it takes a backend down or
+	 * brings it back.
+	 */
 	public void recordProbe(ServiceInstance backend, ProbeResult result) {
-		var now = this.clock.instant();
+		Instant now = this.clock.instant();
 		update(backend, (current) -> {
-			if (!result.alive()) {
-				return new BackendHealth(false, now, result.error(), current.upSince());
+			BackendHealth health = current.health();
+			if (result.alive()) {
+				int successes = current.successes() + 1;
+				boolean up = health.up() || successes >= this.healthyThreshold;
+				Instant upSince = (up && !health.up()) ? now : health.upSince();
+				return new State(new BackendHealth(up, now, health.lastError(), upSince), successes, 0);
 			}
-			return new BackendHealth(true, now, current.lastError(), current.up() ? current.upSince() : now);
+			int failures = current.failures() + 1;
+			boolean up = health.up() && failures < this.unhealthyThreshold;
+			return new State(new BackendHealth(up, now, result.error(), health.upSince()), 0, failures);
 		});
 	}
 
 	/**
-	 * Takes a backend out of rotation at once after a request could not reach it; only the next successful
-	 * probe brings it back.
+	 * Takes a backend out of rotation at once after a request could not reach it; probes bring it back as
+	 * after a failed probe.
 	 */
 	public void markDown(ServiceInstance backend, String error) {
-		update(backend, (current) -> new BackendHealth(false, current.lastCheck(), error, current.upSince()));
+		update(backend, (current) -> new State(new BackendHealth(false, current.health().lastCheck(), error,
+				current.health().upSince()), 0, Math.max(current.failures(), this.unhealthyThreshold)));
 	}
 
-	private void update(ServiceInstance backend, UnaryOperator<BackendHealth> change) {
-		AtomicReference<BackendHealth> state = state(backend);
-		BackendHealth previous;
-		BackendHealth next;
+	private void update(ServiceInstance backend, UnaryOperator<State> change) {
+		AtomicReference<State> state = state(backend);
+		State previous;
+		State next;
 		do {
 			previous = state.get();
 			next = change.apply(previous);
 		}
 		while (!state.compareAndSet(previous, next));
-		if (previous.up() != next.up()) {
-			onTransition(backend, next);
+		if (previous.health().up() != next.health().up()) {
+			onTransition(backend, next.health());
 		}
 	}
 
@@ -121,12 +144,19 @@ public class BackendHealthRegistry {
 		}
 	}
 
-	private AtomicReference<BackendHealth> state(ServiceInstance backend) {
-		AtomicReference<BackendHealth> state = this.states.get(backend.getInstanceId());
+	private AtomicReference<State> state(ServiceInstance backend) {
+		AtomicReference<State> state = this.states.get(backend.getInstanceId());
 		if (state == null) {
 			throw new IllegalArgumentException("Not a configured backend: " + backend.getInstanceId());
 		}
 		return state;
+	}
+
+	/** A backend's health and the probes in a row that agree on it. */
+	private record State(BackendHealth health, int successes, int failures) {
+
+		static final State INITIAL = new State(BackendHealth.INITIAL, 0, 0);
+
 	}
 
 }

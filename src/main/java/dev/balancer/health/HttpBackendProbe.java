@@ -1,8 +1,11 @@
 package dev.balancer.health;
 
 import java.time.Duration;
+import java.util.List;
 
 import io.netty.channel.ChannelOption;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
@@ -12,8 +15,8 @@ import dev.balancer.routing.UpstreamFailure;
 import org.springframework.cloud.client.ServiceInstance;
 
 /**
- * Probes a backend with {@code GET <path>}: alive when it answers with a status below 500 within the timeout
- * (the seed's rule, so a 404 or 401 still counts as alive).
+ * Probes a backend with {@code GET <path>}: alive when it answers within the timeout with an expected status
+ * (by default below 500, the seed's rule, so a 404 or 401 still counts as alive).
  * <p>
  * Spring Cloud LoadBalancer's {@code HealthCheckServiceInstanceListSupplier} accepts only an exact 200 and
  * ties its timeout to the interval, hence this probe. Each probe opens its own connection instead of
@@ -28,13 +31,27 @@ public class HttpBackendProbe implements BackendProbe {
 
 	private final Duration timeout;
 
+	private final List<StatusRange> expectedStatuses;
+
 	public HttpBackendProbe(String path, Duration timeout) {
+		this(path, timeout, List.of(new StatusRange(100, 499)), null);
+	}
+
+	/**
+	 * @param path the path probed
+	 * @param timeout the longest a probe may take
+	 * @param expectedStatuses the statuses that mean alive
+	 * @param host the {@code Host} header to send, or {@code null} for the backend's own
+	 */
+	public HttpBackendProbe(String path, Duration timeout, List<StatusRange> expectedStatuses, @Nullable String host) {
 		this.path = path;
 		this.timeout = timeout;
+		this.expectedStatuses = List.copyOf(expectedStatuses);
 		// The whole probe is bounded by timeout() below; a second, equal response timeout in the client would
 		// only race with it and report the same expiry under another name.
-		this.client = HttpClient.create(ConnectionProvider.newConnection())
+		HttpClient client = HttpClient.create(ConnectionProvider.newConnection())
 			.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(timeout.toMillis(), Integer.MAX_VALUE));
+		this.client = (host != null) ? client.headers((headers) -> headers.set(HttpHeaderNames.HOST, host)) : client;
 	}
 
 	@Override
@@ -44,10 +61,19 @@ public class HttpBackendProbe implements BackendProbe {
 			.response()
 			.map((response) -> {
 				int status = response.status().code();
-				return (status < 500) ? ProbeResult.healthy() : ProbeResult.failed("status " + status);
+				return expected(status) ? ProbeResult.healthy() : ProbeResult.failed("status " + status);
 			})
 			.timeout(this.timeout, Mono.fromSupplier(() -> ProbeResult.failed("no answer within " + this.timeout)))
 			.onErrorResume((ex) -> Mono.just(ProbeResult.failed(UpstreamFailure.describe(ex))));
+	}
+
+	private boolean expected(int status) {
+		for (StatusRange range : this.expectedStatuses) {
+			if (range.contains(status)) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 }

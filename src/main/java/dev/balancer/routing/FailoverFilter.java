@@ -1,9 +1,12 @@
 package dev.balancer.routing;
 
 import java.net.URI;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -19,6 +22,7 @@ import org.springframework.cloud.gateway.filter.ReactiveLoadBalancerClientFilter
 import org.springframework.cloud.gateway.support.NotFoundException;
 import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
 import org.springframework.core.Ordered;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
@@ -31,20 +35,27 @@ import org.springframework.web.server.ServerWebExchange;
  * <li>Could not connect: retried for every method, since nothing reached the backend.</li>
  * <li>Connection closed before the response: retried if the body can be sent again, and for POST and PATCH
  * only if the backend had not been sent any of it.</li>
- * <li>502, 503 or 504: retried for idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE) whose body can be
- * sent again; every other response passes through unchanged.</li>
+ * <li>No response within the response timeout, or a 502, 503 or 504: retried for idempotent methods (GET, HEAD,
+ * OPTIONS, PUT, DELETE) whose body can be sent again; a timed-out POST gets a 504, every other response
+ * passes through unchanged.</li>
  * </ul>
- * When no backend can serve the request the client gets a 503. Each attempt runs the rest of the gateway's
- * filter chain again: the load-balancer filter asks {@link BackendLoadBalancer} for a backend, which leaves out
- * the ones this request has tried.
+ * Retries wait a short random backoff and must fit the {@link RetryBudget}; the whole request, retries
+ * included, must begin to be answered within the request timeout. When no backend can serve the request the
+ * client gets a 503. Each attempt runs the rest of the gateway's filter chain again: the load-balancer filter
+ * asks {@link BackendLoadBalancer} for a backend, which leaves out the ones this request has tried.
  * <p>
- * The gateway's Retry filter is not used: it caches every request body in memory (spring-cloud-gateway #3741)
- * and cannot tell a connect failure, safe to retry for POST, from a reset after the body was sent.
+ * The gateway's Retry filter is not used: it caches every request body in memory (spring-cloud-gateway #3741),
+ * cannot tell a connect failure, safe to retry for POST, from a reset after the body was sent, and has no
+ * retry budget.
  */
 public class FailoverFilter implements GatewayFilter, Ordered {
 
 	/** Runs just before the gateway's load-balancer filter, so each attempt picks a backend anew. */
 	public static final int ORDER = ReactiveLoadBalancerClientFilter.LOAD_BALANCER_CLIENT_FILTER_ORDER - 1;
+
+	static final String ATTEMPTS_HEADER = "X-Balancer-Attempts";
+
+	static final String BACKEND_HEADER = "X-Balancer-Backend";
 
 	private static final Log logger = LogFactory.getLog(FailoverFilter.class);
 
@@ -53,16 +64,33 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 
 	private static final Set<Integer> RETRYABLE_STATUSES = Set.of(502, 503, 504);
 
-	private final int attempts;
+	private final Settings settings;
 
-	private final long bodyBufferSize;
+	private final RetryBudget budget;
 
 	private final MeterRegistry meters;
 
-	public FailoverFilter(int attempts, long bodyBufferSize, MeterRegistry meters) {
-		this.attempts = attempts;
-		this.bodyBufferSize = bodyBufferSize;
+	private final Counter budgetExhausted;
+
+	private final Counter requestTimeouts;
+
+	private final Counter responseTimeouts;
+
+	public FailoverFilter(Settings settings, RetryBudget budget, MeterRegistry meters) {
+		this.settings = settings;
+		this.budget = budget;
 		this.meters = meters;
+		this.budgetExhausted = Counter.builder("balancer.retries.budget.exhausted")
+			.description("Retries not made because the retry budget was spent")
+			.register(meters);
+		this.requestTimeouts = Counter.builder("balancer.timeouts")
+			.description("Requests that hit a timeout: a try without a response in time, or the whole request")
+			.tag("timeout", "request")
+			.register(meters);
+		this.responseTimeouts = Counter.builder("balancer.timeouts")
+			.description("Requests that hit a timeout: a try without a response in time, or the whole request")
+			.tag("timeout", "response")
+			.register(meters);
 	}
 
 	@Override
@@ -72,11 +100,40 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 
 	@Override
 	public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
+		this.budget.recordRequest();
 		boolean idempotent = IDEMPOTENT_METHODS.contains(exchange.getRequest().getMethod());
-		ReplayableBody body = idempotent ? ReplayableBody.copying(exchange.getRequest(), this.bodyBufferSize)
+		ReplayableBody body = idempotent ? ReplayableBody.copying(exchange.getRequest(), this.settings.bodyBufferSize())
 				: ReplayableBody.unread(exchange.getRequest());
 		URI balancedUrl = exchange.getRequiredAttribute(ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR);
-		return new Failover(exchange, chain, balancedUrl, body, idempotent).attempt(1, null);
+		Duration deadline = this.settings.requestTimeout();
+		return new Failover(exchange, chain, balancedUrl, body, idempotent).attempt(1, null)
+			.timeout(deadline, Mono.defer(() -> {
+				this.requestTimeouts.increment();
+				return Mono.error(new ResponseStatusException(HttpStatus.GATEWAY_TIMEOUT,
+						"No response within the request timeout of " + deadline.toMillis() + " ms"));
+			}));
+	}
+
+	/**
+	 * How requests are retried.
+	 *
+	 * @param attempts tries per request in all
+	 * @param bodyBufferSize the largest request body of an idempotent request kept to be sent again
+	 * @param backoffBase the ceiling of the pause before the first retry
+	 * @param backoffMax the highest ceiling of a pause
+	 * @param requestTimeout longest wait for a response to begin, all tries included
+	 * @param debugHeaders whether to tell the client the attempts and the backend in response headers
+	 */
+	public record Settings(int attempts, long bodyBufferSize, Duration backoffBase, Duration backoffMax,
+			Duration requestTimeout, boolean debugHeaders) {
+
+		/** A random pause before retry {@code retry} (1 for the first): full jitter up to an exponential ceiling. */
+		Duration backoff(int retry) {
+			long ceiling = Math.min(this.backoffMax.toNanos(),
+					this.backoffBase.toNanos() << Math.min(retry - 1, 20));
+			return (ceiling <= 0) ? Duration.ZERO : Duration.ofNanos(ThreadLocalRandom.current().nextLong(ceiling + 1));
+		}
+
 	}
 
 	/** The attempts of one request. */
@@ -114,14 +171,20 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 
 		private Mono<Void> afterResponse(int attempt) {
 			HttpStatusCode status = this.exchange.getResponse().getStatusCode();
-			if (status == null || !RETRYABLE_STATUSES.contains(status.value()) || !this.idempotent
-					|| !this.body.canReplay() || attempt >= FailoverFilter.this.attempts) {
-				return Mono.empty();
+			if (status != null && RETRYABLE_STATUSES.contains(status.value()) && this.idempotent
+					&& this.body.canReplay() && attempt < FailoverFilter.this.settings.attempts()) {
+				String reason = "status " + status.value();
+				if (mayRetry("status_" + status.value(), reason)) {
+					discardResponse();
+					return retry(attempt, reason);
+				}
 			}
-			String reason = "status " + status.value();
-			retrying("status_" + status.value(), reason);
-			discardResponse();
-			return attempt(attempt + 1, reason);
+			if (FailoverFilter.this.settings.debugHeaders()) {
+				HttpHeaders headers = this.exchange.getResponse().getHeaders();
+				headers.set(ATTEMPTS_HEADER, Integer.toString(attempt));
+				headers.set(BACKEND_HEADER, chosenBackend());
+			}
+			return Mono.empty();
 		}
 
 		private Mono<Void> afterFailure(Throwable failure, int attempt, @Nullable String previousFailure) {
@@ -134,32 +197,52 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			}
 			UpstreamFailure kind = UpstreamFailure.of(failure);
 			String reason = UpstreamFailure.describe(failure);
-			boolean bodyIntact = this.body.canReplay();
-			if (kind != UpstreamFailure.OTHER && bodyIntact && attempt < FailoverFilter.this.attempts) {
-				retrying(kind.tag(), reason);
+			if (kind == UpstreamFailure.TIMEOUT) {
+				FailoverFilter.this.responseTimeouts.increment();
+			}
+			boolean retryable = switch (kind) {
+				case CONNECT, RESET -> this.body.canReplay();
+				case TIMEOUT -> this.idempotent && this.body.canReplay();
+				case OTHER -> false;
+			};
+			if (retryable && attempt < FailoverFilter.this.settings.attempts() && mayRetry(kind.tag(), reason)) {
 				discardResponse();
-				return attempt(attempt + 1, reason);
+				return retry(attempt, reason);
 			}
 			discardResponse();
-			if (kind == UpstreamFailure.OTHER) {
-				return Mono.error(failure);
-			}
-			if (bodyIntact) {
-				return Mono.error(new ResponseStatusException(HttpStatus.SERVICE_UNAVAILABLE,
-						"No backend could serve the request after " + attempt + " attempts; last failure: " + reason));
-			}
-			// The backend may have acted on what it was sent: not safe to send it again.
-			return Mono.error(new ResponseStatusException(HttpStatus.BAD_GATEWAY,
-					"The backend failed before responding (" + reason + ") and the request was not retried"));
+			return switch (kind) {
+				case OTHER -> Mono.error(failure);
+				case TIMEOUT -> Mono.error(new ResponseStatusException(HttpStatus.GATEWAY_TIMEOUT,
+						"The backend did not respond in time (attempt " + attempt + ")"));
+				case CONNECT, RESET -> this.body.canReplay()
+						? Mono.error(new ResponseStatusException(HttpStatus.SERVICE_UNAVAILABLE,
+								"No backend could serve the request after " + attempt + " attempts; last failure: "
+										+ reason))
+						// The backend may have acted on what it was sent: not safe to send it again.
+						: Mono.error(new ResponseStatusException(HttpStatus.BAD_GATEWAY,
+								"The backend failed before responding (" + reason + ") and the request was not retried"));
+			};
 		}
 
-		private void retrying(String tag, String reason) {
+		private Mono<Void> retry(int attempt, String reason) {
+			Duration pause = FailoverFilter.this.settings.backoff(attempt);
+			Mono<Void> next = Mono.defer(() -> attempt(attempt + 1, reason));
+			return pause.isZero() ? next : Mono.delay(pause).then(next);
+		}
+
+		/** Takes the retry out of the budget and counts it; {@code false} when the budget is spent. */
+		private boolean mayRetry(String tag, String reason) {
+			if (!FailoverFilter.this.budget.tryRetry()) {
+				FailoverFilter.this.budgetExhausted.increment();
+				return false;
+			}
 			FailoverFilter.this.meters.counter("balancer.retries", "reason", tag).increment();
 			if (logger.isDebugEnabled()) {
 				logger.debug(this.exchange.getLogPrefix() + "retrying " + this.exchange.getRequest().getMethod() + " "
 						+ this.exchange.getRequest().getPath() + " on another backend after " + reason + " from "
 						+ chosenBackend());
 			}
+			return true;
 		}
 
 		private String chosenBackend() {

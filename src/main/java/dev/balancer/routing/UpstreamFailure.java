@@ -8,6 +8,9 @@ import java.util.Locale;
 import io.netty.channel.ConnectTimeoutException;
 import reactor.netty.http.client.PrematureCloseException;
 
+import org.springframework.cloud.gateway.support.TimeoutException;
+import org.springframework.web.server.ResponseStatusException;
+
 /**
  * Why an attempt to reach a backend failed before it answered. The kind decides whether the request may be
  * retried and whether the backend is taken out of rotation; it is also the {@code status} tag of failed
@@ -20,6 +23,9 @@ public enum UpstreamFailure {
 
 	/** The connection closed or reset before a response arrived; the request may have been sent. */
 	RESET("reset"),
+
+	/** No response began within {@code balancer.timeouts.response}; the request was sent. */
+	TIMEOUT("timeout"),
 
 	/** Anything else. */
 	OTHER("error");
@@ -38,6 +44,9 @@ public enum UpstreamFailure {
 		if (causedBy(failure, ConnectException.class) || causedBy(failure, UnknownHostException.class)) {
 			return CONNECT;
 		}
+		if (isResponseTimeout(failure)) {
+			return TIMEOUT;
+		}
 		return causedBy(failure, IOException.class) ? RESET : OTHER;
 	}
 
@@ -50,8 +59,17 @@ public enum UpstreamFailure {
 		return false;
 	}
 
+	// The gateway's routing filter turns an expired response timeout into a 504 ResponseStatusException.
+	private static boolean isResponseTimeout(Throwable failure) {
+		return failure instanceof ResponseStatusException status && status.getStatusCode().value() == 504
+				&& causedBy(failure, TimeoutException.class);
+	}
+
 	/** A short, log-friendly reason such as {@code connection refused}, never a stack trace. */
 	public static String describe(Throwable failure) {
+		if (isResponseTimeout(failure)) {
+			return "no response within the response timeout";
+		}
 		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
 			if (cause instanceof ConnectTimeoutException) {
 				return "connect timed out";

@@ -31,9 +31,19 @@ class BalancerPropertiesTests {
 			BalancerProperties properties = context.getBean(BalancerProperties.class);
 			assertThat(properties.backends()).containsExactly(
 					new BalancerProperties.Backend(URI.create("http://localhost:8081"), 1));
-			assertThat(properties.healthCheck())
-				.isEqualTo(new BalancerProperties.HealthCheck(Duration.ofSeconds(20), Duration.ofSeconds(2), "/"));
-			assertThat(properties.retry()).isEqualTo(new BalancerProperties.Retry(3, DataSize.ofKilobytes(256)));
+			assertThat(properties.healthCheck()).isEqualTo(new BalancerProperties.HealthCheck(Duration.ofSeconds(20),
+					Duration.ofSeconds(2), "/", "100-499", null, null, 1, 1));
+			assertThat(properties.healthCheck().effectiveJitter()).isEqualTo(Duration.ofSeconds(2));
+			assertThat(properties.retry()).isEqualTo(new BalancerProperties.Retry(3, DataSize.ofKilobytes(256),
+					new BalancerProperties.Budget(20, 3),
+					new BalancerProperties.Backoff(Duration.ofMillis(25), Duration.ofMillis(250))));
+			assertThat(properties.timeouts()).isEqualTo(new BalancerProperties.Timeouts(Duration.ofSeconds(1),
+					Duration.ofSeconds(30), Duration.ofSeconds(60)));
+			assertThat(properties.outlierDetection()).isEqualTo(new BalancerProperties.OutlierDetection(true, 5,
+					Duration.ofSeconds(30), Duration.ofMinutes(5), 50));
+			assertThat(properties.panic())
+				.isEqualTo(new BalancerProperties.Panic(50, BalancerProperties.PanicMode.HEALTHY_ONLY));
+			assertThat(properties.debugHeaders()).isFalse();
 			assertThat(properties.trustedProxies()).isEmpty();
 			assertThat(properties.strategy()).isEqualTo(BalancerProperties.Strategy.ROUND_ROBIN);
 			assertThat(properties.consistentHash().key()).isEqualTo("client-ip");
@@ -76,13 +86,27 @@ class BalancerPropertiesTests {
 					"balancer.backends[1].url=http://10.0.0.6:8080/", "balancer.health-check.interval=1s",
 					"balancer.health-check.timeout=250ms", "balancer.health-check.path=/healthz",
 					"balancer.retry.attempts=5", "balancer.retry.body-buffer-size=1MB",
-					"balancer.trusted-proxies[0]=10.0.0.0/8")
+					"balancer.trusted-proxies[0]=10.0.0.0/8", "balancer.health-check.expected-statuses=200-299,301",
+					"balancer.health-check.host=api.example:8080", "balancer.health-check.jitter=0s",
+					"balancer.health-check.healthy-threshold=2", "balancer.health-check.unhealthy-threshold=3",
+					"balancer.retry.budget.percent=10", "balancer.retry.budget.min-retries-per-second=0",
+					"balancer.retry.backoff.base=0ms", "balancer.timeouts.connect=250ms",
+					"balancer.timeouts.response=5s", "balancer.timeouts.request=8s",
+					"balancer.outlier-detection.enabled=false", "balancer.panic.mode=all",
+					"balancer.panic.threshold=30", "balancer.debug-headers=true")
 			.run((context) -> {
 				BalancerProperties properties = context.getBean(BalancerProperties.class);
 				assertThat(properties.backends()).extracting(BalancerProperties.Backend::weight).containsExactly(5, 1);
-				assertThat(properties.healthCheck()).isEqualTo(
-						new BalancerProperties.HealthCheck(Duration.ofSeconds(1), Duration.ofMillis(250), "/healthz"));
-				assertThat(properties.retry()).isEqualTo(new BalancerProperties.Retry(5, DataSize.ofMegabytes(1)));
+				assertThat(properties.healthCheck()).isEqualTo(new BalancerProperties.HealthCheck(Duration.ofSeconds(1),
+						Duration.ofMillis(250), "/healthz", "200-299,301", "api.example:8080", Duration.ZERO, 2, 3));
+				assertThat(properties.retry()).isEqualTo(new BalancerProperties.Retry(5, DataSize.ofMegabytes(1),
+						new BalancerProperties.Budget(10, 0),
+						new BalancerProperties.Backoff(Duration.ZERO, Duration.ofMillis(250))));
+				assertThat(properties.timeouts()).isEqualTo(new BalancerProperties.Timeouts(Duration.ofMillis(250),
+						Duration.ofSeconds(5), Duration.ofSeconds(8)));
+				assertThat(properties.outlierDetection().enabled()).isFalse();
+				assertThat(properties.panic()).isEqualTo(new BalancerProperties.Panic(30, BalancerProperties.PanicMode.ALL));
+				assertThat(properties.debugHeaders()).isTrue();
 				assertThat(properties.trustedProxies()).containsExactly("10.0.0.0/8");
 			});
 	}
@@ -109,6 +133,14 @@ class BalancerPropertiesTests {
 			balancer.backends[0].url=http://x:1,balancer.sticky-session.cookie-name=a b | balancer.sticky-session.cookie-name
 			balancer.backends[0].url=http://x:1,balancer.sticky-session.max-age=0s  | balancer.sticky-session.max-age
 			balancer.backends[0].url=http://x:1,balancer.slow-start.window=0s       | balancer.slow-start.window
+			balancer.backends[0].url=http://x:1,balancer.health-check.expected-statuses=200-600 | balancer.health-check.expected-statuses
+			balancer.backends[0].url=http://x:1,balancer.health-check.expected-statuses=299-200 | balancer.health-check.expected-statuses
+			balancer.backends[0].url=http://x:1,balancer.health-check.host=a b      | balancer.health-check.host
+			balancer.backends[0].url=http://x:1,balancer.health-check.healthy-threshold=0 | balancer.health-check.healthy-threshold
+			balancer.backends[0].url=http://x:1,balancer.retry.budget.percent=101   | balancer.retry.budget.percent
+			balancer.backends[0].url=http://x:1,balancer.timeouts.response=0s       | balancer.timeouts.response
+			balancer.backends[0].url=http://x:1,balancer.outlier-detection.consecutive-errors=0 | balancer.outlier-detection.consecutive-errors
+			balancer.backends[0].url=http://x:1,balancer.panic.threshold=-1         | balancer.panic.threshold
 			""")
 	void invalidConfigurationFailsNamingTheProperty(String properties, String property) {
 		this.runner.withPropertyValues(properties.split(",")).run((context) -> {
