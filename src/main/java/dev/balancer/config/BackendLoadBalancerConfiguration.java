@@ -7,6 +7,10 @@ import java.util.concurrent.ThreadLocalRandom;
 
 import dev.balancer.health.BackendHealthRegistry;
 import dev.balancer.health.HealthyInstanceListSupplier;
+import dev.balancer.health.NotEjectedInstanceListSupplier;
+import dev.balancer.health.OutlierDetector;
+import dev.balancer.health.PanicInstanceListSupplier;
+import dev.balancer.health.PanicMode;
 import dev.balancer.health.SlowStartInstanceListSupplier;
 import dev.balancer.routing.AddressRange;
 import dev.balancer.routing.BackendLoadBalancer;
@@ -37,15 +41,23 @@ import org.springframework.context.annotation.Bean;
  */
 public class BackendLoadBalancerConfiguration {
 
-	/** The configured backends, filtered down to the healthy ones and, with slow start, the ramped-up ones. */
+	/**
+	 * The configured backends, filtered down to the healthy ones that are not ejected, unless that leaves the
+	 * balancer in panic, and with slow start to the ramped-up ones.
+	 */
 	@Bean
 	ServiceInstanceListSupplier backendInstanceListSupplier(ConfigurableApplicationContext context,
-			BackendHealthRegistry registry, BalancerProperties properties) {
+			BackendHealthRegistry registry, ObjectProvider<OutlierDetector> outlierDetector, PanicMode panic,
+			BalancerProperties properties) {
 		ServiceInstance[] backends = registry.backends().toArray(ServiceInstance[]::new);
+		OutlierDetector outliers = outlierDetector.getIfAvailable();
 		Duration window = properties.slowStart().window();
 		return ServiceInstanceListSupplier.builder()
 			.withBase(ServiceInstanceListSuppliers.from(Backends.SERVICE_ID, backends))
 			.with((ignored, delegate) -> new HealthyInstanceListSupplier(delegate, registry))
+			.with((outliers == null) ? null
+					: (ignored, delegate) -> new NotEjectedInstanceListSupplier(delegate, outliers))
+			.with((ignored, delegate) -> new PanicInstanceListSupplier(delegate, panic))
 			.with((window == null) ? null : (ignored, delegate) -> new SlowStartInstanceListSupplier(delegate,
 					registry, window, Clock.systemUTC(), ThreadLocalRandom::current))
 			.build(context);

@@ -12,6 +12,8 @@ import dev.balancer.health.ActiveHealthChecker;
 import dev.balancer.health.BackendHealthRegistry;
 import dev.balancer.health.BalancerHealthIndicator;
 import dev.balancer.health.HttpBackendProbe;
+import dev.balancer.health.OutlierDetector;
+import dev.balancer.health.PanicMode;
 import dev.balancer.health.PassiveHealthLifecycle;
 import dev.balancer.health.StatusRange;
 import dev.balancer.metrics.BackendMetrics;
@@ -81,8 +83,26 @@ class BalancerConfiguration {
 	}
 
 	@Bean
-	BalancerHealthIndicator balancerHealthIndicator(BackendHealthRegistry registry) {
-		return new BalancerHealthIndicator(registry);
+	@ConditionalOnBooleanProperty(name = "balancer.outlier-detection.enabled", matchIfMissing = true)
+	OutlierDetector outlierDetector(BackendHealthRegistry registry, BalancerProperties properties,
+			MeterRegistry meters) {
+		BalancerProperties.OutlierDetection outliers = properties.outlierDetection();
+		OutlierDetector.Settings settings = new OutlierDetector.Settings(outliers.consecutiveErrors(),
+				outliers.baseEjectionTime(), outliers.maxEjectionTime(), outliers.maxEjectionPercent());
+		return new OutlierDetector(registry.backends(), settings, Clock.systemUTC(), meters);
+	}
+
+	@Bean
+	PanicMode panicMode(BackendHealthRegistry registry, BalancerProperties properties, MeterRegistry meters) {
+		BalancerProperties.Panic panic = properties.panic();
+		return new PanicMode(registry.backends(), panic.threshold(),
+				panic.mode() == BalancerProperties.PanicMode.ALL, meters);
+	}
+
+	@Bean
+	BalancerHealthIndicator balancerHealthIndicator(BackendHealthRegistry registry,
+			ObjectProvider<OutlierDetector> outlierDetector, PanicMode panicMode) {
+		return new BalancerHealthIndicator(registry, outlierDetector.getIfAvailable(), panicMode);
 	}
 
 	@Bean

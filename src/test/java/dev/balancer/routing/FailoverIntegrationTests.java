@@ -41,8 +41,9 @@ import static org.awaitility.Awaitility.await;
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "balancer.health-check.interval=200ms", "balancer.health-check.timeout=500ms",
 				"balancer.retry.attempts=3", "balancer.retry.body-buffer-size=1KB",
-				// These tests are about which backend a retry goes to, not about how many retries are allowed.
-				"balancer.retry.budget.min-retries-per-second=1000" })
+				// These tests are about which backend a retry goes to, not about how many retries are allowed or
+				// about ejecting backends that keep failing (see FaultInjectionIntegrationTests).
+				"balancer.retry.budget.min-retries-per-second=1000", "balancer.outlier-detection.enabled=false" })
 @AutoConfigureWebTestClient
 @DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
 class FailoverIntegrationTests {

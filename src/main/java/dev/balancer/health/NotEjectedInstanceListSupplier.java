@@ -1,0 +1,33 @@
+package dev.balancer.health;
+
+import java.util.List;
+
+import reactor.core.publisher.Flux;
+
+import org.springframework.cloud.client.ServiceInstance;
+import org.springframework.cloud.loadbalancer.core.DelegatingServiceInstanceListSupplier;
+import org.springframework.cloud.loadbalancer.core.ServiceInstanceListSupplier;
+
+/** Leaves out the instances that the {@link OutlierDetector} has ejected; passes the list on while none is. */
+public class NotEjectedInstanceListSupplier extends DelegatingServiceInstanceListSupplier {
+
+	private final OutlierDetector detector;
+
+	public NotEjectedInstanceListSupplier(ServiceInstanceListSupplier delegate, OutlierDetector detector) {
+		super(delegate);
+		this.detector = detector;
+	}
+
+	@Override
+	public Flux<List<ServiceInstance>> get() {
+		return getDelegate().get().map(this::notEjected);
+	}
+
+	List<ServiceInstance> notEjected(List<ServiceInstance> instances) {
+		if (!this.detector.anyEjected()) {
+			return instances;
+		}
+		return instances.stream().filter((instance) -> !this.detector.isEjected(instance)).toList();
+	}
+
+}

@@ -1,0 +1,185 @@
+package dev.balancer.health;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import dev.balancer.routing.UpstreamFailure;
+
+import org.springframework.cloud.client.ServiceInstance;
+import org.springframework.cloud.client.loadbalancer.CompletionContext;
+import org.springframework.cloud.client.loadbalancer.LoadBalancerLifecycle;
+import org.springframework.cloud.client.loadbalancer.Request;
+import org.springframework.cloud.client.loadbalancer.RequestDataContext;
+import org.springframework.cloud.client.loadbalancer.Response;
+import org.springframework.cloud.client.loadbalancer.ResponseData;
+import org.springframework.http.HttpStatusCode;
+
+/**
+ * Passive health, after Envoy's outlier detection ({@code consecutive_5xx}): a backend whose live requests fail
+ * {@code consecutiveErrors} times in a row (connect failure, reset, timeout or a 5xx answer) is ejected for
+ * the base ejection time multiplied by how often it was ejected recently, up to the maximum. Ejection is
+ * separate from the health checks: a backend whose health endpoint is fine but whose real requests fail is
+ * still taken out. At most {@code maxEjectionPercent} of the backends are ejected at once (at least one), so
+ * outlier detection never empties the pool by itself.
+ */
+public class OutlierDetector implements LoadBalancerLifecycle<RequestDataContext, ResponseData, ServiceInstance> {
+
+	private static final Log logger = LogFactory.getLog(OutlierDetector.class);
+
+	private final Settings settings;
+
+	private final Clock clock;
+
+	private final Map<String, Tracker> trackers = new HashMap<>();
+
+	private final int maxEjected;
+
+	private final MeterRegistry meters;
+
+	/** When the last ejection that was granted ends: before it, some backend may be ejected. */
+	private volatile long lastEjectionEnds;
+
+	public OutlierDetector(List<ServiceInstance> backends, Settings settings, Clock clock, MeterRegistry meters) {
+		this.settings = settings;
+		this.clock = clock;
+		this.meters = meters;
+		for (ServiceInstance backend : backends) {
+			this.trackers.put(backend.getInstanceId(), new Tracker());
+		}
+		this.maxEjected = (settings.maxEjectionPercent() == 0) ? 0
+				: Math.max(1, backends.size() * settings.maxEjectionPercent() / 100);
+		Gauge.builder("balancer.outlier.ejected", this, OutlierDetector::ejectedCount)
+			.description("Backends ejected by outlier detection now")
+			.register(meters);
+	}
+
+	/**
+	 * Outlier detection settings.
+	 *
+	 * @param consecutiveErrors failures in a row that eject a backend
+	 * @param baseEjectionTime ejection time the first time
+	 * @param maxEjectionTime the longest an ejection lasts
+	 * @param maxEjectionPercent share of backends that may be ejected at once
+	 */
+	public record Settings(int consecutiveErrors, Duration baseEjectionTime, Duration maxEjectionTime,
+			int maxEjectionPercent) {
+	}
+
+	public boolean isEjected(ServiceInstance backend) {
+		Tracker tracker = this.trackers.get(backend.getInstanceId());
+		return tracker != null && this.clock.millis() < tracker.ejectedUntil;
+	}
+
+	/** Whether any backend may be ejected now; a cheap check before looking at each one. */
+	boolean anyEjected() {
+		return this.clock.millis() < this.lastEjectionEnds;
+	}
+
+	/** How much longer the backend stays ejected, or {@code null} if it is not. */
+	public @Nullable Duration ejectedFor(ServiceInstance backend) {
+		Tracker tracker = this.trackers.get(backend.getInstanceId());
+		long left = (tracker != null) ? tracker.ejectedUntil - this.clock.millis() : 0;
+		return (left > 0) ? Duration.ofMillis(left) : null;
+	}
+
+	int ejectedCount() {
+		long now = this.clock.millis();
+		int ejected = 0;
+		for (Tracker tracker : this.trackers.values()) {
+			if (now < tracker.ejectedUntil) {
+				ejected++;
+			}
+		}
+		return ejected;
+	}
+
+	@Override
+	public void onStart(Request<RequestDataContext> request) {
+	}
+
+	@Override
+	public void onStartRequest(Request<RequestDataContext> request, Response<ServiceInstance> lbResponse) {
+	}
+
+	@Override
+	public void onComplete(CompletionContext<ResponseData, ServiceInstance, RequestDataContext> completion) {
+		Response<ServiceInstance> chosen = completion.getLoadBalancerResponse();
+		if (chosen == null || !chosen.hasServer()) {
+			return;
+		}
+		ServiceInstance backend = chosen.getServer();
+		Tracker tracker = this.trackers.get(backend.getInstanceId());
+		if (tracker == null) {
+			return;
+		}
+		if (completion.status() == CompletionContext.Status.SUCCESS) {
+			ResponseData response = completion.getClientResponse();
+			HttpStatusCode status = (response != null) ? response.getHttpStatus() : null;
+			if (status != null && status.is5xxServerError()) {
+				failed(backend, tracker, "status " + status.value());
+			}
+			else {
+				tracker.consecutiveErrors.set(0);
+			}
+		}
+		else if (completion.status() == CompletionContext.Status.FAILED && completion.getThrowable() != null
+				&& UpstreamFailure.of(completion.getThrowable()) != UpstreamFailure.OTHER) {
+			failed(backend, tracker, UpstreamFailure.describe(completion.getThrowable()));
+		}
+	}
+
+	private void failed(ServiceInstance backend, Tracker tracker, String error) {
+		if (tracker.consecutiveErrors.incrementAndGet() >= this.settings.consecutiveErrors()) {
+			eject(backend, tracker, error);
+		}
+	}
+
+	private synchronized void eject(ServiceInstance backend, Tracker tracker, String error) {
+		long now = this.clock.millis();
+		if (now < tracker.ejectedUntil || tracker.consecutiveErrors.get() < this.settings.consecutiveErrors()) {
+			return; // ejected meanwhile, by another request's failure
+		}
+		if (ejectedCount() >= this.maxEjected) {
+			if (logger.isDebugEnabled()) {
+				logger.debug("backend " + backend.getInstanceId() + " not ejected: " + this.maxEjected
+						+ " backend(s) already are, the most balancer.outlier-detection.max-ejection-percent allows");
+			}
+			return;
+		}
+		long base = this.settings.baseEjectionTime().toMillis();
+		// Like Envoy, each ejection lasts longer than the last, and the count fades by one per base time
+		// spent back in rotation.
+		long faded = (tracker.ejectedUntil == 0) ? 0 : (now - tracker.ejectedUntil) / base;
+		tracker.ejections = (int) Math.max(0, tracker.ejections - faded) + 1;
+		long duration = Math.min(this.settings.maxEjectionTime().toMillis(), base * tracker.ejections);
+		tracker.ejectedUntil = now + duration;
+		tracker.consecutiveErrors.set(0);
+		this.lastEjectionEnds = Math.max(this.lastEjectionEnds, tracker.ejectedUntil);
+		this.meters.counter("balancer.outlier.ejections", "backend", backend.getInstanceId()).increment();
+		logger.warn("backend " + backend.getInstanceId() + " EJECTED for " + Duration.ofMillis(duration).toSeconds()
+				+ "s after " + this.settings.consecutiveErrors() + " failed requests in a row, the last: " + error);
+	}
+
+	/** One backend's failures in a row and ejections. */
+	private static final class Tracker {
+
+		private final AtomicInteger consecutiveErrors = new AtomicInteger();
+
+		/** How many times it was ejected, fading; guarded by the detector's lock. */
+		private int ejections;
+
+		private volatile long ejectedUntil;
+
+	}
+
+}

@@ -1,0 +1,68 @@
+package dev.balancer.health;
+
+import java.util.List;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+import org.springframework.cloud.client.ServiceInstance;
+
+/**
+ * Panic: fewer than {@code threshold} percent of the backends are available (healthy and not ejected). Either
+ * the balancer keeps to the available ones, answering 503 when there are none, or, with {@code spreadOverAll},
+ * it sends traffic to every configured backend as Envoy does, on the grounds that checks failing everywhere at
+ * once are more likely wrong than the backends, and the few left would drown. Entering and leaving panic is
+ * logged once and shown in the {@code balancer.panic} gauge and the health component.
+ */
+public class PanicMode {
+
+	private static final Log logger = LogFactory.getLog(PanicMode.class);
+
+	private final List<ServiceInstance> all;
+
+	private final int threshold;
+
+	private final boolean spreadOverAll;
+
+	private volatile boolean panicking;
+
+	public PanicMode(List<ServiceInstance> all, int threshold, boolean spreadOverAll, MeterRegistry meters) {
+		this.all = List.copyOf(all);
+		this.threshold = threshold;
+		this.spreadOverAll = spreadOverAll;
+		Gauge.builder("balancer.panic", this, (panic) -> panic.panicking ? 1 : 0)
+			.description("Whether fewer backends are available than balancer.panic.threshold (1) or not (0)")
+			.register(meters);
+	}
+
+	public boolean isPanicking() {
+		return this.panicking;
+	}
+
+	/** The backends to balance over, given the available ones. */
+	public List<ServiceInstance> apply(List<ServiceInstance> available) {
+		boolean panic = available.size() * 100 < this.threshold * this.all.size();
+		if (panic != this.panicking) {
+			changed(panic, available.size());
+		}
+		return (panic && this.spreadOverAll) ? this.all : available;
+	}
+
+	private synchronized void changed(boolean panic, int available) {
+		if (panic == this.panicking) {
+			return;
+		}
+		this.panicking = panic;
+		if (panic) {
+			logger.warn("PANIC: " + available + " of " + this.all.size() + " backends available, below "
+					+ this.threshold + "%: " + (this.spreadOverAll ? "spreading traffic over all backends"
+							: "sending only to the available ones"));
+		}
+		else {
+			logger.info("panic over: " + available + " of " + this.all.size() + " backends available");
+		}
+	}
+
+}
