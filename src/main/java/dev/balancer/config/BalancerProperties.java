@@ -70,7 +70,8 @@ public record BalancerProperties(
 	/**
 	 * Active health check: every backend is probed concurrently each interval.
 	 *
-	 * @param interval time between the end of one round of probes and the start of the next
+	 * @param interval time from the start of one round of probes to the start of the next, plus jitter; a round
+	 * still running when the next is due makes that one skip
 	 * @param timeout longest a single probe may take before the backend counts as down
 	 * @param path request path probed; a backend is alive when it answers with an expected status
 	 * @param expectedStatuses statuses that mean alive, as codes and ranges such as {@code 200-299,301}; the

@@ -2,24 +2,37 @@ package dev.balancer.config;
 
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 
+import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 
 import dev.balancer.health.ActiveHealthChecker;
 
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.scheduling.annotation.Scheduled;
 
 /**
- * Runs the active health check at start-up and then every {@code balancer.health-check.interval}, plus a
- * random jitter each round so that balancer replicas started together drift apart instead of probing every
- * backend in lockstep. The next round starts one interval after the previous one finished (Spring waits for
- * the returned {@code Mono}), so rounds never overlap even when probes hang until their timeout.
+ * Runs the active health check at start-up and then every {@code balancer.health-check.interval}. Each round
+ * after the first starts after a random pause of up to {@code balancer.health-check.jitter}, so that balancer
+ * replicas started together do not probe every backend in lockstep. A round still running when the next is
+ * due (probes can hang until their timeout) makes that one skip, so rounds never overlap.
+ * <p>
+ * The scheduler thread only starts a round and returns: a pause or a hanging probe never holds it, nor the
+ * application's shutdown, which cancels the round in progress.
  */
-class HealthCheckSchedule {
+class HealthCheckSchedule implements DisposableBean {
 
 	private final ActiveHealthChecker checker;
 
 	private final Duration jitter;
+
+	private final AtomicBoolean running = new AtomicBoolean();
+
+	private volatile boolean first = true;
+
+	private volatile Disposable round = () -> {
+	};
 
 	HealthCheckSchedule(ActiveHealthChecker checker, Duration jitter) {
 		this.checker = checker;
@@ -28,14 +41,32 @@ class HealthCheckSchedule {
 
 	// The interval is read from the checker bean, so balancer.health-check.interval is bound, validated and
 	// defaulted in one place (BalancerProperties).
-	@Scheduled(initialDelay = 0, fixedDelayString = "#{@activeHealthChecker.interval()}")
-	Mono<Void> checkAll() {
-		long jitterMillis = this.jitter.toMillis();
-		if (jitterMillis <= 0) {
-			return this.checker.checkAll();
+	@Scheduled(initialDelay = 0, fixedRateString = "#{@activeHealthChecker.interval()}")
+	void startRound() {
+		if (!this.running.compareAndSet(false, true)) {
+			return;
 		}
-		Duration pause = Duration.ofMillis(ThreadLocalRandom.current().nextLong(jitterMillis + 1));
-		return Mono.delay(pause).then(this.checker.checkAll());
+		Duration pause = this.first ? Duration.ZERO : randomPause();
+		this.first = false;
+		this.round = Mono.delay(pause)
+			.then(this.checker.checkAll())
+			.doFinally((signal) -> this.running.set(false))
+			.subscribe();
+	}
+
+	boolean isRunning() {
+		return this.running.get();
+	}
+
+	private Duration randomPause() {
+		long jitterMillis = this.jitter.toMillis();
+		return (jitterMillis <= 0) ? Duration.ZERO
+				: Duration.ofMillis(ThreadLocalRandom.current().nextLong(jitterMillis + 1));
+	}
+
+	@Override
+	public void destroy() {
+		this.round.dispose();
 	}
 
 }

@@ -6,6 +6,7 @@ import java.net.UnknownHostException;
 import java.util.Locale;
 
 import io.netty.channel.ConnectTimeoutException;
+import reactor.netty.channel.AbortedException;
 import reactor.netty.http.client.PrematureCloseException;
 
 import org.springframework.cloud.gateway.support.TimeoutException;
@@ -47,7 +48,8 @@ public enum UpstreamFailure {
 		if (isResponseTimeout(failure)) {
 			return TIMEOUT;
 		}
-		return causedBy(failure, IOException.class) ? RESET : OTHER;
+		// Reactor Netty's AbortedException is no IOException: a pooled connection closed before the send.
+		return (causedBy(failure, IOException.class) || causedBy(failure, AbortedException.class)) ? RESET : OTHER;
 	}
 
 	private static boolean causedBy(Throwable failure, Class<? extends Throwable> type) {
@@ -82,6 +84,9 @@ public enum UpstreamFailure {
 			}
 			if (cause instanceof PrematureCloseException) {
 				return "connection closed before the response";
+			}
+			if (cause instanceof AbortedException) {
+				return "connection closed before the request was sent";
 			}
 			if (cause instanceof IOException && mentions(cause, "reset")) {
 				return "connection reset";

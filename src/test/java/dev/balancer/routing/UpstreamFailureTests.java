@@ -7,6 +7,7 @@ import java.time.Duration;
 
 import io.netty.channel.ConnectTimeoutException;
 import org.junit.jupiter.api.Test;
+import reactor.netty.channel.AbortedException;
 import reactor.netty.http.client.HttpClient;
 
 import dev.balancer.support.FreePorts;
@@ -30,6 +31,9 @@ class UpstreamFailureTests {
 	@Test
 	void otherIoFailuresAreResets() {
 		assertThat(UpstreamFailure.of(new IOException("Connection reset by peer"))).isEqualTo(UpstreamFailure.RESET);
+		// Seen when a backend dies under load: a pooled connection closes as a request is about to be sent.
+		assertThat(UpstreamFailure.of(new AbortedException("Connection has been closed BEFORE send operation")))
+			.isEqualTo(UpstreamFailure.RESET);
 		assertThat(UpstreamFailure.of(new IllegalStateException("bug"))).isEqualTo(UpstreamFailure.OTHER);
 	}
 

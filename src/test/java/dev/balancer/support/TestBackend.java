@@ -48,6 +48,10 @@ public final class TestBackend implements AutoCloseable {
 
 	private volatile Duration healthDelay = Duration.ZERO;
 
+	private volatile boolean flapping;
+
+	private volatile String lastProbeHost;
+
 	private int port;
 
 	private HttpServer server;
@@ -87,6 +91,17 @@ public final class TestBackend implements AutoCloseable {
 	public TestBackend healthStatus(int status) {
 		this.healthStatus = status;
 		return this;
+	}
+
+	/** Health probes alternately get 200 and 500, starting with 500. */
+	public TestBackend flapping(boolean flapping) {
+		this.flapping = flapping;
+		return this;
+	}
+
+	/** The Host header of the last health probe. */
+	public String lastProbeHost() {
+		return this.lastProbeHost;
 	}
 
 	/** How long to wait before answering any path but the health path. */
@@ -163,9 +178,10 @@ public final class TestBackend implements AutoCloseable {
 			boolean probe = exchange.getRequestURI().getPath().equals(HEALTH_PATH);
 			Body body = read(exchange.getRequestBody());
 			if (probe) {
-				this.probes.incrementAndGet();
+				int count = this.probes.incrementAndGet();
+				this.lastProbeHost = exchange.getRequestHeaders().getFirst("Host");
 				pause(this.healthDelay);
-				reply(exchange, this.healthStatus);
+				reply(exchange, this.flapping ? ((count % 2 == 1) ? 500 : 200) : this.healthStatus);
 				return;
 			}
 			Map<String, List<String>> headers = Map.copyOf(exchange.getRequestHeaders());
