@@ -19,6 +19,7 @@ import dev.balancer.health.StatusRange;
 import dev.balancer.metrics.BackendMetrics;
 import dev.balancer.routing.AddressRange;
 import dev.balancer.routing.Backends;
+import dev.balancer.routing.BrokenResponseFilter;
 import dev.balancer.routing.ClientAddressFilter;
 import dev.balancer.routing.FailoverFilter;
 import dev.balancer.routing.ForwardingHeadersFilter;
@@ -153,7 +154,7 @@ class BalancerConfiguration {
 	RouteLocator balancerRoute(RouteLocatorBuilder routes, FailoverFilter failover,
 			ObjectProvider<StickySessions> stickySessions, BalancerProperties properties) {
 		List<GatewayFilter> filters = new ArrayList<>(List.of(failover, new InFlightReleaseFilter(),
-				new ClientAddressFilter()));
+				new BrokenResponseFilter(), new ClientAddressFilter()));
 		stickySessions.ifAvailable((sessions) -> filters.add(new StickySessionFilter(sessions)));
 		return routes.routes()
 			.route(ROUTE_ID, (route) -> route.order(Ordered.LOWEST_PRECEDENCE)

@@ -1,0 +1,50 @@
+package dev.balancer.routing;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import reactor.core.publisher.Mono;
+import reactor.netty.Connection;
+
+import org.springframework.cloud.gateway.filter.GatewayFilter;
+import org.springframework.cloud.gateway.filter.GatewayFilterChain;
+import org.springframework.cloud.gateway.filter.NettyWriteResponseFilter;
+import org.springframework.core.Ordered;
+import org.springframework.http.server.reactive.ServerHttpResponse;
+import org.springframework.http.server.reactive.ServerHttpResponseDecorator;
+import org.springframework.web.server.ServerWebExchange;
+
+/**
+ * When a backend's response breaks off after its status and headers have gone to the client, closes the
+ * client's connection at once, so that the client sees a failed response rather than a short one.
+ * <p>
+ * Without this the truncation goes unnoticed: the backend's "Connection reset by peer" reaches Spring's
+ * {@code HttpWebHandlerAdapter}, which takes it for the client having gone away and completes the response
+ * normally. A chunked body then ends with a proper last chunk, a silently truncated 200, and a body with a
+ * Content-Length leaves the client waiting for bytes that never come until the idle timeout.
+ */
+public class BrokenResponseFilter implements GatewayFilter, Ordered {
+
+	private static final Log logger = LogFactory.getLog(BrokenResponseFilter.class);
+
+	@Override
+	public int getOrder() {
+		// Around the gateway's response writer, which streams the body after the rest of the chain completed.
+		return NettyWriteResponseFilter.WRITE_RESPONSE_FILTER_ORDER - 1;
+	}
+
+	@Override
+	public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
+		return chain.filter(exchange).onErrorResume((failure) -> {
+			ServerHttpResponse response = exchange.getResponse();
+			if (response.isCommitted()
+					&& ServerHttpResponseDecorator.getNativeResponse(response) instanceof Connection client) {
+				logger.warn(exchange.getLogPrefix() + "response to " + exchange.getRequest().getMethod() + " "
+						+ exchange.getRequest().getPath() + " broke off (" + UpstreamFailure.describe(failure)
+						+ "): closing the client connection");
+				client.channel().close();
+			}
+			return Mono.error(failure);
+		});
+	}
+
+}
