@@ -48,10 +48,8 @@ class HealthCheckSchedule implements DisposableBean {
 		}
 		Duration pause = this.first ? Duration.ZERO : randomPause();
 		this.first = false;
-		this.round = Mono.delay(pause)
-			.then(this.checker.checkAll())
-			.doFinally((signal) -> this.running.set(false))
-			.subscribe();
+		Mono<Void> round = pause.isZero() ? this.checker.checkAll() : Mono.delay(pause).then(this.checker.checkAll());
+		this.round = round.doFinally((signal) -> this.running.set(false)).subscribe();
 	}
 
 	boolean isRunning() {

@@ -86,6 +86,39 @@ class BackendHealthRegistryTests {
 	}
 
 	@Test
+	void withThresholdsAStateChangesOnlyAfterEnoughProbesInARow() {
+		BackendHealthRegistry strict = new BackendHealthRegistry(List.of(this.one), Clock.fixed(NOW, ZoneOffset.UTC),
+				2, 3);
+
+		strict.recordProbe(this.one, ProbeResult.failed("status 500"));
+		strict.recordProbe(this.one, ProbeResult.failed("status 500"));
+		assertThat(strict.isUp(this.one)).as("2 failures, fall is 3").isTrue();
+		assertThat(strict.health(this.one).lastError()).isEqualTo("status 500");
+		strict.recordProbe(this.one, ProbeResult.failed("status 502"));
+		assertThat(strict.isUp(this.one)).isFalse();
+
+		strict.recordProbe(this.one, ProbeResult.healthy());
+		assertThat(strict.isUp(this.one)).as("1 success, rise is 2").isFalse();
+		strict.recordProbe(this.one, ProbeResult.failed("status 500"));
+		strict.recordProbe(this.one, ProbeResult.healthy());
+		assertThat(strict.isUp(this.one)).as("the failure in between restarted the count").isFalse();
+		strict.recordProbe(this.one, ProbeResult.healthy());
+		assertThat(strict.isUp(this.one)).isTrue();
+	}
+
+	@Test
+	void aRefusedRequestTakesABackendDownAtOnceWhateverTheThresholds() {
+		BackendHealthRegistry strict = new BackendHealthRegistry(List.of(this.one), Clock.fixed(NOW, ZoneOffset.UTC),
+				2, 3);
+
+		strict.markDown(this.one, "connection refused");
+		assertThat(strict.isUp(this.one)).isFalse();
+		strict.recordProbe(this.one, ProbeResult.healthy());
+		strict.recordProbe(this.one, ProbeResult.healthy());
+		assertThat(strict.isUp(this.one)).isTrue();
+	}
+
+	@Test
 	void rejectsABackendItDoesNotKnow() {
 		assertThatIllegalArgumentException().isThrownBy(() -> this.registry.markDown(backend(4), "x"))
 			.withMessageContaining("http://127.0.0.1:4");

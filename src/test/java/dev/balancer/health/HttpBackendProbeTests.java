@@ -45,6 +45,20 @@ class HttpBackendProbeTests {
 	}
 
 	@Test
+	void expectedStatusesAndTheHostHeaderCanBeConfigured() {
+		HttpBackendProbe strict = new HttpBackendProbe(TestBackend.HEALTH_PATH, Duration.ofMillis(500),
+				StatusRange.parseAll("200-299"), "api.example:8080");
+		this.backend.healthStatus(404);
+		assertThat(probe(strict)).isEqualTo(ProbeResult.failed("status 404"));
+		this.backend.healthStatus(204);
+		assertThat(probe(strict)).isEqualTo(ProbeResult.healthy());
+		assertThat(this.backend.lastProbeHost()).isEqualTo("api.example:8080");
+
+		probe(this.probe);
+		assertThat(this.backend.lastProbeHost()).isEqualTo("127.0.0.1:" + this.backend.port());
+	}
+
+	@Test
 	void aProbeSlowerThanTheTimeoutMeansDown() {
 		this.backend.healthDelay(Duration.ofSeconds(2));
 
@@ -61,10 +75,14 @@ class HttpBackendProbeTests {
 	}
 
 	private ProbeResult probe() {
+		return probe(this.probe);
+	}
+
+	private ProbeResult probe(HttpBackendProbe probe) {
 		ServiceInstance instance = new DefaultServiceInstance(this.backend.url(), "backends", "127.0.0.1",
 				this.backend.port(), false);
 		ProbeResult[] result = new ProbeResult[1];
-		StepVerifier.create(this.probe.probe(instance))
+		StepVerifier.create(probe.probe(instance))
 			.consumeNextWith((next) -> result[0] = next)
 			.expectComplete()
 			.verify(Duration.ofSeconds(5));

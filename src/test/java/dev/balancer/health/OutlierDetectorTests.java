@@ -1,0 +1,145 @@
+package dev.balancer.health;
+
+import java.net.ConnectException;
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.stream.IntStream;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+
+import dev.balancer.support.Instances;
+import dev.balancer.support.MutableClock;
+
+import org.springframework.cloud.client.ServiceInstance;
+import org.springframework.cloud.client.loadbalancer.CompletionContext;
+import org.springframework.cloud.client.loadbalancer.DefaultResponse;
+import org.springframework.cloud.client.loadbalancer.RequestData;
+import org.springframework.cloud.client.loadbalancer.ResponseData;
+import org.springframework.cloud.loadbalancer.support.ServiceInstanceListSuppliers;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.HttpStatus;
+import org.springframework.util.LinkedMultiValueMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class OutlierDetectorTests {
+
+	final MutableClock clock = new MutableClock(Instant.parse("2026-11-24T12:00:00Z"));
+
+	final List<ServiceInstance> backends = IntStream.rangeClosed(1, 4).mapToObj(Instances::backend).toList();
+
+	final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
+	final OutlierDetector detector = new OutlierDetector(this.backends,
+			new OutlierDetector.Settings(5, Duration.ofSeconds(30), Duration.ofSeconds(100), 50), this.clock,
+			this.meters);
+
+	final ServiceInstance one = this.backends.get(0);
+
+	@Test
+	void fiveFailuresInARowEjectABackend() {
+		answer(this.one, 503, 4);
+		assertThat(this.detector.isEjected(this.one)).isFalse();
+
+		answer(this.one, 500, 1);
+
+		assertThat(this.detector.isEjected(this.one)).isTrue();
+		assertThat(this.detector.ejectedFor(this.one)).isEqualTo(Duration.ofSeconds(30));
+		assertThat(this.meters.get("balancer.outlier.ejections").counter().count()).isEqualTo(1);
+		assertThat(this.meters.get("balancer.outlier.ejected").gauge().value()).isEqualTo(1);
+	}
+
+	@Test
+	void aGoodAnswerStartsTheCountAgain() {
+		answer(this.one, 503, 4);
+		answer(this.one, 404, 1);
+		answer(this.one, 503, 4);
+
+		assertThat(this.detector.isEjected(this.one)).isFalse();
+	}
+
+	@Test
+	void connectFailuresResetsAndTimeoutsCountAsFailures() {
+		for (int i = 0; i < 5; i++) {
+			fail(this.one, new ConnectException("Connection refused"));
+		}
+		assertThat(this.detector.isEjected(this.one)).isTrue();
+
+		for (int i = 0; i < 5; i++) {
+			fail(this.backends.get(1), new IllegalStateException("not the backend's fault"));
+		}
+		assertThat(this.detector.isEjected(this.backends.get(1))).isFalse();
+	}
+
+	@Test
+	void anEjectionEndsByItselfAndEachRepeatLastsLonger() {
+		answer(this.one, 503, 5);
+		this.clock.advance(Duration.ofSeconds(30));
+		assertThat(this.detector.isEjected(this.one)).isFalse();
+
+		answer(this.one, 503, 5);
+		assertThat(this.detector.ejectedFor(this.one)).as("second ejection").isEqualTo(Duration.ofSeconds(60));
+		this.clock.advance(Duration.ofSeconds(60));
+
+		answer(this.one, 503, 5);
+		assertThat(this.detector.ejectedFor(this.one)).as("third, three base times")
+			.isEqualTo(Duration.ofSeconds(90));
+		this.clock.advance(Duration.ofSeconds(90));
+
+		answer(this.one, 503, 5);
+		assertThat(this.detector.ejectedFor(this.one)).as("fourth, capped at the maximum")
+			.isEqualTo(Duration.ofSeconds(100));
+	}
+
+	@Test
+	void theEjectionCountFadesWhileTheBackendBehaves() {
+		answer(this.one, 503, 5);
+		this.clock.advance(Duration.ofSeconds(30));
+		answer(this.one, 503, 5);
+		this.clock.advance(Duration.ofSeconds(60 + 60)); // back for two base times: the count fades by two
+
+		answer(this.one, 503, 5);
+
+		assertThat(this.detector.ejectedFor(this.one)).isEqualTo(Duration.ofSeconds(30));
+	}
+
+	@Test
+	void neverEjectsMoreThanTheMaximumShare() {
+		this.backends.forEach((backend) -> answer(backend, 503, 5));
+
+		assertThat(this.backends.stream().filter(this.detector::isEjected)).as("50% of 4 backends").hasSize(2);
+	}
+
+	@Test
+	void theSupplierLeavesEjectedBackendsOutAndPassesTheListOnWhileNoneIs() {
+		NotEjectedInstanceListSupplier supplier = new NotEjectedInstanceListSupplier(
+				ServiceInstanceListSuppliers.from("backends", this.backends.toArray(ServiceInstance[]::new)),
+				this.detector);
+		assertThat(supplier.notEjected(this.backends)).isSameAs(this.backends);
+
+		answer(this.one, 503, 5);
+
+		assertThat(supplier.notEjected(this.backends)).containsExactlyElementsOf(this.backends.subList(1, 4));
+	}
+
+	private void answer(ServiceInstance backend, int status, int times) {
+		for (int i = 0; i < times; i++) {
+			ResponseData response = new ResponseData(HttpStatus.valueOf(status), new HttpHeaders(),
+					new LinkedMultiValueMap<>(), new RequestData(HttpMethod.GET, URI.create("http://balancer/"),
+							new HttpHeaders(), new LinkedMultiValueMap<>(), new HashMap<>()));
+			this.detector.onComplete(new CompletionContext<>(CompletionContext.Status.SUCCESS, Instances.request(),
+					new DefaultResponse(backend), response));
+		}
+	}
+
+	private void fail(ServiceInstance backend, Throwable failure) {
+		this.detector.onComplete(new CompletionContext<>(CompletionContext.Status.FAILED, failure,
+				Instances.request(), new DefaultResponse(backend)));
+	}
+
+}
