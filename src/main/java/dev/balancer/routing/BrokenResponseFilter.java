@@ -36,8 +36,10 @@ public class BrokenResponseFilter implements GatewayFilter, Ordered {
 	public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
 		return chain.filter(exchange).onErrorResume((failure) -> {
 			ServerHttpResponse response = exchange.getResponse();
+			// A client that went away mid-response fails the write the same way: nothing to tell it then.
 			if (response.isCommitted()
-					&& ServerHttpResponseDecorator.getNativeResponse(response) instanceof Connection client) {
+					&& ServerHttpResponseDecorator.getNativeResponse(response) instanceof Connection client
+					&& client.channel().isActive()) {
 				logger.warn(exchange.getLogPrefix() + "response to " + exchange.getRequest().getMethod() + " "
 						+ exchange.getRequest().getPath() + " broke off (" + UpstreamFailure.describe(failure)
 						+ "): closing the client connection");
