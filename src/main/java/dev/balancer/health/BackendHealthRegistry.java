@@ -70,19 +70,29 @@ public class BackendHealthRegistry {
 	}
 
 	/**
-	 * The given instances without those that are down. Returns the same list when all are up, so the
-	 * common case allocates nothing.
+	 * The given instances without those that are down. Returns the same list when all are up, and the kept
+	 * snapshot when given the configured backends, so the usual cases allocate nothing.
 	 */
 	public List<ServiceInstance> healthyAmong(List<ServiceInstance> instances) {
 		if (this.healthy.size() == this.backends.size()) {
 			return instances; // every backend is up
 		}
+		if (areTheBackends(instances)) {
+			return this.healthy;
+		}
+		return instances.stream().filter(this::isUp).toList();
+	}
+
+	private boolean areTheBackends(List<ServiceInstance> instances) {
+		if (instances.size() != this.backends.size()) {
+			return false;
+		}
 		for (int i = 0; i < instances.size(); i++) {
-			if (!isUp(instances.get(i))) {
-				return instances.stream().filter(this::isUp).toList();
+			if (instances.get(i) != this.backends.get(i)) {
+				return false;
 			}
 		}
-		return instances;
+		return true;
 	}
 
 	/**

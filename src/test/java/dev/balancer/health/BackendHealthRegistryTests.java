@@ -68,7 +68,9 @@ class BackendHealthRegistryTests {
 		assertThat(this.registry.healthyAmong(all)).isSameAs(all);
 
 		this.registry.markDown(this.three, "connection refused");
-		assertThat(this.registry.healthyAmong(all)).containsExactly(this.one, this.two);
+		assertThat(this.registry.healthyAmong(all)).containsExactly(this.one, this.two)
+			.isSameAs(this.registry.healthy());
+		assertThat(this.registry.healthyAmong(List.of(this.three, this.one))).containsExactly(this.one);
 	}
 
 	@Test
