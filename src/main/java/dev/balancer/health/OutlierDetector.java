@@ -13,16 +13,10 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
+import dev.balancer.routing.AttemptOutcome;
 import dev.balancer.routing.UpstreamFailure;
 
 import org.springframework.cloud.client.ServiceInstance;
-import org.springframework.cloud.client.loadbalancer.CompletionContext;
-import org.springframework.cloud.client.loadbalancer.LoadBalancerLifecycle;
-import org.springframework.cloud.client.loadbalancer.Request;
-import org.springframework.cloud.client.loadbalancer.RequestDataContext;
-import org.springframework.cloud.client.loadbalancer.Response;
-import org.springframework.cloud.client.loadbalancer.ResponseData;
-import org.springframework.http.HttpStatusCode;
 
 /**
  * Passive health, after Envoy's outlier detection ({@code consecutive_5xx}): a backend whose live requests fail
@@ -32,7 +26,7 @@ import org.springframework.http.HttpStatusCode;
  * still taken out. At most {@code maxEjectionPercent} of the backends are ejected at once (at least one), so
  * outlier detection never empties the pool by itself.
  */
-public class OutlierDetector implements LoadBalancerLifecycle<RequestDataContext, ResponseData, ServiceInstance> {
+public class OutlierDetector implements AttemptOutcome.Listener {
 
 	private static final Log logger = LogFactory.getLog(OutlierDetector.class);
 
@@ -104,37 +98,21 @@ public class OutlierDetector implements LoadBalancerLifecycle<RequestDataContext
 	}
 
 	@Override
-	public void onStart(Request<RequestDataContext> request) {
-	}
-
-	@Override
-	public void onStartRequest(Request<RequestDataContext> request, Response<ServiceInstance> lbResponse) {
-	}
-
-	@Override
-	public void onComplete(CompletionContext<ResponseData, ServiceInstance, RequestDataContext> completion) {
-		Response<ServiceInstance> chosen = completion.getLoadBalancerResponse();
-		if (chosen == null || !chosen.hasServer()) {
-			return;
-		}
-		ServiceInstance backend = chosen.getServer();
-		Tracker tracker = this.trackers.get(backend.getInstanceId());
+	public void onOutcome(AttemptOutcome outcome) {
+		Tracker tracker = this.trackers.get(outcome.backend().getInstanceId());
 		if (tracker == null) {
 			return;
 		}
-		if (completion.status() == CompletionContext.Status.SUCCESS) {
-			ResponseData response = completion.getClientResponse();
-			HttpStatusCode status = (response != null) ? response.getHttpStatus() : null;
-			if (status != null && status.is5xxServerError()) {
-				failed(backend, tracker, "status " + status.value());
-			}
-			else {
-				tracker.consecutiveErrors.set(0);
+		if (outcome.failure() != null) {
+			if (outcome.failure() != UpstreamFailure.OTHER) {
+				failed(outcome.backend(), tracker, outcome.error());
 			}
 		}
-		else if (completion.status() == CompletionContext.Status.FAILED && completion.getThrowable() != null
-				&& UpstreamFailure.of(completion.getThrowable()) != UpstreamFailure.OTHER) {
-			failed(backend, tracker, UpstreamFailure.describe(completion.getThrowable()));
+		else if (outcome.status() != null && outcome.status().is5xxServerError()) {
+			failed(outcome.backend(), tracker, "status " + outcome.status().value());
+		}
+		else {
+			tracker.consecutiveErrors.set(0);
 		}
 	}
 

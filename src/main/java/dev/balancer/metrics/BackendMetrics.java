@@ -10,16 +10,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.jspecify.annotations.Nullable;
 
 import dev.balancer.health.BackendHealthRegistry;
+import dev.balancer.routing.AttemptOutcome;
 import dev.balancer.routing.InFlightRequests;
 import dev.balancer.routing.UpstreamFailure;
 
 import org.springframework.cloud.client.ServiceInstance;
-import org.springframework.cloud.client.loadbalancer.CompletionContext;
-import org.springframework.cloud.client.loadbalancer.LoadBalancerLifecycle;
-import org.springframework.cloud.client.loadbalancer.Request;
-import org.springframework.cloud.client.loadbalancer.RequestDataContext;
-import org.springframework.cloud.client.loadbalancer.Response;
-import org.springframework.cloud.client.loadbalancer.ResponseData;
 import org.springframework.http.HttpStatusCode;
 
 /**
@@ -30,7 +25,7 @@ import org.springframework.http.HttpStatusCode;
  * Spring Cloud LoadBalancer's own {@code MicrometerStatsLoadBalancerLifecycle} tags every request with its URI,
  * which for a proxy means one time series per path a client invents; these meters stay bounded.
  */
-public class BackendMetrics implements LoadBalancerLifecycle<RequestDataContext, ResponseData, ServiceInstance> {
+public class BackendMetrics implements AttemptOutcome.Listener {
 
 	static final String UP = "balancer.backend.up";
 
@@ -58,30 +53,16 @@ public class BackendMetrics implements LoadBalancerLifecycle<RequestDataContext,
 	}
 
 	@Override
-	public void onStart(Request<RequestDataContext> request) {
-	}
-
-	@Override
-	public void onStartRequest(Request<RequestDataContext> request, Response<ServiceInstance> lbResponse) {
-	}
-
-	@Override
-	public void onComplete(CompletionContext<ResponseData, ServiceInstance, RequestDataContext> completion) {
-		Response<ServiceInstance> chosen = completion.getLoadBalancerResponse();
-		if (chosen == null || !chosen.hasServer()) {
-			return;
-		}
-		BackendCounters backend = this.counters.get(chosen.getServer().getInstanceId());
+	public void onOutcome(AttemptOutcome outcome) {
+		BackendCounters backend = this.counters.get(outcome.backend().getInstanceId());
 		if (backend == null) {
 			return;
 		}
-		if (completion.status() == CompletionContext.Status.SUCCESS) {
-			ResponseData response = completion.getClientResponse();
-			HttpStatusCode status = (response != null) ? response.getHttpStatus() : null;
-			backend.status(status).increment();
+		if (outcome.failure() != null) {
+			backend.failure(outcome.failure()).increment();
 		}
-		else if (completion.status() == CompletionContext.Status.FAILED && completion.getThrowable() != null) {
-			backend.failure(UpstreamFailure.of(completion.getThrowable())).increment();
+		else {
+			backend.status(outcome.status()).increment();
 		}
 	}
 

@@ -10,7 +10,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
-import dev.balancer.support.TruncatingBackend;
+import dev.balancer.support.RawBackend;
 
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
@@ -31,9 +31,9 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 @DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
 class TruncatedResponseIntegrationTests {
 
-	static final TruncatingBackend withLength = TruncatingBackend.start(false);
+	static final RawBackend withLength = RawBackend.start(RawBackend.Behaviour.TRUNCATE_WITH_LENGTH);
 
-	static final TruncatingBackend chunked = TruncatingBackend.start(true);
+	static final RawBackend chunked = RawBackend.start(RawBackend.Behaviour.TRUNCATE_CHUNKED);
 
 	@DynamicPropertySource
 	static void balancer(DynamicPropertyRegistry registry) {

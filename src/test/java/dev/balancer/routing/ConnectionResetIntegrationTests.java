@@ -9,7 +9,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import dev.balancer.support.BalancerTestProperties;
-import dev.balancer.support.ResettingBackend;
+import dev.balancer.support.RawBackend;
 import dev.balancer.support.TestBackend;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -35,7 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
 class ConnectionResetIntegrationTests {
 
-	static final ResettingBackend resetting = ResettingBackend.start();
+	static final RawBackend resetting = RawBackend.start(RawBackend.Behaviour.RESET_BEFORE_RESPONSE);
 
 	static final TestBackend good = TestBackend.start("good");
 
@@ -65,13 +65,13 @@ class ConnectionResetIntegrationTests {
 		for (int i = 0; i < 4; i++) {
 			this.client.get().uri("/safe").exchange().expectStatus().isOk().expectBody(String.class).isEqualTo("good");
 		}
-		assertThat(resetting.resets()).isGreaterThan(0);
+		assertThat(resetting.misbehaved()).isGreaterThan(0);
 		assertThat(good.requestCount()).as("each GET answered once, by the good backend").isEqualTo(4);
 	}
 
 	@Test
 	void aPostWhoseBodyWasSentIsNotRepeatedAfterAReset() {
-		int resetsBefore = resetting.resets();
+		int resetsBefore = resetting.misbehaved();
 		List<HttpStatusCode> statuses = new ArrayList<>();
 		for (int i = 0; i < 2; i++) {
 			statuses.add(this.client.post()
@@ -83,7 +83,7 @@ class ConnectionResetIntegrationTests {
 				.getStatus());
 		}
 		assertThat(statuses).containsExactlyInAnyOrder(HttpStatus.OK, HttpStatus.BAD_GATEWAY);
-		assertThat(resetsBefore + 1).isEqualTo(resetting.resets());
+		assertThat(resetsBefore + 1).isEqualTo(resetting.misbehaved());
 		assertThat(good.requests()).singleElement().satisfies((received) -> assertThat(received.method()).isEqualTo("POST"));
 	}
 
