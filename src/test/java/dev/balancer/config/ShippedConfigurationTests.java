@@ -1,6 +1,9 @@
 package dev.balancer.config;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
 import java.net.URI;
 import java.time.Duration;
 
@@ -48,6 +51,16 @@ class ShippedConfigurationTests {
 				assertThat(context.getEnvironment().getProperty("server.port")).isEqualTo("8080");
 				assertThat(context.getEnvironment().getProperty("management.server.port")).isEqualTo("9901");
 			});
+	}
+
+	@Test
+	void noOtherSettingsFileSitsWhereSpringBootWouldReadIt() throws IOException {
+		// Spring Boot reads ./config/application*.yml and ./config/*/application*.yml from the working directory:
+		// run from the project root, any such file would override the operator's config/application.yml.
+		try (Stream<Path> files = Files.walk(Path.of("config"), 2)) {
+			assertThat(files.map((file) -> file.getFileName().toString()).filter((name) -> name.startsWith("application")))
+				.containsExactly("application.yml");
+		}
 	}
 
 	@Configuration(proxyBeanMethods = false)

@@ -13,7 +13,7 @@ import org.springframework.core.io.FileSystemResource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The application.yml the Kubernetes ConfigMap carries is a valid balancer configuration. */
+/** The settings the Kubernetes ConfigMap carries (balancer.yml) are a valid balancer configuration. */
 class KubernetesConfigurationTests {
 
 	@Test
@@ -22,7 +22,7 @@ class KubernetesConfigurationTests {
 			.withUserConfiguration(Properties.class)
 			.withInitializer((context) -> context.getEnvironment()
 				.getPropertySources()
-				.addFirst(Deployables.yaml(new FileSystemResource(Deployables.KUBERNETES.resolve("application.yml")))))
+				.addFirst(Deployables.yaml(new FileSystemResource(Deployables.KUBERNETES.resolve("balancer.yml")))))
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
 				assertThat(context.getBean(BalancerProperties.class).backends()).hasSize(3);

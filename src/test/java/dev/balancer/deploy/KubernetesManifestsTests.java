@@ -115,7 +115,8 @@ class KubernetesManifestsTests {
 		assertThat(mount.getReadOnly()).isTrue();
 		V1Volume volume = volume("config");
 		String kustomization = Deployables.read(Deployables.KUBERNETES.resolve("kustomization.yaml"));
-		assertThat(kustomization).contains("- name: " + volume.getConfigMap().getName()).contains("- application.yml");
+		assertThat(kustomization).contains("- name: " + volume.getConfigMap().getName())
+			.contains("- application.yml=balancer.yml");
 	}
 
 	@Test
