@@ -56,7 +56,7 @@ class HealthCheckSchedule implements DisposableBean {
 		return this.running.get();
 	}
 
-	private Duration randomPause() {
+	Duration randomPause() {
 		long jitterMillis = this.jitter.toMillis();
 		return (jitterMillis <= 0) ? Duration.ZERO
 				: Duration.ofMillis(ThreadLocalRandom.current().nextLong(jitterMillis + 1));

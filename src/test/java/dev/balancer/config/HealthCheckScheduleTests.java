@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
@@ -15,7 +16,6 @@ import dev.balancer.health.ProbeResult;
 
 import static dev.balancer.support.Instances.backend;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 class HealthCheckScheduleTests {
 
@@ -43,20 +43,33 @@ class HealthCheckScheduleTests {
 	}
 
 	@Test
-	void laterRoundsStartAfterARandomPauseWithinTheJitter() {
+	void laterRoundsWaitARandomPauseFirst() {
 		BackendProbe quick = (backend) -> {
 			this.probes.incrementAndGet();
 			return Mono.just(ProbeResult.healthy());
 		};
-		HealthCheckSchedule schedule = new HealthCheckSchedule(checker(quick), Duration.ofMillis(200));
+		HealthCheckSchedule schedule = new HealthCheckSchedule(checker(quick), Duration.ofHours(1));
 
 		schedule.startRound();
-		await().atMost(Duration.ofSeconds(2)).until(() -> !schedule.isRunning());
-		assertThat(this.probes).hasValue(1);
+		assertThat(this.probes).as("the first round starts at once").hasValue(1);
+		assertThat(schedule.isRunning()).isFalse();
 
 		schedule.startRound();
-		await().atMost(Duration.ofSeconds(2)).until(() -> this.probes.get() == 2 && !schedule.isRunning());
+		assertThat(this.probes).as("the second one is pausing first").hasValue(1);
+		assertThat(schedule.isRunning()).isTrue();
 		schedule.destroy();
+		assertThat(schedule.isRunning()).isFalse();
+	}
+
+	@Test
+	void pausesAreSpreadOverTheJitter() {
+		HealthCheckSchedule schedule = new HealthCheckSchedule(checker((backend) -> Mono.never()),
+				Duration.ofMillis(1000));
+		List<Duration> pauses = IntStream.range(0, 500).mapToObj((i) -> schedule.randomPause()).toList();
+
+		assertThat(pauses).allSatisfy((pause) -> assertThat(pause).isBetween(Duration.ZERO, Duration.ofSeconds(1)));
+		assertThat(pauses.stream().distinct().count()).as("random, not fixed").isGreaterThan(100);
+		assertThat(new HealthCheckSchedule(checker((backend) -> Mono.never()), Duration.ZERO).randomPause()).isZero();
 	}
 
 	private ActiveHealthChecker checker(BackendProbe probe) {

@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -86,10 +85,6 @@ final class Deployables {
 		catch (IOException ex) {
 			throw new UncheckedIOException(ex);
 		}
-	}
-
-	static Map<String, String> labels(Map<String, String> labels) {
-		return (labels != null) ? labels : Map.of();
 	}
 
 }
