@@ -74,7 +74,7 @@ public class BackendLoadBalancerConfiguration {
 			case POWER_OF_TWO_CHOICES -> new PowerOfTwoChoicesStrategy(inFlight, ThreadLocalRandom::current);
 			case RANDOM -> new RandomStrategy(ThreadLocalRandom::current);
 			case CONSISTENT_HASH -> {
-				List<AddressRange> trusted = properties.trustedProxies().stream().map(AddressRange::parse).toList();
+				List<AddressRange> trusted = AddressRange.parseAll(properties.trustedProxies());
 				HashKey key = HashKey.parse(properties.consistentHash().key(), trusted);
 				yield new ConsistentHashStrategy(backends, key, new RoundRobinStrategy());
 			}

@@ -168,7 +168,7 @@ class BalancerConfiguration {
 
 	@Bean
 	ForwardingHeadersFilter forwardingHeadersFilter(BalancerProperties properties) {
-		List<AddressRange> trusted = properties.trustedProxies().stream().map(AddressRange::parse).toList();
+		List<AddressRange> trusted = AddressRange.parseAll(properties.trustedProxies());
 		return new ForwardingHeadersFilter(trusted);
 	}
 

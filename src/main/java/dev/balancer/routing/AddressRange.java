@@ -1,6 +1,7 @@
 package dev.balancer.routing;
 
 import java.net.InetAddress;
+import java.util.List;
 
 import io.netty.util.NetUtil;
 import org.jspecify.annotations.Nullable;
@@ -43,6 +44,21 @@ public final class AddressRange {
 			}
 		}
 		return new AddressRange(bytes, prefixLength);
+	}
+
+	/** Parses validated addresses and ranges ({@code balancer.trusted-proxies}). */
+	public static List<AddressRange> parseAll(List<String> texts) {
+		return texts.stream().map(AddressRange::parse).toList();
+	}
+
+	/** Whether any of the ranges contains the address. */
+	public static boolean anyContains(List<AddressRange> ranges, @Nullable InetAddress address) {
+		for (AddressRange range : ranges) {
+			if (range.contains(address)) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	public boolean contains(@Nullable InetAddress address) {

@@ -45,7 +45,7 @@ public class ForwardingHeadersFilter implements HttpHeadersFilter {
 		ServerHttpRequest request = exchange.getRequest();
 		InetSocketAddress peer = request.getRemoteAddress();
 		String peerAddress = (peer != null && peer.getAddress() != null) ? peer.getAddress().getHostAddress() : null;
-		boolean trusted = peer != null && isTrusted(peer);
+		boolean trusted = peer != null && AddressRange.anyContains(this.trustedProxies, peer.getAddress());
 
 		HttpHeaders headers = new HttpHeaders();
 		headers.addAll(input);
@@ -68,15 +68,6 @@ public class ForwardingHeadersFilter implements HttpHeadersFilter {
 			return host;
 		}
 		return request.getURI().getRawAuthority();
-	}
-
-	private boolean isTrusted(InetSocketAddress peer) {
-		for (AddressRange range : this.trustedProxies) {
-			if (range.contains(peer.getAddress())) {
-				return true;
-			}
-		}
-		return false;
 	}
 
 	private static void setIfAbsent(HttpHeaders headers, String name, @Nullable String value) {

@@ -112,7 +112,7 @@ public abstract class HashKey {
 			if (peer == null || peer.getAddress() == null) {
 				return NONE;
 			}
-			if (isTrusted(peer) && request.getHeaders() != null) {
+			if (AddressRange.anyContains(this.trustedProxies, peer.getAddress()) && request.getHeaders() != null) {
 				String forwardedFor = request.getHeaders().getFirst(ForwardingHeadersFilter.X_FORWARDED_FOR);
 				if (forwardedFor != null) {
 					return firstAddress(forwardedFor);
@@ -120,15 +120,6 @@ public abstract class HashKey {
 			}
 			// InetAddress.hashCode() is computed from the address bytes without copying them.
 			return Hashing.hash(peer.getAddress().hashCode());
-		}
-
-		private boolean isTrusted(InetSocketAddress peer) {
-			for (AddressRange range : this.trustedProxies) {
-				if (range.contains(peer.getAddress())) {
-					return true;
-				}
-			}
-			return false;
 		}
 
 		private static long firstAddress(String forwardedFor) {
