@@ -33,11 +33,7 @@ import dev.balancer.web.JsonErrorHandler;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.boot.web.server.autoconfigure.ServerProperties;
 import org.springframework.cloud.gateway.config.HttpClientCustomizer;
-import org.springframework.cloud.gateway.config.HttpClientFactory;
-import org.springframework.cloud.gateway.config.HttpClientProperties;
-import org.springframework.cloud.gateway.config.HttpClientSslConfigurer;
 import org.springframework.cloud.gateway.filter.GatewayFilter;
 import org.springframework.cloud.gateway.route.RouteLocator;
 import org.springframework.cloud.gateway.route.builder.RouteLocatorBuilder;
@@ -46,7 +42,6 @@ import org.springframework.cloud.loadbalancer.annotation.LoadBalancerClient;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
-import org.springframework.http.client.ReactorResourceFactory;
 import org.springframework.scheduling.annotation.EnableScheduling;
 
 /**
@@ -149,26 +144,6 @@ class BalancerConfiguration {
 	HttpClientCustomizer backendConnectTimeout(BalancerProperties properties) {
 		int millis = (int) Math.min(properties.timeouts().connect().toMillis(), Integer.MAX_VALUE);
 		return (httpClient) -> httpClient.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, millis);
-	}
-
-	/**
-	 * Backend connections on the event loops of the balancer's own server, so that a request and its backend
-	 * connection can share one loop ({@link BackendHttpClientFactory}). The server's loops are Reactor Netty's
-	 * global ones unless the application configures others.
-	 */
-	@Bean
-	HttpClientCustomizer backendsOnServerEventLoops(ObjectProvider<ReactorResourceFactory> resources) {
-		return (httpClient) -> {
-			ReactorResourceFactory factory = resources.getIfAvailable();
-			return (factory != null) ? httpClient.runOn(factory.getLoopResources()) : httpClient;
-		};
-	}
-
-	/** The gateway's client to the backends, built by the gateway's own factory, with pools per event loop. */
-	@Bean
-	HttpClientFactory backendHttpClientFactory(HttpClientProperties properties, ServerProperties serverProperties,
-			List<HttpClientCustomizer> customizers, HttpClientSslConfigurer sslConfigurer) {
-		return new BackendHttpClientFactory(properties, serverProperties, sslConfigurer, customizers);
 	}
 
 	/**
