@@ -21,14 +21,14 @@ fi
 
 app=$(mktemp -d /tmp/balancer-bench.XXXXXX)
 trap 'rm -rf "$app"' EXIT
-java -Djarmode=tools -jar "$jar" extract --application-filename balancer.jar --destination "$app/app" >/dev/null
 java=${JAVA:-java}
+"$java" -Djarmode=tools -jar "$jar" extract --application-filename balancer.jar --destination "$app/app" >/dev/null
 (cd "$app/app" && "$java" -XX:ArchiveClassesAtExit=balancer.jsa -Dspring.context.exit=onRefresh -jar balancer.jar \
   --balancer.backends[0].url=http://localhost:1 --server.port=0 --management.server.port=0 >/dev/null 2>&1)
 
 # A JVM compiles its hot paths while it runs: 40 s of warm-up before the 10 s that count.
 bench/compare.sh -W 40 "$@" \
-  -s "cd $app/app && exec $java ${JAVA_OPTS:-} -XX:SharedArchiveFile=balancer.jsa -jar balancer.jar \
+  -s "cd $app/app && exec \"$java\" ${JAVA_OPTS:-} -XX:SharedArchiveFile=balancer.jsa -jar balancer.jar \
 --server.port=18090 --management.server.port=18091 --balancer.health-check.path=/health \
 --balancer.backends[0].url=http://127.0.0.1:18081 --balancer.backends[1].url=http://127.0.0.1:18082 \
 --balancer.backends[2].url=http://127.0.0.1:18083" \
