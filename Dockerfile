@@ -1,4 +1,4 @@
-# balancer as a container image: built with the Maven wrapper on a JDK, run on a JRE as a non-root user.
+# balancer as a container image: built with the Maven wrapper on a JDK 17, run on a Java 25 JRE as a non-root user.
 #
 #   docker build -t balancer .
 #   docker run --rm -p 8080:8080 -p 9901:9901 -v "$PWD/config:/app/config:ro" balancer
@@ -7,9 +7,11 @@
 # working directory, /app). JVM options: JAVA_OPTS, e.g. -e JAVA_OPTS="-XX:MaxRAMPercentage=50".
 # Base images are build arguments, so that a build can use local or mirrored images:
 #   docker build --build-arg BUILD_IMAGE=registry.example.com/temurin:17-jdk --build-arg RUNTIME_IMAGE=... .
+# The runtime is Java 25: the same load costs it 5-15% less CPU than Java 17 and its ahead-of-time cache starts
+# the balancer faster (docs/performance.md). Any JRE from 17 on works as RUNTIME_IMAGE.
 
 ARG BUILD_IMAGE=eclipse-temurin:17-jdk
-ARG RUNTIME_IMAGE=eclipse-temurin:17-jre
+ARG RUNTIME_IMAGE=eclipse-temurin:25-jre
 
 FROM ${BUILD_IMAGE} AS build
 WORKDIR /build
@@ -30,13 +32,19 @@ COPY --from=build /layers/dependencies/ ./
 COPY --from=build /layers/spring-boot-loader/ ./
 COPY --from=build /layers/snapshot-dependencies/ ./
 COPY --from=build /layers/application/ ./
-# Class data sharing: a training run that starts the application once records the classes it loads, which
-# cuts start-up by about a third (docs/performance.md). Without the archive the JVM starts all the same.
-RUN java -XX:ArchiveClassesAtExit=balancer.jsa -Dspring.context.exit=onRefresh -jar balancer.jar \
-    --balancer.backends[0].url=http://localhost:1 --server.port=0 --management.server.port=0 >/dev/null
+# A training run that starts the application once records the classes it loads and links: Java 25 keeps them
+# in an ahead-of-time cache, older JVMs in a class data sharing archive; either cuts start-up by a third or more
+# (docs/performance.md). jvm.args tells the entrypoint which one to use; a JVM that cannot use it (other heap
+# mode, other JVM build) prints a warning and starts without it.
+RUN if java -XX:+PrintFlagsFinal -version 2>/dev/null | grep -q AOTCacheOutput; \
+    then archive="-XX:AOTCacheOutput=balancer.aot" use="-XX:AOTCache=balancer.aot"; \
+    else archive="-XX:ArchiveClassesAtExit=balancer.jsa" use="-XX:SharedArchiveFile=balancer.jsa"; fi \
+    && java "$archive" -Dspring.context.exit=onRefresh -jar balancer.jar \
+       --balancer.backends[0].url=http://localhost:1 --server.port=0 --management.server.port=0 >/dev/null \
+    && echo "$use" > jvm.args
 # A numeric user, so that Kubernetes can verify runAsNonRoot without a user database in the image.
 USER 10001:10001
 EXPOSE 8080 9901
 # Heap and off-heap sized from the container's memory limit, not the host's.
 ENV JAVA_OPTS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
-ENTRYPOINT ["sh", "-c", "exec java -XX:SharedArchiveFile=balancer.jsa $JAVA_OPTS -jar balancer.jar \"$@\"", "balancer"]
+ENTRYPOINT ["sh", "-c", "exec java @jvm.args $JAVA_OPTS -jar balancer.jar \"$@\"", "balancer"]

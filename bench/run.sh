@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The balancer side by side with nginx, HAProxy and the Go seed, all over the same three backends on
 # loopback: builds the jar if needed, starts the balancer the way the container image does (extracted, with
-# a class data sharing archive), and prints the table of bench/compare.sh.
+# an ahead-of-time cache or class data sharing archive), and prints the table of bench/compare.sh.
 #
 # usage: bench/run.sh [compare.sh options]
 #   bench/run.sh                  no backend delay, wrk -c64
 #   bench/run.sh -D 10ms -c 256   backends answering after 10 ms, 256 connections
 #   JAVA_OPTS=-Xmx256m bench/run.sh
-#   JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java bench/run.sh   another JVM (default: java on the PATH)
+#   JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java bench/run.sh   the JVM (default: java on the PATH); the
+#                                 container image runs on Java 25
 # Needs wrk, Go and curl; nginx and HAProxy are compared when installed:
 #   apt-get install -y wrk golang-go curl nginx haproxy
 set -euo pipefail
@@ -23,12 +24,18 @@ app=$(mktemp -d /tmp/balancer-bench.XXXXXX)
 trap 'rm -rf "$app"' EXIT
 java=${JAVA:-java}
 "$java" -Djarmode=tools -jar "$jar" extract --application-filename balancer.jar --destination "$app/app" >/dev/null
-(cd "$app/app" && "$java" -XX:ArchiveClassesAtExit=balancer.jsa -Dspring.context.exit=onRefresh -jar balancer.jar \
+# As in the Dockerfile: an ahead-of-time cache on Java 25 and later, a class data sharing archive before.
+if "$java" -XX:+PrintFlagsFinal -version 2>/dev/null | grep -q AOTCacheOutput; then
+  archive=-XX:AOTCacheOutput=balancer.aot use=-XX:AOTCache=balancer.aot
+else
+  archive=-XX:ArchiveClassesAtExit=balancer.jsa use=-XX:SharedArchiveFile=balancer.jsa
+fi
+(cd "$app/app" && "$java" "$archive" -Dspring.context.exit=onRefresh -jar balancer.jar \
   --balancer.backends[0].url=http://localhost:1 --server.port=0 --management.server.port=0 >/dev/null 2>&1)
 
 # A JVM compiles its hot paths while it runs: 40 s of warm-up before the 10 s that count.
 bench/compare.sh -W 40 "$@" \
-  -s "cd $app/app && exec \"$java\" ${JAVA_OPTS:-} -XX:SharedArchiveFile=balancer.jsa -jar balancer.jar \
+  -s "cd $app/app && exec \"$java\" ${JAVA_OPTS:-} $use -jar balancer.jar \
 --server.port=18090 --management.server.port=18091 --balancer.health-check.path=/health \
 --balancer.backends[0].url=http://127.0.0.1:18081 --balancer.backends[1].url=http://127.0.0.1:18082 \
 --balancer.backends[2].url=http://127.0.0.1:18083" \
