@@ -25,16 +25,19 @@ import dev.balancer.routing.FailoverFilter;
 import dev.balancer.routing.ForwardingHeadersFilter;
 import dev.balancer.routing.InFlightReleaseFilter;
 import dev.balancer.routing.InFlightRequests;
+import dev.balancer.routing.LeanHopByHopHeadersFilter;
 import dev.balancer.routing.RetryBudget;
 import dev.balancer.routing.StickySessionFilter;
 import dev.balancer.routing.StickySessions;
 import dev.balancer.web.JsonErrorHandler;
 
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.cloud.gateway.config.HttpClientCustomizer;
 import org.springframework.cloud.gateway.filter.GatewayFilter;
+import org.springframework.cloud.gateway.filter.headers.RemoveHopByHopHeadersFilter;
 import org.springframework.cloud.gateway.route.RouteLocator;
 import org.springframework.cloud.gateway.route.builder.RouteLocatorBuilder;
 import org.springframework.cloud.gateway.support.RouteMetadataUtils;
@@ -137,6 +140,18 @@ class BalancerConfiguration {
 				retry.bodyBufferSize().toBytes(), retry.backoff().base(), retry.backoff().max(),
 				properties.timeouts().request(), properties.debugHeaders());
 		return new FailoverFilter(settings, retryBudget, meters);
+	}
+
+	/** The gateway's hop-by-hop headers filter gives way to one with the same rules at less cost. */
+	@Bean
+	static BeanPostProcessor leanHopByHopHeadersFilter() {
+		return new BeanPostProcessor() {
+			@Override
+			public Object postProcessAfterInitialization(Object bean, String beanName) {
+				return (bean.getClass() == RemoveHopByHopHeadersFilter.class)
+						? new LeanHopByHopHeadersFilter((RemoveHopByHopHeadersFilter) bean) : bean;
+			}
+		};
 	}
 
 	/** {@code balancer.timeouts.connect} for every connection to a backend. */

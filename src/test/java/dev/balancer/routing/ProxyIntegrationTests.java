@@ -1,6 +1,11 @@
 package dev.balancer.routing;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.Socket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -18,6 +23,8 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.cloud.gateway.filter.headers.HttpHeadersFilter;
+import org.springframework.cloud.gateway.filter.headers.RemoveHopByHopHeadersFilter;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -52,6 +59,9 @@ class ProxyIntegrationTests {
 
 	@LocalServerPort
 	int port;
+
+	@Autowired
+	List<HttpHeadersFilter> headersFilters;
 
 	@BeforeEach
 	void clearBackends() {
@@ -125,6 +135,31 @@ class ProxyIntegrationTests {
 		assertThat(received.header("X-Forwarded-Host")).isEqualTo("localhost:" + this.port);
 		assertThat(received.header("Forwarded")).isNull();
 		assertThat(received.header("Host")).isEqualTo("127.0.0.1:" + backendPort(received));
+	}
+
+	@Test
+	void dropsHopByHopHeadersAndTheOnesConnectionNames() throws IOException {
+		// A raw request: HTTP clients rewrite the Connection header themselves.
+		try (Socket socket = new Socket("127.0.0.1", this.port)) {
+			socket.setSoTimeout(5000);
+			socket.getOutputStream()
+				.write(("GET /hop HTTP/1.1\r\nHost: localhost\r\nConnection: close, X-Hop-Secret\r\n"
+						+ "X-Hop-Secret: 1\r\nKeep-Alive: timeout=5\r\nProxy-Authorization: Basic eDp5\r\n"
+						+ "X-Custom: kept\r\n\r\n")
+					.getBytes(StandardCharsets.US_ASCII));
+			BufferedReader response = new BufferedReader(
+					new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+			assertThat(response.readLine()).isEqualTo("HTTP/1.1 200 OK");
+		}
+
+		RecordedRequest received = onlyRequest();
+		assertThat(received.header("X-Custom")).isEqualTo("kept");
+		assertThat(received.header("X-Hop-Secret")).isNull();
+		assertThat(received.header("Keep-Alive")).isNull();
+		assertThat(received.header("Proxy-Authorization")).isNull();
+		// The gateway's own filter does the same, slower: the balancer's replaces it.
+		assertThat(this.headersFilters).hasAtLeastOneElementOfType(LeanHopByHopHeadersFilter.class)
+			.noneMatch((filter) -> filter.getClass() == RemoveHopByHopHeadersFilter.class);
 	}
 
 	@Test

@@ -1,0 +1,78 @@
+package dev.balancer.routing;
+
+import java.util.concurrent.TimeUnit;
+
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+import org.springframework.cloud.gateway.filter.headers.RemoveHopByHopHeadersFilter;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.support.Netty4HeadersAdapter;
+import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
+import org.springframework.mock.web.server.MockServerWebExchange;
+import org.springframework.web.server.ServerWebExchange;
+
+/**
+ * The gateway's hop-by-hop headers filter against the balancer's, on a browser's request headers as the server
+ * hands them over (read-only, over Netty's) and on a backend's response headers as the gateway copies them.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+public class HopByHopHeadersBenchmark {
+
+	private final RemoveHopByHopHeadersFilter gateway = new RemoveHopByHopHeadersFilter();
+
+	private final LeanHopByHopHeadersFilter lean = new LeanHopByHopHeadersFilter(this.gateway);
+
+	private final ServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/"));
+
+	private HttpHeaders request;
+
+	private HttpHeaders response;
+
+	@Setup
+	public void setUp() {
+		DefaultHttpHeaders netty = new DefaultHttpHeaders();
+		netty.add("Host", "shop.example.com");
+		netty.add("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0");
+		netty.add("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+		netty.add("Accept-Language", "en-US,en;q=0.5");
+		netty.add("Accept-Encoding", "gzip, deflate, br");
+		netty.add("Cookie", "session=4f2a9c; theme=dark");
+		netty.add("X-Request-Id", "9b2e1f4c-0d1a-4e53-a0c4-5f1f2b8c7d61");
+		this.request = HttpHeaders.readOnlyHttpHeaders(new HttpHeaders(new Netty4HeadersAdapter(netty)));
+		this.response = new HttpHeaders();
+		this.response.add("Content-Type", "text/html; charset=utf-8");
+		this.response.add("Content-Length", "5120");
+		this.response.add("Date", "Wed, 25 Nov 2026 15:00:00 GMT");
+		this.response.add("Cache-Control", "no-cache");
+	}
+
+	@Benchmark
+	public HttpHeaders gatewayRequest() {
+		return this.gateway.filter(this.request, this.exchange);
+	}
+
+	@Benchmark
+	public HttpHeaders leanRequest() {
+		return this.lean.filter(this.request, this.exchange);
+	}
+
+	@Benchmark
+	public HttpHeaders gatewayResponse() {
+		return this.gateway.filter(this.response, this.exchange);
+	}
+
+	@Benchmark
+	public HttpHeaders leanResponse() {
+		return this.lean.filter(this.response, this.exchange);
+	}
+
+}
