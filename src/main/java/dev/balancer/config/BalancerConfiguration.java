@@ -27,6 +27,7 @@ import dev.balancer.routing.InFlightReleaseFilter;
 import dev.balancer.routing.InFlightRequests;
 import dev.balancer.routing.LeanHopByHopHeadersFilter;
 import dev.balancer.routing.RetryBudget;
+import dev.balancer.routing.SingleWriteResponseFilter;
 import dev.balancer.routing.StickySessionFilter;
 import dev.balancer.routing.StickySessions;
 import dev.balancer.web.JsonErrorHandler;
@@ -169,7 +170,7 @@ class BalancerConfiguration {
 	RouteLocator balancerRoute(RouteLocatorBuilder routes, FailoverFilter failover,
 			ObjectProvider<StickySessions> stickySessions, BalancerProperties properties) {
 		List<GatewayFilter> filters = new ArrayList<>(List.of(failover, new InFlightReleaseFilter(),
-				new BrokenResponseFilter(), new ClientAddressFilter()));
+				new BrokenResponseFilter(), new SingleWriteResponseFilter(), new ClientAddressFilter()));
 		stickySessions.ifAvailable((sessions) -> filters.add(new StickySessionFilter(sessions)));
 		return routes.routes()
 			.route(ROUTE_ID, (route) -> route.order(Ordered.LOWEST_PRECEDENCE)

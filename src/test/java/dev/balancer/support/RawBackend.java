@@ -23,8 +23,17 @@ public final class RawBackend implements AutoCloseable {
 		/** Resets the connection without answering. */
 		RESET_BEFORE_RESPONSE,
 
-		/** Starts a 200 with a Content-Length of 1000, sends 100 bytes, resets. */
+		/**
+		 * Starts a 200 with a Content-Length of 100000, sends 100 bytes, resets. The balancer streams a body this
+		 * long: the client has the head before the reset.
+		 */
 		TRUNCATE_WITH_LENGTH,
+
+		/**
+		 * Starts a 200 with a Content-Length of 1000, sends 100 bytes, resets. The balancer holds a body this
+		 * short back until it is complete: nothing reaches the client before the reset.
+		 */
+		TRUNCATE_SHORT_WITH_LENGTH,
 
 		/** Starts a chunked 200, sends one chunk, resets before the last one. */
 		TRUNCATE_CHUNKED
@@ -82,6 +91,9 @@ public final class RawBackend implements AutoCloseable {
 				this.misbehaved.incrementAndGet();
 				String part = "x".repeat(100);
 				if (this.behaviour == Behaviour.TRUNCATE_WITH_LENGTH) {
+					out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + part));
+				}
+				else if (this.behaviour == Behaviour.TRUNCATE_SHORT_WITH_LENGTH) {
 					out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + part));
 				}
 				else if (this.behaviour == Behaviour.TRUNCATE_CHUNKED) {
