@@ -9,6 +9,13 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 @SpringBootApplication
 public class BalancerApplication {
 
+	/** Reactor Netty reads it once, when its HTTP server first loads: set before any server starts. */
+	static final String LAST_FLUSH_WHEN_NO_READ = "reactor.netty.http.server.lastFlushWhenNoRead";
+
+	static {
+		keepAliveRequestsDispatchedInline();
+	}
+
 	public static void main(String[] args) {
 		exitWithZeroOnTerm();
 		SpringApplication.run(BalancerApplication.class, args);
@@ -21,6 +28,20 @@ public class BalancerApplication {
 	 * API for signal handlers; {@code sun.misc.Signal} is the one the JDK keeps for this (module
 	 * {@code jdk.unsupported}).
 	 */
+	/**
+	 * A client that sends its next request on a keep-alive connection before Reactor Netty 1.3.6 has finished
+	 * with the previous one gets it queued, and a queued request that is answered at once (an actuator
+	 * endpoint, a 503 from the balancer) can leave the connection never read again: the client waits forever
+	 * (reactor-netty #4361, #4347; under load about one request in 300 took that path). With this property
+	 * Reactor Netty finishes the previous request first and handles the next one directly, the workaround
+	 * named in #4347 until a release with the fix. An operator's own {@code -D} setting wins.
+	 */
+	private static void keepAliveRequestsDispatchedInline() {
+		if (System.getProperty(LAST_FLUSH_WHEN_NO_READ) == null) {
+			System.setProperty(LAST_FLUSH_WHEN_NO_READ, "true");
+		}
+	}
+
 	private static void exitWithZeroOnTerm() {
 		Signal.handle(new Signal("TERM"), (signal) -> System.exit(0));
 	}
