@@ -22,13 +22,6 @@ public class BalancerApplication {
 	}
 
 	/**
-	 * Kubernetes and container runtimes stop a process with SIGTERM, after which the JVM exits with 143 even
-	 * when the shutdown went cleanly. {@code System.exit(0)} runs the same shutdown hooks, so Spring Boot still
-	 * drains the requests in flight first, and reports the stop as the success it is. The JDK has no supported
-	 * API for signal handlers; {@code sun.misc.Signal} is the one the JDK keeps for this (module
-	 * {@code jdk.unsupported}).
-	 */
-	/**
 	 * A client that sends its next request on a keep-alive connection before Reactor Netty 1.3.6 has finished
 	 * with the previous one gets it queued, and a queued request that is answered at once (an actuator
 	 * endpoint, a 503 from the balancer) can leave the connection never read again: the client waits forever
@@ -42,6 +35,13 @@ public class BalancerApplication {
 		}
 	}
 
+	/**
+	 * Kubernetes and container runtimes stop a process with SIGTERM, after which the JVM exits with 143 even
+	 * when the shutdown went cleanly. {@code System.exit(0)} runs the same shutdown hooks, so Spring Boot still
+	 * drains the requests in flight first, and reports the stop as the success it is. The JDK has no supported
+	 * API for signal handlers; {@code sun.misc.Signal} is the one the JDK keeps for this (module
+	 * {@code jdk.unsupported}).
+	 */
 	private static void exitWithZeroOnTerm() {
 		Signal.handle(new Signal("TERM"), (signal) -> System.exit(0));
 	}
