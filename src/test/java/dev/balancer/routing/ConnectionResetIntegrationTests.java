@@ -29,8 +29,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A backend that resets connections before answering: safe requests go on to the next backend, a POST whose
  * body was already sent is not repeated and gets a 502.
+ * <p>
+ * Now and then (about one reset in ten here) Reactor Netty 1.3.6 logs the reset of a connection whose request
+ * body it is sending ("the request cannot be retried as the headers/body were sent") but never fails the
+ * response: the attempt then ends at the response timeout, with a 504. The short response timeout keeps that
+ * within the test client's 5 s; the POST is still not repeated.
  */
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "balancer.health-check.interval=1h")
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "balancer.health-check.interval=1h", "balancer.timeouts.response=1s" })
 @AutoConfigureWebTestClient
 @DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
 class ConnectionResetIntegrationTests {
@@ -82,9 +88,17 @@ class ConnectionResetIntegrationTests {
 				.returnResult(String.class)
 				.getStatus());
 		}
-		assertThat(statuses).containsExactlyInAnyOrder(HttpStatus.OK, HttpStatus.BAD_GATEWAY);
-		assertThat(resetsBefore + 1).isEqualTo(resetting.misbehaved());
-		assertThat(good.requests()).singleElement().satisfies((received) -> assertThat(received.method()).isEqualTo("POST"));
+		// Normally one POST each way; after a lost reset the rotation can send both to the resetting backend.
+		long failed = statuses.stream()
+			.filter((status) -> status == HttpStatus.BAD_GATEWAY || status == HttpStatus.GATEWAY_TIMEOUT)
+			.count();
+		long answered = statuses.stream().filter((status) -> status == HttpStatus.OK).count();
+		assertThat(failed + answered).as("statuses %s", statuses).isEqualTo(2);
+		assertThat(failed).as("statuses %s", statuses).isPositive();
+		assertThat(resetting.misbehaved() - resetsBefore).as("each failed POST was sent once, not repeated")
+			.isEqualTo(failed);
+		assertThat(good.requests()).hasSize((int) answered)
+			.allSatisfy((received) -> assertThat(received.method()).isEqualTo("POST"));
 	}
 
 }
