@@ -1,8 +1,6 @@
 package dev.balancer.metrics;
 
 import java.io.BufferedInputStream;
-import java.io.EOFException;
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.reflect.Field;
@@ -19,6 +17,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.balancer.health.ActiveHealthChecker;
 import dev.balancer.support.BalancerTestProperties;
+import dev.balancer.support.RawBackend;
 import dev.balancer.support.TestBackend;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -206,7 +205,7 @@ class ObservabilityIntegrationTests {
 				out.write("GET /actuator/health/liveness HTTP/1.1\r\nHost: localhost\r\n\r\n"
 					.getBytes(StandardCharsets.US_ASCII));
 				out.flush();
-				String head = readHead(in);
+				String head = RawBackend.readHead(in);
 				assertThat(head).as("response %d", i).startsWith("HTTP/1.1 200 ");
 				Matcher length = Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
 				assertThat(length.find()).as("response %d has a Content-Length", i).isTrue();
@@ -214,18 +213,6 @@ class ObservabilityIntegrationTests {
 					.contains("\"UP\"");
 			}
 		}
-	}
-
-	private static String readHead(InputStream in) throws IOException {
-		StringBuilder head = new StringBuilder();
-		while (head.indexOf("\r\n\r\n") < 0) {
-			int next = in.read();
-			if (next < 0) {
-				throw new EOFException("connection closed after: " + head);
-			}
-			head.append((char) next);
-		}
-		return head.toString();
 	}
 
 	private static String backendDetail(TestBackend backend, String detail) {

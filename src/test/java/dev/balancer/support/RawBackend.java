@@ -119,7 +119,8 @@ public final class RawBackend implements AutoCloseable {
 		return text.getBytes(StandardCharsets.US_ASCII);
 	}
 
-	private static String readHead(InputStream in) throws IOException {
+	/** An HTTP message head (request or response) up to its blank line, or what came before the stream ended. */
+	public static String readHead(InputStream in) throws IOException {
 		ByteArrayOutputStream head = new ByteArrayOutputStream();
 		byte[] end = { '\r', '\n', '\r', '\n' };
 		int matched = 0;
