@@ -26,6 +26,7 @@ import dev.balancer.routing.ForwardingHeadersFilter;
 import dev.balancer.routing.InFlightReleaseFilter;
 import dev.balancer.routing.InFlightRequests;
 import dev.balancer.routing.LeanHopByHopHeadersFilter;
+import dev.balancer.routing.ResponseTimeoutFilter;
 import dev.balancer.routing.RetryBudget;
 import dev.balancer.routing.SingleWriteResponseFilter;
 import dev.balancer.routing.StickySessionFilter;
@@ -170,14 +171,16 @@ class BalancerConfiguration {
 	RouteLocator balancerRoute(RouteLocatorBuilder routes, FailoverFilter failover,
 			ObjectProvider<StickySessions> stickySessions, BalancerProperties properties) {
 		List<GatewayFilter> filters = new ArrayList<>(List.of(failover, new InFlightReleaseFilter(),
-				new BrokenResponseFilter(), new SingleWriteResponseFilter(), new ClientAddressFilter()));
+				new BrokenResponseFilter(), new SingleWriteResponseFilter(), new ClientAddressFilter(),
+				new ResponseTimeoutFilter(properties.timeouts().response())));
 		stickySessions.ifAvailable((sessions) -> filters.add(new StickySessionFilter(sessions)));
 		return routes.routes()
 			.route(ROUTE_ID, (route) -> route.order(Ordered.LOWEST_PRECEDENCE)
 				.alwaysTrue()
 				.filters((spec) -> spec.filters(filters))
-				// Per attempt: the gateway's routing filter turns an expiry into a 504 that FailoverFilter sees.
-				.metadata(RouteMetadataUtils.RESPONSE_TIMEOUT_ATTR, properties.timeouts().response().toMillis())
+				// ResponseTimeoutFilter times each attempt; -1 keeps the gateway's own response timeout
+				// (spring.cloud.gateway.server.webflux.httpclient.response-timeout) off this route.
+				.metadata(RouteMetadataUtils.RESPONSE_TIMEOUT_ATTR, -1)
 				.uri("lb://" + Backends.SERVICE_ID))
 			.build();
 	}

@@ -111,7 +111,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 				this.requestTimeouts.increment();
 				return Mono.error(new ResponseStatusException(HttpStatus.GATEWAY_TIMEOUT,
 						"No response within the request timeout of " + deadline.toMillis() + " ms"));
-			}));
+			}), EventLoopTimers.current());
 	}
 
 	/**

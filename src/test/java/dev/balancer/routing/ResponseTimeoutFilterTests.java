@@ -1,0 +1,53 @@
+package dev.balancer.routing;
+
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+
+import org.springframework.cloud.gateway.support.TimeoutException;
+import org.springframework.http.HttpStatus;
+import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
+import org.springframework.mock.web.server.MockServerWebExchange;
+import org.springframework.web.server.ResponseStatusException;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Through the real gateway: {@code HangingBackendIntegrationTests}, {@code TimeoutsIntegrationTests}. */
+class ResponseTimeoutFilterTests {
+
+	final ResponseTimeoutFilter filter = new ResponseTimeoutFilter(Duration.ofMillis(50));
+
+	@Test
+	void anAttemptWithoutAResponseHeadInTimeFailsAsTheGatewaysTimeoutDoes() {
+		MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/"));
+
+		StepVerifier.create(this.filter.filter(exchange, (e) -> Mono.never()))
+			.expectErrorSatisfies((failure) -> {
+				assertThat(failure).isInstanceOf(ResponseStatusException.class)
+					.hasCauseInstanceOf(TimeoutException.class);
+				assertThat(((ResponseStatusException) failure).getStatusCode()).isEqualTo(HttpStatus.GATEWAY_TIMEOUT);
+				assertThat(UpstreamFailure.of(failure)).isEqualTo(UpstreamFailure.TIMEOUT);
+			})
+			.verify(Duration.ofSeconds(5));
+	}
+
+	@Test
+	void anAttemptAnsweredInTimePassesThrough() {
+		MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/"));
+
+		StepVerifier.create(this.filter.filter(exchange, (e) -> Mono.delay(Duration.ofMillis(5)).then()))
+			.verifyComplete();
+	}
+
+	@Test
+	void aWebSocketSessionIsNotTimed() {
+		MockServerWebExchange exchange = MockServerWebExchange
+			.from(MockServerHttpRequest.get("/").header("Upgrade", "WebSocket"));
+
+		StepVerifier.create(this.filter.filter(exchange, (e) -> Mono.delay(Duration.ofMillis(200)).then()))
+			.verifyComplete();
+	}
+
+}
