@@ -61,7 +61,8 @@ public enum UpstreamFailure {
 		return false;
 	}
 
-	// The gateway's routing filter turns an expired response timeout into a 504 ResponseStatusException.
+	// ResponseTimeoutFilter, like the gateway's routing filter, turns an expired response timeout into a 504
+	// ResponseStatusException caused by the gateway's TimeoutException.
 	private static boolean isResponseTimeout(Throwable failure) {
 		return failure instanceof ResponseStatusException status && status.getStatusCode().value() == 504
 				&& causedBy(failure, TimeoutException.class);
