@@ -37,6 +37,7 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.cloud.client.loadbalancer.LoadBalancerClientsProperties;
 import org.springframework.cloud.gateway.config.HttpClientCustomizer;
 import org.springframework.cloud.gateway.filter.GatewayFilter;
 import org.springframework.cloud.gateway.filter.headers.RemoveHopByHopHeadersFilter;
@@ -44,6 +45,8 @@ import org.springframework.cloud.gateway.route.RouteLocator;
 import org.springframework.cloud.gateway.route.builder.RouteLocatorBuilder;
 import org.springframework.cloud.gateway.support.RouteMetadataUtils;
 import org.springframework.cloud.loadbalancer.annotation.LoadBalancerClient;
+import org.springframework.cloud.loadbalancer.annotation.LoadBalancerClientSpecification;
+import org.springframework.cloud.loadbalancer.support.LoadBalancerClientFactory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
@@ -161,6 +164,15 @@ class BalancerConfiguration {
 	HttpClientCustomizer backendConnectTimeout(BalancerProperties properties) {
 		int millis = (int) Math.min(properties.timeouts().connect().toMillis(), Integer.MAX_VALUE);
 		return (httpClient) -> httpClient.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, millis);
+	}
+
+	/** Spring Cloud LoadBalancer's client factory, set up as its auto-configuration does, with lookups kept. */
+	@Bean
+	LoadBalancerClientFactory loadBalancerClientFactory(LoadBalancerClientsProperties properties,
+			ObjectProvider<List<LoadBalancerClientSpecification>> configurations) {
+		LoadBalancerClientFactory factory = new CachingLoadBalancerClientFactory(properties);
+		factory.setConfigurations(configurations.getIfAvailable(List::of));
+		return factory;
 	}
 
 	/**

@@ -8,6 +8,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 import org.junit.jupiter.api.AfterAll;
@@ -23,8 +24,10 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.cloud.client.loadbalancer.LoadBalancerLifecycle;
 import org.springframework.cloud.gateway.filter.headers.HttpHeadersFilter;
 import org.springframework.cloud.gateway.filter.headers.RemoveHopByHopHeadersFilter;
+import org.springframework.cloud.loadbalancer.support.LoadBalancerClientFactory;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -62,6 +65,9 @@ class ProxyIntegrationTests {
 
 	@Autowired
 	List<HttpHeadersFilter> headersFilters;
+
+	@Autowired
+	LoadBalancerClientFactory clientFactory;
 
 	@BeforeEach
 	void clearBackends() {
@@ -186,6 +192,17 @@ class ProxyIntegrationTests {
 	void actuatorIsNotServedOnTheDataPort() {
 		assertThat(get("/actuator/health")).isIn("one", "two", "three");
 		assertThat(onlyRequest().path()).isEqualTo("/actuator/health");
+	}
+
+	@Test
+	void theGatewayFindsTheLifecyclesThatCountRequestsInTheCachedLookup() {
+		Map<String, LoadBalancerLifecycle> lifecycles = this.clientFactory.getInstances(Backends.SERVICE_ID,
+				LoadBalancerLifecycle.class);
+
+		assertThat(this.clientFactory.getClass().getSimpleName()).isEqualTo("CachingLoadBalancerClientFactory");
+		assertThat(lifecycles.values()).hasAtLeastOneElementOfType(InFlightRequests.class);
+		assertThat(this.clientFactory.getInstances(Backends.SERVICE_ID, LoadBalancerLifecycle.class))
+			.isSameAs(lifecycles);
 	}
 
 	private String get(String path) {
