@@ -25,6 +25,7 @@ import dev.balancer.routing.FailoverFilter;
 import dev.balancer.routing.ForwardingHeadersFilter;
 import dev.balancer.routing.InFlightReleaseFilter;
 import dev.balancer.routing.InFlightRequests;
+import dev.balancer.routing.LeanGrpcRequestHeadersFilter;
 import dev.balancer.routing.LeanHopByHopHeadersFilter;
 import dev.balancer.routing.ResponseTimeoutFilter;
 import dev.balancer.routing.RetryBudget;
@@ -40,6 +41,7 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.cloud.client.loadbalancer.LoadBalancerClientsProperties;
 import org.springframework.cloud.gateway.config.HttpClientCustomizer;
 import org.springframework.cloud.gateway.filter.GatewayFilter;
+import org.springframework.cloud.gateway.filter.headers.GRPCRequestHeadersFilter;
 import org.springframework.cloud.gateway.filter.headers.RemoveHopByHopHeadersFilter;
 import org.springframework.cloud.gateway.route.RouteLocator;
 import org.springframework.cloud.gateway.route.builder.RouteLocatorBuilder;
@@ -147,14 +149,16 @@ class BalancerConfiguration {
 		return new FailoverFilter(settings, retryBudget, meters);
 	}
 
-	/** The gateway's hop-by-hop headers filter gives way to one with the same rules at less cost. */
+	/** The gateway's hop-by-hop and gRPC request headers filters give way to ones with the same rules at less cost. */
 	@Bean
-	static BeanPostProcessor leanHopByHopHeadersFilter() {
+	static BeanPostProcessor leanHeadersFilters() {
 		return new BeanPostProcessor() {
 			@Override
 			public Object postProcessAfterInitialization(Object bean, String beanName) {
-				return (bean.getClass() == RemoveHopByHopHeadersFilter.class)
-						? new LeanHopByHopHeadersFilter((RemoveHopByHopHeadersFilter) bean) : bean;
+				if (bean.getClass() == RemoveHopByHopHeadersFilter.class) {
+					return new LeanHopByHopHeadersFilter((RemoveHopByHopHeadersFilter) bean);
+				}
+				return (bean.getClass() == GRPCRequestHeadersFilter.class) ? new LeanGrpcRequestHeadersFilter() : bean;
 			}
 		};
 	}

@@ -25,6 +25,7 @@ import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.cloud.client.loadbalancer.LoadBalancerLifecycle;
+import org.springframework.cloud.gateway.filter.headers.GRPCRequestHeadersFilter;
 import org.springframework.cloud.gateway.filter.headers.HttpHeadersFilter;
 import org.springframework.cloud.gateway.filter.headers.RemoveHopByHopHeadersFilter;
 import org.springframework.cloud.loadbalancer.support.LoadBalancerClientFactory;
@@ -166,6 +167,25 @@ class ProxyIntegrationTests {
 		// The gateway's own filter does the same, slower: the balancer's replaces it.
 		assertThat(this.headersFilters).hasAtLeastOneElementOfType(LeanHopByHopHeadersFilter.class)
 			.noneMatch((filter) -> filter.getClass() == RemoveHopByHopHeadersFilter.class);
+	}
+
+	@Test
+	void aGrpcRequestReachesTheBackendAskingForTrailers() {
+		this.client.post().uri("/grpc.Service/Call").header("Content-Type", "application/grpc").bodyValue("x")
+			.exchange().expectStatus().isOk();
+		this.client.post().uri("/plain").header("Content-Type", "text/plain").bodyValue("x")
+			.exchange().expectStatus().isOk();
+
+		List<RecordedRequest> received = backends.stream().flatMap((backend) -> backend.requests().stream())
+			.toList();
+		assertThat(received).hasSize(2);
+		assertThat(received).filteredOn((request) -> request.path().equals("/grpc.Service/Call")).singleElement()
+			.satisfies((request) -> assertThat(request.header("TE")).isEqualTo("trailers"));
+		assertThat(received).filteredOn((request) -> request.path().equals("/plain")).singleElement()
+			.satisfies((request) -> assertThat(request.header("TE")).isNull());
+		// The gateway's own filter does the same, copying every request's headers: the balancer's replaces it.
+		assertThat(this.headersFilters).hasAtLeastOneElementOfType(LeanGrpcRequestHeadersFilter.class)
+			.noneMatch((filter) -> filter.getClass() == GRPCRequestHeadersFilter.class);
 	}
 
 	@Test
