@@ -25,6 +25,7 @@ import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.cloud.client.loadbalancer.LoadBalancerLifecycle;
+import org.springframework.cloud.gateway.config.GatewayProperties;
 import org.springframework.cloud.gateway.filter.headers.GRPCRequestHeadersFilter;
 import org.springframework.cloud.gateway.filter.headers.HttpHeadersFilter;
 import org.springframework.cloud.gateway.filter.headers.RemoveHopByHopHeadersFilter;
@@ -69,6 +70,9 @@ class ProxyIntegrationTests {
 
 	@Autowired
 	LoadBalancerClientFactory clientFactory;
+
+	@Autowired
+	GatewayProperties gateway;
 
 	@BeforeEach
 	void clearBackends() {
@@ -223,6 +227,11 @@ class ProxyIntegrationTests {
 		assertThat(lifecycles.values()).hasAtLeastOneElementOfType(InFlightRequests.class);
 		assertThat(this.clientFactory.getInstances(Backends.SERVICE_ID, LoadBalancerLifecycle.class))
 			.isSameAs(lifecycles);
+	}
+
+	@Test
+	void theGatewaySortsTheRoutesFiltersOnceNotOnEveryRequest() {
+		assertThat(this.gateway.isRouteFilterCacheEnabled()).isTrue();
 	}
 
 	private String get(String path) {
