@@ -10,7 +10,7 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 public class BalancerApplication {
 
 	/** Reactor Netty reads it once, when its HTTP server first loads: set before any server starts. */
-	static final String LAST_FLUSH_WHEN_NO_READ = "reactor.netty.http.server.lastFlushWhenNoRead";
+	private static final String LAST_FLUSH_WHEN_NO_READ = "reactor.netty.http.server.lastFlushWhenNoRead";
 
 	static {
 		keepAliveRequestsDispatchedInline();

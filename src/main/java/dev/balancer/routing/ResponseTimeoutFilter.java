@@ -27,6 +27,9 @@ public class ResponseTimeoutFilter implements GatewayFilter, Ordered {
 
 	private final Duration timeout;
 
+	// One for all requests: the error is made when a timeout fires, not per request.
+	private final Mono<Void> timedOut = Mono.error(this::expired);
+
 	public ResponseTimeoutFilter(Duration timeout) {
 		this.timeout = timeout;
 	}
@@ -43,10 +46,10 @@ public class ResponseTimeoutFilter implements GatewayFilter, Ordered {
 		if ("websocket".equalsIgnoreCase(exchange.getRequest().getHeaders().getUpgrade())) {
 			return chain.filter(exchange);
 		}
-		return chain.filter(exchange).timeout(this.timeout, Mono.error(this::timedOut), EventLoopTimers.current());
+		return chain.filter(exchange).timeout(this.timeout, this.timedOut, EventLoopTimers.current());
 	}
 
-	private ResponseStatusException timedOut() {
+	private ResponseStatusException expired() {
 		String message = "Response took longer than timeout: " + this.timeout;
 		return new ResponseStatusException(HttpStatus.GATEWAY_TIMEOUT, message, new TimeoutException(message));
 	}
