@@ -7,8 +7,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import reactor.core.Disposable;
@@ -20,11 +18,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class EventLoopTimersTests {
 
-	final EventLoopGroup loops = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+	final OneEventLoop loop = new OneEventLoop();
+
+	final EventLoopGroup loops = this.loop.group;
 
 	@AfterEach
 	void stop() {
-		this.loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+		this.loop.close();
 	}
 
 	@Test
@@ -68,12 +68,11 @@ class EventLoopTimersTests {
 
 	@Test
 	void timeoutsOnTheLoopEndAMonoThatNeverAnswers() throws Exception {
-		CompletableFuture<Throwable> failure = new CompletableFuture<>();
-		this.loops.execute(() -> Mono.never()
-			.timeout(Duration.ofMillis(20), EventLoopTimers.current())
-			.subscribe(null, failure::complete));
+		OneEventLoop.Failure failure = this.loop
+			.failureOf(() -> Mono.never().timeout(Duration.ofMillis(20), EventLoopTimers.current()));
 
-		assertThat(failure.get(5, TimeUnit.SECONDS)).isInstanceOf(TimeoutException.class);
+		assertThat(failure.error()).isInstanceOf(TimeoutException.class);
+		assertThat(failure.onTheLoop()).isTrue();
 	}
 
 	@Test

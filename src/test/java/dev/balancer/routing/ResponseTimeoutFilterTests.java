@@ -34,6 +34,17 @@ class ResponseTimeoutFilterTests {
 	}
 
 	@Test
+	void expiresOnTheEventLoopThatRunsTheRequest() throws Exception {
+		MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/"));
+		try (OneEventLoop loop = new OneEventLoop()) {
+			OneEventLoop.Failure failure = loop.failureOf(() -> this.filter.filter(exchange, (e) -> Mono.never()));
+
+			assertThat(failure.error()).isInstanceOf(ResponseStatusException.class);
+			assertThat(failure.onTheLoop()).as("expired on the request's event loop, not Reactor's scheduler").isTrue();
+		}
+	}
+
+	@Test
 	void anAttemptAnsweredInTimePassesThrough() {
 		MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/"));
 

@@ -1,0 +1,39 @@
+package dev.balancer.routing;
+
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+
+import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
+import org.springframework.http.HttpStatus;
+import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
+import org.springframework.mock.web.server.MockServerWebExchange;
+import org.springframework.web.server.ResponseStatusException;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Retries through the real gateway: {@code FailoverIntegrationTests}, {@code TimeoutsIntegrationTests}. */
+class FailoverFilterTests {
+
+	final FailoverFilter filter = new FailoverFilter(
+			new FailoverFilter.Settings(1, 0, Duration.ZERO, Duration.ZERO, Duration.ofMillis(50), false),
+			new RetryBudget(20, 10, Clock.systemUTC()), new SimpleMeterRegistry());
+
+	@Test
+	void theRequestTimeoutExpiresOnTheEventLoopThatRunsTheRequest() throws Exception {
+		MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/"));
+		exchange.getAttributes().put(ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR, URI.create("lb://backends/"));
+		try (OneEventLoop loop = new OneEventLoop()) {
+			OneEventLoop.Failure failure = loop.failureOf(() -> this.filter.filter(exchange, (e) -> Mono.never()));
+
+			assertThat(failure.error()).isInstanceOfSatisfying(ResponseStatusException.class,
+					(status) -> assertThat(status.getStatusCode()).isEqualTo(HttpStatus.GATEWAY_TIMEOUT));
+			assertThat(failure.onTheLoop()).as("expired on the request's event loop, not Reactor's scheduler").isTrue();
+		}
+	}
+
+}
