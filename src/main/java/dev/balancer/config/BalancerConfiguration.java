@@ -38,6 +38,7 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.reactor.netty.autoconfigure.ReactorNettyProperties;
 import org.springframework.cloud.client.loadbalancer.LoadBalancerClientsProperties;
 import org.springframework.cloud.gateway.config.HttpClientCustomizer;
 import org.springframework.cloud.gateway.filter.GatewayFilter;
@@ -52,6 +53,7 @@ import org.springframework.cloud.loadbalancer.support.LoadBalancerClientFactory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
+import org.springframework.http.client.ReactorResourceFactory;
 import org.springframework.scheduling.annotation.EnableScheduling;
 
 /**
@@ -76,10 +78,11 @@ class BalancerConfiguration {
 	}
 
 	@Bean
-	ActiveHealthChecker activeHealthChecker(BackendHealthRegistry registry, BalancerProperties properties) {
+	ActiveHealthChecker activeHealthChecker(BackendHealthRegistry registry, BalancerProperties properties,
+			ReactorResourceFactory netty) {
 		BalancerProperties.HealthCheck check = properties.healthCheck();
 		HttpBackendProbe probe = new HttpBackendProbe(check.path(), check.timeout(),
-				StatusRange.parseAll(check.expectedStatuses()), check.host());
+				StatusRange.parseAll(check.expectedStatuses()), check.host(), netty.getLoopResources());
 		return new ActiveHealthChecker(registry, probe, check.interval());
 	}
 
@@ -163,6 +166,28 @@ class BalancerConfiguration {
 		};
 	}
 
+	/**
+	 * The event loops of the server, the backend connections and the health probes, on the transport
+	 * {@code balancer.transport} names. It replaces Spring Boot's factory, which shares Reactor Netty's global
+	 * loops, and takes the same {@code spring.reactor.netty.shutdown-quiet-period}.
+	 */
+	@Bean
+	ReactorResourceFactory reactorResourceFactory(BalancerProperties properties, ReactorNettyProperties netty) {
+		ReactorResourceFactory factory = new ReactorResourceFactory();
+		factory.setUseGlobalResources(false);
+		factory.setLoopResourcesSupplier(() -> TransportLoopResources.create(properties.transport()));
+		if (netty.getShutdownQuietPeriod() != null) {
+			factory.setShutdownQuietPeriod(netty.getShutdownQuietPeriod());
+		}
+		return factory;
+	}
+
+	/** Connections to backends are opened on the loops that serve the clients. */
+	@Bean
+	HttpClientCustomizer backendEventLoops(ReactorResourceFactory netty) {
+		return (httpClient) -> httpClient.runOn(netty.getLoopResources());
+	}
+
 	/** {@code balancer.timeouts.connect} for every connection to a backend. */
 	@Bean
 	HttpClientCustomizer backendConnectTimeout(BalancerProperties properties) {
@@ -213,8 +238,8 @@ class BalancerConfiguration {
 	}
 
 	@Bean
-	StartupLog startupLog(BackendHealthRegistry registry) {
-		return new StartupLog(registry);
+	StartupLog startupLog(BackendHealthRegistry registry, ReactorResourceFactory netty) {
+		return new StartupLog(registry, netty);
 	}
 
 }

@@ -36,6 +36,7 @@ import org.springframework.validation.annotation.Validated;
  * @param panic what to do when too few backends are healthy
  * @param debugHeaders whether responses tell the client how many attempts they took and which backend answered
  * ({@code X-Balancer-Attempts}, {@code X-Balancer-Backend}); off in production, it names backends
+ * @param transport the network transport of the event loops that serve clients and talk to backends
  */
 @Validated
 @ConfigurationProperties("balancer")
@@ -46,7 +47,7 @@ public record BalancerProperties(
 		@Valid @DefaultValue ConsistentHash consistentHash, @Valid @DefaultValue StickySession stickySession,
 		@Valid @DefaultValue SlowStart slowStart, @Valid @DefaultValue Timeouts timeouts,
 		@Valid @DefaultValue OutlierDetection outlierDetection, @Valid @DefaultValue Panic panic,
-		@DefaultValue("false") boolean debugHeaders) {
+		@DefaultValue("false") boolean debugHeaders, @AvailableTransport @DefaultValue("auto") Transport transport) {
 
 	private static final String NO_BACKENDS = "must list at least one backend, such as "
 			+ "balancer.backends[0].url=http://localhost:8081";
@@ -238,6 +239,23 @@ public record BalancerProperties(
 			@DefaultValue("BALANCER") @Pattern(regexp = TOKEN, message = "must be a cookie name") String cookieName,
 			@Nullable @DurationMin(seconds = 1, message = "must be at least 1s") Duration maxAge,
 			@DefaultValue("lax") SameSite sameSite) {
+	}
+
+	/** The network transports {@code balancer.transport} names. */
+	public enum Transport {
+
+		/** io_uring where the kernel allows it, else epoll, else NIO: Reactor Netty's own choice. The default. */
+		AUTO,
+
+		/** Linux io_uring, where the kernel offers it and no seccomp profile blocks it. */
+		IO_URING,
+
+		/** Linux epoll. */
+		EPOLL,
+
+		/** Java NIO, on any operating system. */
+		NIO
+
 	}
 
 	/** Values of the SameSite cookie attribute. */

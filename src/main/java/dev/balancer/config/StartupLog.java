@@ -9,16 +9,23 @@ import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.boot.web.server.context.WebServerInitializedEvent;
 import org.springframework.cloud.client.ServiceInstance;
 import org.springframework.context.ApplicationListener;
+import org.springframework.http.client.ReactorResourceFactory;
 
-/** The seed's start-up lines: one {@code Configured backend: <url>} per backend, then the port it listens on. */
+/**
+ * The seed's start-up lines: one {@code Configured backend: <url>} per backend, then the port it listens on; and
+ * the network transport.
+ */
 class StartupLog implements ApplicationListener<WebServerInitializedEvent> {
 
 	private static final Log logger = LogFactory.getLog("dev.balancer");
 
 	private final BackendHealthRegistry registry;
 
-	StartupLog(BackendHealthRegistry registry) {
+	private final ReactorResourceFactory netty;
+
+	StartupLog(BackendHealthRegistry registry, ReactorResourceFactory netty) {
 		this.registry = registry;
+		this.netty = netty;
 	}
 
 	@Override
@@ -31,6 +38,7 @@ class StartupLog implements ApplicationListener<WebServerInitializedEvent> {
 			logger.info("Configured backend: " + backend.getInstanceId());
 		}
 		logger.info("Load balancer started at :" + event.getWebServer().getPort());
+		logger.info("Network transport: " + TransportLoopResources.describe(this.netty.getLoopResources()));
 	}
 
 }

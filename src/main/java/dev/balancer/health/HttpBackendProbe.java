@@ -9,6 +9,7 @@ import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
+import reactor.netty.resources.LoopResources;
 
 import dev.balancer.routing.UpstreamFailure;
 
@@ -34,7 +35,7 @@ public class HttpBackendProbe implements BackendProbe {
 	private final List<StatusRange> expectedStatuses;
 
 	public HttpBackendProbe(String path, Duration timeout) {
-		this(path, timeout, List.of(new StatusRange(100, 499)), null);
+		this(path, timeout, List.of(new StatusRange(100, 499)), null, null);
 	}
 
 	/**
@@ -42,8 +43,10 @@ public class HttpBackendProbe implements BackendProbe {
 	 * @param timeout the longest a probe may take
 	 * @param expectedStatuses the statuses that mean alive
 	 * @param host the {@code Host} header to send, or {@code null} for the backend's own
+	 * @param loops the event loops to probe on, or {@code null} for Reactor Netty's global ones
 	 */
-	public HttpBackendProbe(String path, Duration timeout, List<StatusRange> expectedStatuses, @Nullable String host) {
+	public HttpBackendProbe(String path, Duration timeout, List<StatusRange> expectedStatuses, @Nullable String host,
+			@Nullable LoopResources loops) {
 		this.path = path;
 		this.timeout = timeout;
 		this.expectedStatuses = List.copyOf(expectedStatuses);
@@ -51,6 +54,7 @@ public class HttpBackendProbe implements BackendProbe {
 		// only race with it and report the same expiry under another name.
 		HttpClient client = HttpClient.create(ConnectionProvider.newConnection())
 			.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(timeout.toMillis(), Integer.MAX_VALUE));
+		client = (loops != null) ? client.runOn(loops) : client;
 		this.client = (host != null) ? client.headers((headers) -> headers.set(HttpHeaderNames.HOST, host)) : client;
 	}
 

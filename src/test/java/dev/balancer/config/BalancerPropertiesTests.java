@@ -3,6 +3,8 @@ package dev.balancer.config;
 import java.net.URI;
 import java.time.Duration;
 
+import io.netty.channel.uring.IoUring;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -50,7 +52,33 @@ class BalancerPropertiesTests {
 			assertThat(properties.stickySession()).isEqualTo(
 					new BalancerProperties.StickySession(false, "BALANCER", null, BalancerProperties.SameSite.LAX));
 			assertThat(properties.slowStart().window()).isNull();
+			assertThat(properties.transport()).isEqualTo(BalancerProperties.Transport.AUTO);
 		});
+	}
+
+	@ParameterizedTest
+	@CsvSource({ "auto, AUTO", "epoll, EPOLL", "nio, NIO" })
+	void bindsTheTransportsThisMachineRuns(String value, BalancerProperties.Transport transport) {
+		this.runner.withPropertyValues("balancer.backends[0].url=http://x:1", "balancer.transport=" + value)
+			.run((context) -> assertThat(context.getBean(BalancerProperties.class).transport()).isEqualTo(transport));
+	}
+
+	@Test
+	void bindsIoUringWhereTheKernelOffersIt() {
+		Assumptions.assumeTrue(IoUring.isAvailable(), "io_uring is not available here");
+		this.runner.withPropertyValues("balancer.backends[0].url=http://x:1", "balancer.transport=io-uring")
+			.run((context) -> assertThat(context.getBean(BalancerProperties.class).transport())
+				.isEqualTo(BalancerProperties.Transport.IO_URING));
+	}
+
+	@Test
+	void anUnknownTransportFailsNamingTheProperty() {
+		this.runner.withPropertyValues("balancer.backends[0].url=http://x:1", "balancer.transport=kqueue")
+			.run((context) -> {
+				assertThat(context).hasFailed();
+				assertThat(context.getStartupFailure())
+					.hasStackTraceContaining("Failed to bind properties under 'balancer.transport'");
+			});
 	}
 
 	@Test

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import reactor.netty.resources.LoopResources;
 import reactor.test.StepVerifier;
 
 import dev.balancer.support.TestBackend;
@@ -47,7 +48,7 @@ class HttpBackendProbeTests {
 	@Test
 	void expectedStatusesAndTheHostHeaderCanBeConfigured() {
 		HttpBackendProbe strict = new HttpBackendProbe(TestBackend.HEALTH_PATH, Duration.ofMillis(500),
-				StatusRange.parseAll("200-299"), "api.example:8080");
+				StatusRange.parseAll("200-299"), "api.example:8080", null);
 		this.backend.healthStatus(404);
 		assertThat(probe(strict)).isEqualTo(ProbeResult.failed("status 404"));
 		this.backend.healthStatus(204);
@@ -56,6 +57,22 @@ class HttpBackendProbeTests {
 
 		probe(this.probe);
 		assertThat(this.backend.lastProbeHost()).isEqualTo("127.0.0.1:" + this.backend.port());
+	}
+
+	@Test
+	void probesRunOnTheEventLoopsTheyAreGiven() {
+		LoopResources loops = LoopResources.create("probe-loops", 1, true);
+		try {
+			HttpBackendProbe onLoops = new HttpBackendProbe(TestBackend.HEALTH_PATH, Duration.ofMillis(500),
+					StatusRange.parseAll("100-499"), null, loops);
+			StepVerifier.create(onLoops.probe(instance()).map((result) -> Thread.currentThread().getName()))
+				.assertNext((thread) -> assertThat(thread).startsWith("probe-loops-"))
+				.expectComplete()
+				.verify(Duration.ofSeconds(5));
+		}
+		finally {
+			loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)).block();
+		}
 	}
 
 	@Test
@@ -79,14 +96,16 @@ class HttpBackendProbeTests {
 	}
 
 	private ProbeResult probe(HttpBackendProbe probe) {
-		ServiceInstance instance = new DefaultServiceInstance(this.backend.url(), "backends", "127.0.0.1",
-				this.backend.port(), false);
 		ProbeResult[] result = new ProbeResult[1];
-		StepVerifier.create(probe.probe(instance))
+		StepVerifier.create(probe.probe(instance()))
 			.consumeNextWith((next) -> result[0] = next)
 			.expectComplete()
 			.verify(Duration.ofSeconds(5));
 		return result[0];
+	}
+
+	private ServiceInstance instance() {
+		return new DefaultServiceInstance(this.backend.url(), "backends", "127.0.0.1", this.backend.port(), false);
 	}
 
 }

@@ -10,10 +10,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
+import io.netty.channel.uring.IoUring;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.balancer.support.BalancerProcess;
 import dev.balancer.support.TestBackend;
@@ -81,6 +84,39 @@ class StartupIT {
 			assertThat(exitCode).isNotZero();
 			assertThat(balancer.output()).contains("APPLICATION FAILED TO START")
 				.contains(property)
+				.doesNotContain("Load balancer started");
+		}
+	}
+
+	@ParameterizedTest
+	@CsvSource({ "auto, ", "io-uring, io_uring", "epoll, epoll", "nio, nio" })
+	void servesOnTheNetworkTransportItIsGiven(String transport, String expected) throws Exception {
+		// auto is Reactor Netty's choice: io_uring where the kernel offers it, else epoll
+		String inUse = (expected != null) ? expected : (IoUring.isAvailable() ? "io_uring" : "epoll");
+		Assumptions.assumeTrue(!inUse.equals("io_uring") || IoUring.isAvailable(), "io_uring is not available here");
+		try (BalancerProcess balancer = BalancerProcess.start(List.of(),
+				List.of("--server.port=0", "--management.server.port=0", "--balancer.backends[0].url=" + backend.url(),
+						"--balancer.health-check.path=/health", "--balancer.transport=" + transport))) {
+			int port = balancer.awaitStarted(STARTUP);
+
+			assertThat(balancer.output()).contains("Network transport: " + inUse);
+			assertThat(get(port, "/" + transport)).isEqualTo("one");
+		}
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "io-uring", "epoll" })
+	void aTransportTheMachineCannotRunStopsStartupSayingWhy(String transport) {
+		try (BalancerProcess balancer = BalancerProcess.start(List.of("-Dio.netty.transport.noNative=true"),
+				List.of("--balancer.backends[0].url=http://127.0.0.1:1", "--balancer.transport=" + transport))) {
+			int exitCode = balancer.awaitExit(STARTUP);
+
+			assertThat(exitCode).isNotZero();
+			assertThat(balancer.output()).contains("APPLICATION FAILED TO START")
+				.contains("Property: balancer.transport")
+				.contains("is not available on this machine")
+				.contains("-Dio.netty.transport.noNative=true")
+				.contains("use auto")
 				.doesNotContain("Load balancer started");
 		}
 	}

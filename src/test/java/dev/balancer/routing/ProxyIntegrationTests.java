@@ -14,6 +14,7 @@ import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import reactor.netty.http.client.HttpClient;
 
 import dev.balancer.support.BalancerTestProperties;
 import dev.balancer.support.TestBackend;
@@ -34,6 +35,7 @@ import org.springframework.cloud.loadbalancer.support.LoadBalancerClientFactory;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
+import org.springframework.http.client.ReactorResourceFactory;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -239,6 +241,12 @@ class ProxyIntegrationTests {
 		Map<?, ?> cached = (Map<?, ?>) ReflectionTestUtils.getField(this.filteringWebHandler, "routeFilterMap");
 		assertThat(cached).isNotNull();
 		assertThat(cached.keySet()).anySatisfy((route) -> assertThat(((Route) route).getId()).isEqualTo("balancer"));
+	}
+
+	@Test
+	void backendConnectionsAreOpenedOnTheEventLoopsThatServeClients(@Autowired HttpClient gatewayClient,
+			@Autowired ReactorResourceFactory netty) {
+		assertThat(gatewayClient.configuration().loopResources()).isSameAs(netty.getLoopResources());
 	}
 
 	private String get(String path) {

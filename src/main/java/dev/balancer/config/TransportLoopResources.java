@@ -1,0 +1,111 @@
+package dev.balancer.config;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
+import reactor.netty.resources.LoopResources;
+
+import dev.balancer.config.BalancerProperties.Transport;
+
+/**
+ * The event loops of the balancer's server, its backend connections and its health probes, on the transport
+ * {@code balancer.transport} names.
+ * <p>
+ * Reactor Netty picks io_uring, then epoll, then NIO, whichever is available first, and has no setting to choose
+ * among the native ones ({@code -Dreactor.netty.native=false} only turns them all off). For an explicit choice
+ * the balancer makes the loops itself, laid out as Reactor Netty lays out its own: one group of
+ * {@link LoopResources#DEFAULT_IO_WORKER_COUNT} daemon threads accepts and serves client connections, and the
+ * same group, colocated, opens the connections to backends, so that a backend connection opened for a request
+ * lives on the loop that serves the request. The explicit choice holds whatever Reactor Netty's
+ * {@code useNative} flags ask for.
+ */
+final class TransportLoopResources implements LoopResources {
+
+	private static final String PREFIX = "reactor-http";
+
+	private final EventLoopGroup loops;
+
+	private final EventLoopGroup colocated;
+
+	private TransportLoopResources(String name, IoHandlerFactory handlers) {
+		this.loops = new MultiThreadIoEventLoopGroup(DEFAULT_IO_WORKER_COUNT,
+				new DefaultThreadFactory(PREFIX + "-" + name, true), handlers);
+		this.colocated = LoopResources.colocate(this.loops);
+	}
+
+	/** New event loops on the given transport; for {@code auto}, Reactor Netty's own. */
+	static LoopResources create(Transport transport) {
+		return switch (transport) {
+			case AUTO -> LoopResources.create(PREFIX, DEFAULT_IO_WORKER_COUNT, true);
+			case IO_URING -> new TransportLoopResources("io_uring", IoUringIoHandler.newFactory());
+			case EPOLL -> new TransportLoopResources("epoll", EpollIoHandler.newFactory());
+			case NIO -> new TransportLoopResources("nio", NioIoHandler.newFactory());
+		};
+	}
+
+	/** Why the transport cannot run on this machine, or {@code null} when it can. */
+	static @Nullable Throwable unavailability(Transport transport) {
+		return switch (transport) {
+			case AUTO, NIO -> null;
+			case IO_URING -> IoUring.unavailabilityCause();
+			case EPOLL -> Epoll.unavailabilityCause();
+		};
+	}
+
+	/** The transport that serves clients on the given loops: {@code io_uring}, {@code epoll} or {@code nio}. */
+	static String describe(LoopResources resources) {
+		EventLoopGroup group = resources.onServer(DEFAULT_NATIVE);
+		if (group instanceof IoEventLoopGroup io) {
+			if (io.isIoType(IoUringIoHandler.class)) {
+				return "io_uring";
+			}
+			if (io.isIoType(EpollIoHandler.class)) {
+				return "epoll";
+			}
+			if (io.isIoType(NioIoHandler.class)) {
+				return "nio";
+			}
+		}
+		return group.getClass().getSimpleName();
+	}
+
+	@Override
+	public EventLoopGroup onServer(boolean useNative) {
+		return this.loops;
+	}
+
+	@Override
+	public EventLoopGroup onClient(boolean useNative) {
+		return this.colocated;
+	}
+
+	@Override
+	public boolean daemon() {
+		return true;
+	}
+
+	@Override
+	public Mono<Void> disposeLater(Duration quietPeriod, Duration timeout) {
+		return Mono.create((sink) -> this.loops
+			.shutdownGracefully(quietPeriod.toMillis(), timeout.toMillis(), TimeUnit.MILLISECONDS)
+			.addListener((terminated) -> sink.success()));
+	}
+
+	@Override
+	public boolean isDisposed() {
+		return this.loops.isShuttingDown();
+	}
+
+}
