@@ -12,8 +12,8 @@ import org.springframework.context.ApplicationListener;
 import org.springframework.http.client.ReactorResourceFactory;
 
 /**
- * The seed's start-up lines: one {@code Configured backend: <url>} per backend, then the port it listens on; and
- * the network transport.
+ * The seed's start-up lines: one {@code Configured backend: <url>} per backend, then the port it listens on, last
+ * (tools wait for it); before it, the network transport.
  */
 class StartupLog implements ApplicationListener<WebServerInitializedEvent> {
 
@@ -37,8 +37,8 @@ class StartupLog implements ApplicationListener<WebServerInitializedEvent> {
 		for (ServiceInstance backend : this.registry.backends()) {
 			logger.info("Configured backend: " + backend.getInstanceId());
 		}
-		logger.info("Load balancer started at :" + event.getWebServer().getPort());
 		logger.info("Network transport: " + TransportLoopResources.describe(this.netty.getLoopResources()));
+		logger.info("Load balancer started at :" + event.getWebServer().getPort());
 	}
 
 }
