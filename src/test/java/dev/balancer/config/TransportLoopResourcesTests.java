@@ -1,0 +1,109 @@
+package dev.balancer.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringServerSocketChannel;
+import io.netty.channel.uring.IoUringSocketChannel;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import reactor.netty.resources.LoopResources;
+
+import dev.balancer.config.BalancerProperties.Transport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The event loops each {@code balancer.transport} makes: their channels, threads, colocation and shutdown. */
+class TransportLoopResourcesTests {
+
+	@ParameterizedTest
+	@EnumSource(names = { "IO_URING", "EPOLL", "NIO" })
+	void eachTransportServesAndConnectsOnItsOwnChannels(Transport transport) {
+		Assumptions.assumeTrue(TransportLoopResources.unavailability(transport) == null, transport + " not here");
+		LoopResources loops = TransportLoopResources.create(transport);
+		try {
+			EventLoopGroup server = loops.onServer(true);
+			EventLoopGroup client = loops.onClient(true);
+			Class<?>[] expected = switch (transport) {
+				case IO_URING -> new Class<?>[] { IoUringServerSocketChannel.class, IoUringSocketChannel.class };
+				case EPOLL -> new Class<?>[] { EpollServerSocketChannel.class, EpollSocketChannel.class };
+				default -> new Class<?>[] { NioServerSocketChannel.class, NioSocketChannel.class };
+			};
+			assertThat(loops.onChannelClass(ServerSocketChannel.class, server)).isEqualTo(expected[0]);
+			assertThat(loops.onChannelClass(SocketChannel.class, client)).isEqualTo(expected[1]);
+			assertThat(loops.onServerSelect(true)).isSameAs(server);
+			assertThat(TransportLoopResources.describe(loops)).isEqualTo(transport.name().toLowerCase());
+		}
+		finally {
+			dispose(loops);
+		}
+	}
+
+	@Test
+	void autoIsReactorNettysChoiceIoUringFirst() {
+		LoopResources loops = TransportLoopResources.create(Transport.AUTO);
+		try {
+			assertThat(TransportLoopResources.describe(loops)).isEqualTo(IoUring.isAvailable() ? "io_uring" : "epoll");
+		}
+		finally {
+			dispose(loops);
+		}
+	}
+
+	@Test
+	void threadsAreNamedDaemonsAndBackendConnectionsStayOnTheRequestsLoop() throws Exception {
+		LoopResources loops = TransportLoopResources.create(Transport.EPOLL);
+		try {
+			EventLoop serving = loops.onServer(true).next();
+			// Without colocation the client group would hand out its loops in turn.
+			Thread thread = serving.submit(Thread::currentThread).get(5, TimeUnit.SECONDS);
+			List<EventLoop> picked = serving.submit(() -> Stream.generate(() -> loops.onClient(true).next())
+				.limit(8)
+				.toList()).get(5, TimeUnit.SECONDS);
+
+			assertThat(thread.getName()).startsWith("reactor-http-epoll-");
+			assertThat(thread.isDaemon()).isTrue();
+			assertThat(picked).allSatisfy((loop) -> assertThat(loop).isSameAs(serving));
+		}
+		finally {
+			dispose(loops);
+		}
+	}
+
+	@Test
+	void disposingStopsTheLoops() {
+		LoopResources loops = TransportLoopResources.create(Transport.NIO);
+		EventLoopGroup group = loops.onServer(true);
+		assertThat(loops.isDisposed()).isFalse();
+
+		dispose(loops);
+
+		assertThat(loops.isDisposed()).isTrue();
+		assertThat(group.isTerminated()).isTrue();
+	}
+
+	@Test
+	void nioRunsEverywhereAndTheLinuxTransportsSayWhyNot() {
+		assertThat(TransportLoopResources.unavailability(Transport.NIO)).isNull();
+		assertThat(TransportLoopResources.unavailability(Transport.AUTO)).isNull();
+		assertThat(TransportLoopResources.unavailability(Transport.IO_URING)).isEqualTo(IoUring.unavailabilityCause());
+	}
+
+	private static void dispose(LoopResources loops) {
+		loops.disposeLater(Duration.ZERO, Duration.ofSeconds(5)).block(Duration.ofSeconds(10));
+	}
+
+}
