@@ -106,12 +106,12 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 				: ReplayableBody.unread(exchange.getRequest());
 		URI balancedUrl = exchange.getRequiredAttribute(ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR);
 		Duration deadline = this.settings.requestTimeout();
-		return new Failover(exchange, chain, balancedUrl, body, idempotent).attempt(1, null)
+		return ContextCache.at(new Failover(exchange, chain, balancedUrl, body, idempotent).attempt(1, null)
 			.timeout(deadline, Mono.defer(() -> {
 				this.requestTimeouts.increment();
 				return Mono.error(new ResponseStatusException(HttpStatus.GATEWAY_TIMEOUT,
 						"No response within the request timeout of " + deadline.toMillis() + " ms"));
-			}), EventLoopTimers.current());
+			}), EventLoopTimers.current()));
 	}
 
 	/**

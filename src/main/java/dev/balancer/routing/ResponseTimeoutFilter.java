@@ -46,7 +46,7 @@ public class ResponseTimeoutFilter implements GatewayFilter, Ordered {
 		if ("websocket".equalsIgnoreCase(exchange.getRequest().getHeaders().getUpgrade())) {
 			return chain.filter(exchange);
 		}
-		return chain.filter(exchange).timeout(this.timeout, this.timedOut, EventLoopTimers.current());
+		return ContextCache.at(chain.filter(exchange).timeout(this.timeout, this.timedOut, EventLoopTimers.current()));
 	}
 
 	private ResponseStatusException expired() {

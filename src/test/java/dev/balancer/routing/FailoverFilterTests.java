@@ -6,6 +6,7 @@ import java.time.Duration;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
@@ -34,6 +35,22 @@ class FailoverFilterTests {
 					(status) -> assertThat(status.getStatusCode()).isEqualTo(HttpStatus.GATEWAY_TIMEOUT));
 			assertThat(failure.onTheLoop()).as("expired on the request's event loop, not Reactor's scheduler").isTrue();
 		}
+	}
+
+	@Test
+	void theAttemptsAskTheFilterForTheContextNotEveryOperatorBelowIt() {
+		MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/"));
+		exchange.getAttributes().put(ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR, URI.create("lb://backends/"));
+		CountingSubscriber server = new CountingSubscriber();
+
+		this.filter.filter(exchange, (e) -> Flux.range(0, 8)
+			.concatMap((i) -> Mono.deferContextual((context) -> Mono.just(i)))
+			.then())
+			.thenReturn(1L)
+			.subscribe(server);
+
+		assertThat(server.value.asMono().block(Duration.ofSeconds(5))).isEqualTo(1L);
+		assertThat(server.contextLookups.get()).isEqualTo(1);
 	}
 
 }

@@ -3,6 +3,7 @@ package dev.balancer.routing;
 import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
@@ -42,6 +43,21 @@ class ResponseTimeoutFilterTests {
 			assertThat(failure.error()).isInstanceOf(ResponseStatusException.class);
 			assertThat(failure.onTheLoop()).as("expired on the request's event loop, not Reactor's scheduler").isTrue();
 		}
+	}
+
+	@Test
+	void theChainAsksTheFilterForTheContextNotEveryOperatorBelowIt() {
+		MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/"));
+		CountingSubscriber server = new CountingSubscriber();
+
+		this.filter.filter(exchange, (e) -> Flux.range(0, 8)
+			.concatMap((i) -> Mono.deferContextual((context) -> Mono.just(i)))
+			.then())
+			.thenReturn(1L)
+			.subscribe(server);
+
+		assertThat(server.value.asMono().block(Duration.ofSeconds(5))).isEqualTo(1L);
+		assertThat(server.contextLookups.get()).isEqualTo(1);
 	}
 
 	@Test
