@@ -20,7 +20,8 @@ import org.springframework.web.server.ServerWebExchange;
 
 /**
  * The gateway's hop-by-hop headers filter against the balancer's, on a browser's request headers as the server
- * hands them over (read-only, over Netty's) and on a backend's response headers as the gateway copies them.
+ * hands them over (read-only, over Netty's), the same with {@code Connection: keep-alive} (something to remove),
+ * and on a backend's response headers as the gateway copies them.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -35,6 +36,8 @@ public class HopByHopHeadersBenchmark {
 
 	private HttpHeaders request;
 
+	private HttpHeaders keepAliveRequest;
+
 	private HttpHeaders response;
 
 	@Setup
@@ -48,6 +51,9 @@ public class HopByHopHeadersBenchmark {
 		netty.add("Cookie", "session=4f2a9c; theme=dark");
 		netty.add("X-Request-Id", "9b2e1f4c-0d1a-4e53-a0c4-5f1f2b8c7d61");
 		this.request = HttpHeaders.readOnlyHttpHeaders(new HttpHeaders(new Netty4HeadersAdapter(netty)));
+		DefaultHttpHeaders keepAlive = new DefaultHttpHeaders();
+		keepAlive.add(netty).add("Connection", "keep-alive");
+		this.keepAliveRequest = HttpHeaders.readOnlyHttpHeaders(new HttpHeaders(new Netty4HeadersAdapter(keepAlive)));
 		this.response = new HttpHeaders();
 		this.response.add("Content-Type", "text/html; charset=utf-8");
 		this.response.add("Content-Length", "5120");
@@ -63,6 +69,16 @@ public class HopByHopHeadersBenchmark {
 	@Benchmark
 	public HttpHeaders leanRequest() {
 		return this.lean.filter(this.request, this.exchange);
+	}
+
+	@Benchmark
+	public HttpHeaders gatewayKeepAliveRequest() {
+		return this.gateway.filter(this.keepAliveRequest, this.exchange);
+	}
+
+	@Benchmark
+	public HttpHeaders leanKeepAliveRequest() {
+		return this.lean.filter(this.keepAliveRequest, this.exchange);
 	}
 
 	@Benchmark
