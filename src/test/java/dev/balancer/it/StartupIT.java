@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 
 import io.netty.channel.uring.IoUring;
 import org.junit.jupiter.api.AfterAll;
@@ -118,6 +120,22 @@ class StartupIT {
 				.contains("-Dio.netty.transport.noNative=true")
 				.contains("use auto")
 				.doesNotContain("Load balancer started");
+		}
+	}
+
+	@Test
+	void theJarCarriesTheNativeTransportsForX86AndArm() throws IOException {
+		try (JarFile jar = new JarFile(BalancerProcess.jar().toFile())) {
+			List<String> libraries = jar.stream()
+				.map(JarEntry::getName)
+				.filter((name) -> name.startsWith("BOOT-INF/lib/netty-transport-native-"))
+				.map((name) -> name.replaceAll("-\\d[^-]*-", "-"))
+				.toList();
+
+			assertThat(libraries).contains("BOOT-INF/lib/netty-transport-native-epoll-linux-x86_64.jar",
+					"BOOT-INF/lib/netty-transport-native-epoll-linux-aarch_64.jar",
+					"BOOT-INF/lib/netty-transport-native-io_uring-linux-x86_64.jar",
+					"BOOT-INF/lib/netty-transport-native-io_uring-linux-aarch_64.jar");
 		}
 	}
 
