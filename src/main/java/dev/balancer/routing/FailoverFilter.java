@@ -76,6 +76,9 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 
 	private final Counter responseTimeouts;
 
+	// One for all requests: counted and made only when a request timeout fires.
+	private final Mono<Void> requestTimedOut;
+
 	public FailoverFilter(Settings settings, RetryBudget budget, MeterRegistry meters) {
 		this.settings = settings;
 		this.budget = budget;
@@ -91,6 +94,11 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			.description("Requests that hit a timeout: a try without a response in time, or the whole request")
 			.tag("timeout", "response")
 			.register(meters);
+		this.requestTimedOut = Mono.defer(() -> {
+			this.requestTimeouts.increment();
+			return Mono.error(new ResponseStatusException(HttpStatus.GATEWAY_TIMEOUT,
+					"No response within the request timeout of " + settings.requestTimeout().toMillis() + " ms"));
+		});
 	}
 
 	@Override
@@ -105,13 +113,8 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 		ReplayableBody body = idempotent ? ReplayableBody.copying(exchange.getRequest(), this.settings.bodyBufferSize())
 				: ReplayableBody.unread(exchange.getRequest());
 		URI balancedUrl = exchange.getRequiredAttribute(ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR);
-		Duration deadline = this.settings.requestTimeout();
 		return ContextCache.at(new Failover(exchange, chain, balancedUrl, body, idempotent).attempt(1, null)
-			.timeout(deadline, Mono.defer(() -> {
-				this.requestTimeouts.increment();
-				return Mono.error(new ResponseStatusException(HttpStatus.GATEWAY_TIMEOUT,
-						"No response within the request timeout of " + deadline.toMillis() + " ms"));
-			}), EventLoopTimers.current()));
+			.timeout(this.settings.requestTimeout(), this.requestTimedOut, EventLoopTimers.current()));
 	}
 
 	/**

@@ -7,6 +7,7 @@ import java.time.Duration;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
 
 import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
 import org.springframework.http.HttpStatus;
@@ -19,9 +20,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Retries through the real gateway: {@code FailoverIntegrationTests}, {@code TimeoutsIntegrationTests}. */
 class FailoverFilterTests {
 
+	final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
 	final FailoverFilter filter = new FailoverFilter(
 			new FailoverFilter.Settings(1, 0, Duration.ZERO, Duration.ZERO, Duration.ofMillis(50), false),
-			new RetryBudget(20, 10, Clock.systemUTC()), new SimpleMeterRegistry());
+			new RetryBudget(20, 10, Clock.systemUTC()), this.meters);
 
 	@Test
 	void theRequestTimeoutExpiresOnTheEventLoopThatRunsTheRequest() throws Exception {
@@ -33,6 +36,20 @@ class FailoverFilterTests {
 			assertThat(failure.error()).isInstanceOfSatisfying(ResponseStatusException.class,
 					(status) -> assertThat(status.getStatusCode()).isEqualTo(HttpStatus.GATEWAY_TIMEOUT));
 			assertThat(failure.onTheLoop()).as("expired on the request's event loop, not Reactor's scheduler").isTrue();
+		}
+	}
+
+	@Test
+	void eachExpiredRequestIsAnsweredAndCounted() {
+		for (int request = 1; request <= 2; request++) {
+			MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/"));
+			exchange.getAttributes().put(ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR, URI.create("lb://backends/"));
+
+			StepVerifier.create(this.filter.filter(exchange, (e) -> Mono.never()))
+				.expectErrorSatisfies((error) -> assertThat(error).hasMessageContaining("request timeout of 50 ms"))
+				.verify(Duration.ofSeconds(5));
+			assertThat(this.meters.get("balancer.timeouts").tag("timeout", "request").counter().count())
+				.isEqualTo(request);
 		}
 	}
 
