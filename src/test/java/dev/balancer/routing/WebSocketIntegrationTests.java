@@ -1,0 +1,90 @@
+package dev.balancer.routing;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.http.server.HttpServer;
+
+import io.micrometer.core.instrument.MeterRegistry;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** A WebSocket session through the balancer to a real WebSocket backend. */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
+@DirtiesContext
+class WebSocketIntegrationTests {
+
+	static final DisposableServer backend = HttpServer.create()
+		.host("127.0.0.1")
+		.port(0)
+		.route((routes) -> routes.get("/health", (request, response) -> response.sendString(Mono.just("ok")))
+			.ws("/echo", (in, out) -> out.sendString(in.receive().asString().map((text) -> "echo " + text))))
+		.bindNow();
+
+	@DynamicPropertySource
+	static void balancer(DynamicPropertyRegistry registry) {
+		registry.add("balancer.backends[0].url", () -> "http://127.0.0.1:" + backend.port());
+		registry.add("balancer.health-check.path", () -> "/health");
+		registry.add("management.server.port", () -> "0");
+		// Both time the wait for a response to begin, not a session: a short one must not cut a session.
+		registry.add("balancer.timeouts.request", () -> "500ms");
+		registry.add("balancer.timeouts.response", () -> "500ms");
+	}
+
+	@AfterAll
+	static void stopBackend() {
+		backend.disposeNow();
+	}
+
+	@LocalServerPort
+	int port;
+
+	@Autowired
+	MeterRegistry meters;
+
+	@Test
+	void messagesGoBothWays() {
+		List<String> replies = HttpClient.create()
+			.websocket()
+			.uri("ws://127.0.0.1:" + this.port + "/echo")
+			.handle((in, out) -> out.sendString(Flux.just("one", "two", "three"))
+				.then()
+				.thenMany(in.receive().asString().take(3)))
+			.collectList()
+			.block(Duration.ofSeconds(10));
+
+		assertThat(replies).containsExactly("echo one", "echo two", "echo three");
+	}
+
+	@Test
+	void aSessionOutlivesTheTimeouts() {
+		List<String> replies = HttpClient.create()
+			.websocket()
+			.uri("ws://127.0.0.1:" + this.port + "/echo")
+			.handle((in, out) -> out
+				.sendString(Flux.just("before").concatWith(Mono.delay(Duration.ofMillis(1500)).map((tick) -> "after")))
+				.then()
+				.thenMany(in.receive().asString().take(2)))
+			.collectList()
+			.block(Duration.ofSeconds(10));
+
+		assertThat(replies).containsExactly("echo before", "echo after");
+		assertThat(this.meters.find("balancer.timeouts").counters()).hasSize(2)
+			.allSatisfy((timeouts) -> assertThat(timeouts.count()).as(timeouts.getId().toString()).isZero());
+	}
+
+}
