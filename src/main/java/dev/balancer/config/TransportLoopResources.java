@@ -26,29 +26,39 @@ import dev.balancer.config.BalancerProperties.Transport;
  * Reactor Netty picks io_uring, then epoll, then NIO, whichever is available first, and has no setting to choose
  * among the native ones ({@code -Dreactor.netty.native=false} only turns them all off). For an explicit choice
  * the balancer makes the loops itself, laid out as Reactor Netty lays out its own: one group of
- * {@link LoopResources#DEFAULT_IO_WORKER_COUNT} daemon threads accepts and serves client connections, and the
- * same group, colocated, opens the connections to backends, so that a backend connection opened for a request
- * lives on the loop that serves the request. The explicit choice holds whatever Reactor Netty's
- * {@code useNative} flags ask for.
+ * {@link LoopResources#DEFAULT_IO_WORKER_COUNT} daemon threads serves client connections, and the same group,
+ * colocated, opens the connections to backends, so that a backend connection opened for a request lives on the
+ * loop that serves the request. The explicit choice holds whatever Reactor Netty's {@code useNative} flags ask
+ * for.
+ * <p>
+ * On every transport, {@code auto} included, new client connections are accepted by a loop of their own, one
+ * thread that does nothing else (Reactor Netty's "select" group, which it shares with the serving loops unless
+ * asked). On a shared loop, accepting waited its turn behind the requests of that loop's clients: under full load
+ * 256 new connections took about 3 s to be accepted on epoll, and their first requests waited as long
+ * (docs/performance.md, sixth round).
  */
 final class TransportLoopResources implements LoopResources {
 
 	private static final String PREFIX = "reactor-http";
+
+	private final EventLoopGroup acceptor;
 
 	private final EventLoopGroup loops;
 
 	private final EventLoopGroup colocated;
 
 	private TransportLoopResources(String name, IoHandlerFactory handlers) {
+		this.acceptor = new MultiThreadIoEventLoopGroup(1,
+				new DefaultThreadFactory(PREFIX + "-" + name + "-accept", true), handlers);
 		this.loops = new MultiThreadIoEventLoopGroup(DEFAULT_IO_WORKER_COUNT,
 				new DefaultThreadFactory(PREFIX + "-" + name, true), handlers);
 		this.colocated = LoopResources.colocate(this.loops);
 	}
 
-	/** New event loops on the given transport; for {@code auto}, Reactor Netty's own. */
+	/** New event loops on the given transport; for {@code auto}, Reactor Netty's own, with a loop to accept. */
 	static LoopResources create(Transport transport) {
 		return switch (transport) {
-			case AUTO -> LoopResources.create(PREFIX, DEFAULT_IO_WORKER_COUNT, true);
+			case AUTO -> LoopResources.create(PREFIX, 1, DEFAULT_IO_WORKER_COUNT, true);
 			case IO_URING -> new TransportLoopResources("io_uring", IoUringIoHandler.newFactory());
 			case EPOLL -> new TransportLoopResources("epoll", EpollIoHandler.newFactory());
 			case NIO -> new TransportLoopResources("nio", NioIoHandler.newFactory());
@@ -82,6 +92,11 @@ final class TransportLoopResources implements LoopResources {
 	}
 
 	@Override
+	public EventLoopGroup onServerSelect(boolean useNative) {
+		return this.acceptor;
+	}
+
+	@Override
 	public EventLoopGroup onServer(boolean useNative) {
 		return this.loops;
 	}
@@ -98,14 +113,18 @@ final class TransportLoopResources implements LoopResources {
 
 	@Override
 	public Mono<Void> disposeLater(Duration quietPeriod, Duration timeout) {
-		return Mono.create((sink) -> this.loops
+		return Mono.when(shutDown(this.acceptor, quietPeriod, timeout), shutDown(this.loops, quietPeriod, timeout));
+	}
+
+	private static Mono<Void> shutDown(EventLoopGroup group, Duration quietPeriod, Duration timeout) {
+		return Mono.create((sink) -> group
 			.shutdownGracefully(quietPeriod.toMillis(), timeout.toMillis(), TimeUnit.MILLISECONDS)
 			.addListener((terminated) -> sink.success()));
 	}
 
 	@Override
 	public boolean isDisposed() {
-		return this.loops.isShuttingDown();
+		return this.acceptor.isShuttingDown() && this.loops.isShuttingDown();
 	}
 
 }

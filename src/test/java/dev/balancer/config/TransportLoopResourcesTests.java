@@ -44,7 +44,7 @@ class TransportLoopResourcesTests {
 			};
 			assertThat(loops.onChannelClass(ServerSocketChannel.class, server)).isEqualTo(expected[0]);
 			assertThat(loops.onChannelClass(SocketChannel.class, client)).isEqualTo(expected[1]);
-			assertThat(loops.onServerSelect(true)).isSameAs(server);
+			assertAcceptsOnALoopOfItsOwn(loops, expected[0]);
 			assertThat(TransportLoopResources.describe(loops)).isEqualTo(transport.name().toLowerCase());
 		}
 		finally {
@@ -57,6 +57,8 @@ class TransportLoopResourcesTests {
 		LoopResources loops = TransportLoopResources.create(Transport.AUTO);
 		try {
 			assertThat(TransportLoopResources.describe(loops)).isEqualTo(IoUring.isAvailable() ? "io_uring" : "epoll");
+			assertAcceptsOnALoopOfItsOwn(loops,
+					IoUring.isAvailable() ? IoUringServerSocketChannel.class : EpollServerSocketChannel.class);
 		}
 		finally {
 			dispose(loops);
@@ -74,8 +76,12 @@ class TransportLoopResourcesTests {
 				.limit(8)
 				.toList()).get(5, TimeUnit.SECONDS);
 
+			Thread accepting = loops.onServerSelect(true).next().submit(Thread::currentThread).get(5, TimeUnit.SECONDS);
+
 			assertThat(thread.getName()).startsWith("reactor-http-epoll-");
 			assertThat(thread.isDaemon()).isTrue();
+			assertThat(accepting.getName()).startsWith("reactor-http-epoll-accept-");
+			assertThat(accepting.isDaemon()).isTrue();
 			assertThat(picked).allSatisfy((loop) -> assertThat(loop).isSameAs(serving));
 		}
 		finally {
@@ -87,12 +93,14 @@ class TransportLoopResourcesTests {
 	void disposingStopsTheLoops() {
 		LoopResources loops = TransportLoopResources.create(Transport.NIO);
 		EventLoopGroup group = loops.onServer(true);
+		EventLoopGroup acceptor = loops.onServerSelect(true);
 		assertThat(loops.isDisposed()).isFalse();
 
 		dispose(loops);
 
 		assertThat(loops.isDisposed()).isTrue();
 		assertThat(group.isTerminated()).isTrue();
+		assertThat(acceptor.isTerminated()).isTrue();
 	}
 
 	@Test
@@ -103,6 +111,16 @@ class TransportLoopResourcesTests {
 		// cannot: StartupIT, with native transports turned off.
 		Assumptions.assumeTrue(System.getProperty("os.name").startsWith("Linux"), "not Linux");
 		assertThat(TransportLoopResources.unavailability(Transport.EPOLL)).isNull();
+	}
+
+	/** One loop, on the same transport, that serves no client: a busy serving loop cannot hold up accepting. */
+	private static void assertAcceptsOnALoopOfItsOwn(LoopResources loops, Class<?> serverChannel) {
+		EventLoopGroup acceptor = loops.onServerSelect(true);
+		EventLoopGroup serving = loops.onServer(true);
+		assertThat(acceptor).isNotSameAs(serving);
+		assertThat(acceptor).hasSize(1);
+		assertThat(serving).doesNotContain(acceptor.next());
+		assertThat(loops.onChannelClass(ServerSocketChannel.class, acceptor)).isEqualTo(serverChannel);
 	}
 
 	private static void dispose(LoopResources loops) {

@@ -4,25 +4,32 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.Socket;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
 
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoopGroup;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import reactor.netty.http.client.HttpClient;
+import reactor.netty.http.server.HttpServer;
 
 import dev.balancer.support.BalancerTestProperties;
 import dev.balancer.support.TestBackend;
 import dev.balancer.support.TestBackend.RecordedRequest;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.reactor.netty.NettyServerCustomizer;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.cloud.client.loadbalancer.LoadBalancerLifecycle;
@@ -32,6 +39,7 @@ import org.springframework.cloud.gateway.filter.headers.RemoveHopByHopHeadersFil
 import org.springframework.cloud.gateway.handler.FilteringWebHandler;
 import org.springframework.cloud.gateway.route.Route;
 import org.springframework.cloud.loadbalancer.support.LoadBalancerClientFactory;
+import org.springframework.context.annotation.Bean;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
@@ -249,6 +257,18 @@ class ProxyIntegrationTests {
 		assertThat(gatewayClient.configuration().loopResources()).isSameAs(netty.getLoopResources());
 	}
 
+	@Test
+	void clientConnectionsAreAcceptedOnALoopThatServesNone(@Autowired BoundServers bound,
+			@Autowired ReactorResourceFactory netty) {
+		EventLoopGroup acceptor = netty.getLoopResources().onServerSelect(true);
+
+		assertThat(bound.channels).isNotEmpty()
+			.allSatisfy((server) -> assertThat(acceptor).contains(server.eventLoop()))
+			.anySatisfy((server) -> assertThat(((InetSocketAddress) server.localAddress()).getPort())
+				.isEqualTo(this.port));
+		assertThat(netty.getLoopResources().onServer(true)).doesNotContain(acceptor.next());
+	}
+
 	private String get(String path) {
 		return this.client.get().uri(path).exchange().expectStatus().isOk().expectBody(String.class).returnResult()
 			.getResponseBody();
@@ -257,6 +277,28 @@ class ProxyIntegrationTests {
 	private static int backendPort(RecordedRequest request) {
 		return backends.stream().filter((backend) -> backend.requests().contains(request)).findFirst().orElseThrow()
 			.port();
+	}
+
+	/** The listening channels of the balancer's servers (proxy and actuator), once bound. */
+	static final class BoundServers implements NettyServerCustomizer {
+
+		final List<Channel> channels = new CopyOnWriteArrayList<>();
+
+		@Override
+		public HttpServer apply(HttpServer server) {
+			return server.doOnBound((bound) -> this.channels.add(bound.channel()));
+		}
+
+	}
+
+	@TestConfiguration(proxyBeanMethods = false)
+	static class Recording {
+
+		@Bean
+		BoundServers boundServers() {
+			return new BoundServers();
+		}
+
 	}
 
 	private static RecordedRequest onlyRequest() {
