@@ -39,8 +39,12 @@ import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.reactor.netty.autoconfigure.ReactorNettyProperties;
+import org.springframework.boot.web.server.autoconfigure.ServerProperties;
 import org.springframework.cloud.client.loadbalancer.LoadBalancerClientsProperties;
 import org.springframework.cloud.gateway.config.HttpClientCustomizer;
+import org.springframework.cloud.gateway.config.HttpClientFactory;
+import org.springframework.cloud.gateway.config.HttpClientProperties;
+import org.springframework.cloud.gateway.config.HttpClientSslConfigurer;
 import org.springframework.cloud.gateway.filter.GatewayFilter;
 import org.springframework.cloud.gateway.filter.headers.GRPCRequestHeadersFilter;
 import org.springframework.cloud.gateway.filter.headers.RemoveHopByHopHeadersFilter;
@@ -186,6 +190,16 @@ class BalancerConfiguration {
 	@Bean
 	HttpClientCustomizer backendEventLoops(ReactorResourceFactory netty) {
 		return (httpClient) -> httpClient.runOn(netty.getLoopResources());
+	}
+
+	/**
+	 * The gateway's client to the backends, built by the gateway's own factory, with its connection pool split
+	 * per event loop ({@link BackendHttpClientFactory}).
+	 */
+	@Bean
+	HttpClientFactory backendHttpClientFactory(HttpClientProperties properties, ServerProperties serverProperties,
+			List<HttpClientCustomizer> customizers, HttpClientSslConfigurer sslConfigurer) {
+		return new BackendHttpClientFactory(properties, serverProperties, sslConfigurer, customizers);
 	}
 
 	/** {@code balancer.timeouts.connect} for every connection to a backend. */
