@@ -202,8 +202,8 @@ class BalancerConfiguration {
 	HttpClientFactory backendHttpClientFactory(HttpClientProperties properties, ServerProperties serverProperties,
 			List<HttpClientCustomizer> customizers, HttpClientSslConfigurer sslConfigurer,
 			ReactorResourceFactory netty) {
-		boolean ioUring = "io_uring".equals(TransportLoopResources.describe(netty.getLoopResources()));
-		return new BackendHttpClientFactory(properties, serverProperties, sslConfigurer, customizers, ioUring);
+		return new BackendHttpClientFactory(properties, serverProperties, sslConfigurer, customizers,
+				TransportLoopResources.isIoUring(netty.getLoopResources()));
 	}
 
 	/** {@code balancer.timeouts.connect} for every connection to a backend. */

@@ -5,6 +5,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoEventLoopGroup;
+import io.netty.channel.IoHandler;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -76,19 +77,25 @@ final class TransportLoopResources implements LoopResources {
 
 	/** The transport that serves clients on the given loops: {@code io_uring}, {@code epoll} or {@code nio}. */
 	static String describe(LoopResources resources) {
-		EventLoopGroup group = resources.onServer(DEFAULT_NATIVE);
-		if (group instanceof IoEventLoopGroup io) {
-			if (io.isIoType(IoUringIoHandler.class)) {
-				return "io_uring";
-			}
-			if (io.isIoType(EpollIoHandler.class)) {
-				return "epoll";
-			}
-			if (io.isIoType(NioIoHandler.class)) {
-				return "nio";
-			}
+		if (servesOn(resources, IoUringIoHandler.class)) {
+			return "io_uring";
 		}
-		return group.getClass().getSimpleName();
+		if (servesOn(resources, EpollIoHandler.class)) {
+			return "epoll";
+		}
+		if (servesOn(resources, NioIoHandler.class)) {
+			return "nio";
+		}
+		return resources.onServer(DEFAULT_NATIVE).getClass().getSimpleName();
+	}
+
+	/** Whether the loops that serve clients run io_uring. */
+	static boolean isIoUring(LoopResources resources) {
+		return servesOn(resources, IoUringIoHandler.class);
+	}
+
+	private static boolean servesOn(LoopResources resources, Class<? extends IoHandler> transport) {
+		return resources.onServer(DEFAULT_NATIVE) instanceof IoEventLoopGroup io && io.isIoType(transport);
 	}
 
 	@Override

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
+import reactor.netty.http.HttpResources;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
 import reactor.netty.resources.LoopResources;
@@ -34,8 +35,9 @@ public class HttpBackendProbe implements BackendProbe {
 
 	private final List<StatusRange> expectedStatuses;
 
+	/** A probe that takes statuses below 500 for alive, on Reactor Netty's global event loops. */
 	public HttpBackendProbe(String path, Duration timeout) {
-		this(path, timeout, List.of(new StatusRange(100, 499)), null, null);
+		this(path, timeout, List.of(new StatusRange(100, 499)), null, HttpResources.get());
 	}
 
 	/**
@@ -43,18 +45,18 @@ public class HttpBackendProbe implements BackendProbe {
 	 * @param timeout the longest a probe may take
 	 * @param expectedStatuses the statuses that mean alive
 	 * @param host the {@code Host} header to send, or {@code null} for the backend's own
-	 * @param loops the event loops to probe on, or {@code null} for Reactor Netty's global ones
+	 * @param loops the event loops to probe on
 	 */
 	public HttpBackendProbe(String path, Duration timeout, List<StatusRange> expectedStatuses, @Nullable String host,
-			@Nullable LoopResources loops) {
+			LoopResources loops) {
 		this.path = path;
 		this.timeout = timeout;
 		this.expectedStatuses = List.copyOf(expectedStatuses);
 		// The whole probe is bounded by timeout() below; a second, equal response timeout in the client would
 		// only race with it and report the same expiry under another name.
 		HttpClient client = HttpClient.create(ConnectionProvider.newConnection())
+			.runOn(loops)
 			.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(timeout.toMillis(), Integer.MAX_VALUE));
-		client = (loops != null) ? client.runOn(loops) : client;
 		this.client = (host != null) ? client.headers((headers) -> headers.set(HttpHeaderNames.HOST, host)) : client;
 	}
 

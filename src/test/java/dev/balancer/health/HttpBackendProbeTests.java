@@ -6,6 +6,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import reactor.netty.http.HttpResources;
 import reactor.netty.resources.LoopResources;
 import reactor.test.StepVerifier;
 
@@ -48,7 +49,7 @@ class HttpBackendProbeTests {
 	@Test
 	void expectedStatusesAndTheHostHeaderCanBeConfigured() {
 		HttpBackendProbe strict = new HttpBackendProbe(TestBackend.HEALTH_PATH, Duration.ofMillis(500),
-				StatusRange.parseAll("200-299"), "api.example:8080", null);
+				StatusRange.parseAll("200-299"), "api.example:8080", HttpResources.get());
 		this.backend.healthStatus(404);
 		assertThat(probe(strict)).isEqualTo(ProbeResult.failed("status 404"));
 		this.backend.healthStatus(204);
