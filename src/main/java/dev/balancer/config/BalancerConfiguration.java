@@ -38,6 +38,7 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.reactor.netty.NettyServerCustomizer;
 import org.springframework.boot.reactor.netty.autoconfigure.ReactorNettyProperties;
 import org.springframework.boot.web.server.autoconfigure.ServerProperties;
 import org.springframework.cloud.client.loadbalancer.LoadBalancerClientsProperties;
@@ -184,6 +185,18 @@ class BalancerConfiguration {
 			factory.setShutdownQuietPeriod(netty.getShutdownQuietPeriod());
 		}
 		return factory;
+	}
+
+	/** Client connections send their writes in batches ({@link BatchedFlushes}). */
+	@Bean
+	NettyServerCustomizer batchedClientFlushes() {
+		return (server) -> server.doOnChannelInit(BatchedFlushes::install);
+	}
+
+	/** Backend connections send their writes in batches ({@link BatchedFlushes}). */
+	@Bean
+	HttpClientCustomizer batchedBackendFlushes() {
+		return (client) -> client.doOnChannelInit(BatchedFlushes::install);
 	}
 
 	/** Connections to backends are opened on the loops that serve the clients. */

@@ -1,0 +1,174 @@
+package dev.balancer.config;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelHandler;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.netty.ByteBufFlux;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.http.server.HttpServer;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.reactor.netty.NettyServerCustomizer;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.cloud.gateway.config.HttpClientCustomizer;
+import org.springframework.context.annotation.Bean;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Client and backend connections send their writes in batches ({@link BatchedFlushes}), and a body that streams
+ * still goes through piece by piece in both directions: the backend sends its second piece only once the client
+ * has the first, the client its second only once the backend has the first. Held until the end of the body, either
+ * would wait forever.
+ */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
+@DirtiesContext
+class BatchedFlushesIntegrationTests {
+
+	private static final Duration PATIENCE = Duration.ofSeconds(10);
+
+	/** Completed by the client when it has the first piece of the streamed response. */
+	static final Sinks.One<Void> clientHasFirstPiece = Sinks.one();
+
+	/** Completed by the backend when it has the first piece of the streamed request body. */
+	static final Sinks.One<Void> backendHasFirstPiece = Sinks.one();
+
+	static final DisposableServer backend = HttpServer.create()
+		.host("127.0.0.1")
+		.port(0)
+		.route((routes) -> routes.get("/health", (request, response) -> response.sendString(Mono.just("ok")))
+			.get("/stream",
+					(request, response) -> response.sendString(
+							Flux.concat(Mono.just("first;"), clientHasFirstPiece.asMono().then(Mono.just("second;")))))
+			.post("/upload", (request, response) -> {
+				StringBuilder received = new StringBuilder();
+				Mono<String> body = request.receive().asString().doOnNext((piece) -> {
+					received.append(piece);
+					if (received.indexOf("first;") >= 0) {
+						backendHasFirstPiece.tryEmitEmpty();
+					}
+				}).then(Mono.fromSupplier(() -> "received " + received));
+				return response.sendString(body);
+			}))
+		.bindNow();
+
+	@DynamicPropertySource
+	static void balancer(DynamicPropertyRegistry registry) {
+		registry.add("balancer.backends[0].url", () -> "http://127.0.0.1:" + backend.port());
+		registry.add("balancer.health-check.path", () -> "/health");
+		registry.add("management.server.port", () -> "0");
+	}
+
+	@AfterAll
+	static void stopBackend() {
+		backend.disposeNow();
+	}
+
+	@LocalServerPort
+	int port;
+
+	@Autowired
+	OpenedConnections opened;
+
+	@Test
+	void clientAndBackendConnectionsBatchTheirWrites() {
+		String body = HttpClient.create()
+			.get()
+			.uri("http://127.0.0.1:" + this.port + "/health")
+			.responseContent()
+			.aggregate()
+			.asString()
+			.block(PATIENCE);
+
+		assertThat(body).isEqualTo("ok");
+		assertThat(this.opened.client).isNotEmpty()
+			.allSatisfy((handler) -> assertThat(handler).isInstanceOf(FlushConsolidationHandler.class));
+		assertThat(this.opened.backend).isNotEmpty()
+			.allSatisfy((handler) -> assertThat(handler).isInstanceOf(FlushConsolidationHandler.class));
+	}
+
+	@Test
+	void aStreamedResponseReachesTheClientPieceByPiece() {
+		String body = HttpClient.create()
+			.get()
+			.uri("http://127.0.0.1:" + this.port + "/stream")
+			.responseContent()
+			.asString()
+			.doOnNext((piece) -> {
+				if (piece.contains("first;")) {
+					clientHasFirstPiece.tryEmitEmpty();
+				}
+			})
+			.collect(StringBuilder::new, StringBuilder::append)
+			.map(StringBuilder::toString)
+			.block(PATIENCE);
+
+		assertThat(body).isEqualTo("first;second;");
+	}
+
+	@Test
+	void aStreamedRequestBodyReachesTheBackendPieceByPiece() {
+		Flux<String> pieces = Flux.concat(Mono.just("first;"),
+				backendHasFirstPiece.asMono().then(Mono.just("second;")));
+
+		String reply = HttpClient.create()
+			.post()
+			.uri("http://127.0.0.1:" + this.port + "/upload")
+			.send(ByteBufFlux.fromString(pieces, StandardCharsets.UTF_8, ByteBufAllocator.DEFAULT))
+			.responseContent()
+			.aggregate()
+			.asString()
+			.block(PATIENCE);
+
+		assertThat(reply).isEqualTo("received first;second;");
+	}
+
+	/** The batching handler (or null) of every client and backend connection, as each was opened. */
+	static final class OpenedConnections {
+
+		final List<ChannelHandler> client = new CopyOnWriteArrayList<>();
+
+		final List<ChannelHandler> backend = new CopyOnWriteArrayList<>();
+
+	}
+
+	@TestConfiguration(proxyBeanMethods = false)
+	static class Recording {
+
+		@Bean
+		OpenedConnections openedConnections() {
+			return new OpenedConnections();
+		}
+
+		@Bean
+		NettyServerCustomizer recordClientConnections(OpenedConnections opened) {
+			return (server) -> server.doOnConnection((connection) -> opened.client
+				.add(connection.channel().pipeline().get(BatchedFlushes.HANDLER_NAME)));
+		}
+
+		@Bean
+		HttpClientCustomizer recordBackendConnections(OpenedConnections opened) {
+			return (client) -> client.doOnConnected((connection) -> opened.backend
+				.add(connection.channel().pipeline().get(BatchedFlushes.HANDLER_NAME)));
+		}
+
+	}
+
+}
