@@ -14,28 +14,22 @@ import org.springframework.cloud.gateway.config.HttpClientSslConfigurer;
 
 /**
  * The gateway's HTTP client to the backends, with its default elastic connection pool split per event loop
- * ({@link EventLoopAffineConnectionProvider}) when asked. Every
+ * ({@link EventLoopAffineConnectionProvider}). Every
  * {@code spring.cloud.gateway.server.webflux.httpclient.*} property keeps its meaning; a {@code fixed} pool or
  * none ({@code disabled}) is left as the gateway builds it, since splitting it would multiply
  * {@code max-connections}.
  */
 class BackendHttpClientFactory extends HttpClientFactory {
 
-	private final boolean perLoopPools;
-
-	/**
-	 * @param perLoopPools whether to split the elastic pool per event loop; otherwise the client is the gateway's
-	 */
 	BackendHttpClientFactory(HttpClientProperties properties, ServerProperties serverProperties,
-			HttpClientSslConfigurer sslConfigurer, List<HttpClientCustomizer> customizers, boolean perLoopPools) {
+			HttpClientSslConfigurer sslConfigurer, List<HttpClientCustomizer> customizers) {
 		super(properties, serverProperties, sslConfigurer, customizers);
-		this.perLoopPools = perLoopPools;
 	}
 
 	@Override
 	protected ConnectionProvider buildConnectionProvider(HttpClientProperties properties) {
 		ConnectionProvider gatewayPool = super.buildConnectionProvider(properties);
-		if (!this.perLoopPools || properties.getPool().getType() != HttpClientProperties.Pool.PoolType.ELASTIC) {
+		if (properties.getPool().getType() != HttpClientProperties.Pool.PoolType.ELASTIC) {
 			return gatewayPool;
 		}
 		String name = gatewayPool.name();

@@ -207,16 +207,14 @@ class BalancerConfiguration {
 
 	/**
 	 * The gateway's client to the backends, built by the gateway's own factory, with its connection pool split
-	 * per event loop on io_uring ({@link BackendHttpClientFactory}). Measured at full load: on io_uring 13-18%
-	 * more requests per second and a fifth lower p99; on epoll 3-16% fewer in five of six pairs, so epoll and
-	 * NIO keep one shared pool (docs/performance.md, sixth round).
+	 * per event loop ({@link BackendHttpClientFactory}), so that a request goes to its backend from the loop that
+	 * read it. Measured at full load: 13-18% more requests per second on io_uring; on epoll 6-17% more once
+	 * writes were flushed in batches, 3-16% fewer before (docs/performance.md, sixth and seventh rounds).
 	 */
 	@Bean
 	HttpClientFactory backendHttpClientFactory(HttpClientProperties properties, ServerProperties serverProperties,
-			List<HttpClientCustomizer> customizers, HttpClientSslConfigurer sslConfigurer,
-			ReactorResourceFactory netty) {
-		return new BackendHttpClientFactory(properties, serverProperties, sslConfigurer, customizers,
-				TransportLoopResources.isIoUring(netty.getLoopResources()));
+			List<HttpClientCustomizer> customizers, HttpClientSslConfigurer sslConfigurer) {
+		return new BackendHttpClientFactory(properties, serverProperties, sslConfigurer, customizers);
 	}
 
 	/** {@code balancer.timeouts.connect} for every connection to a backend. */

@@ -89,11 +89,6 @@ final class TransportLoopResources implements LoopResources {
 		return resources.onServer(DEFAULT_NATIVE).getClass().getSimpleName();
 	}
 
-	/** Whether the loops that serve clients run io_uring. */
-	static boolean isIoUring(LoopResources resources) {
-		return servesOn(resources, IoUringIoHandler.class);
-	}
-
 	private static boolean servesOn(LoopResources resources, Class<? extends IoHandler> transport) {
 		return resources.onServer(DEFAULT_NATIVE) instanceof IoEventLoopGroup io && io.isIoType(transport);
 	}

@@ -25,13 +25,6 @@ class BackendHttpClientFactoryTests {
 	}
 
 	@Test
-	void keepsOneSharedPoolWhenNotAskedToSplit() throws Exception {
-		ConnectionProvider pool = pool(new HttpClientProperties(), false);
-
-		assertThat(pool).isNotInstanceOf(EventLoopAffineConnectionProvider.class);
-	}
-
-	@Test
 	void leavesAFixedPoolWhole() throws Exception {
 		HttpClientProperties properties = new HttpClientProperties();
 		properties.getPool().setType(PoolType.FIXED);
@@ -52,15 +45,10 @@ class BackendHttpClientFactoryTests {
 	}
 
 	private static ConnectionProvider pool(HttpClientProperties properties) throws Exception {
-		return pool(properties, true);
-	}
-
-	private static ConnectionProvider pool(HttpClientProperties properties, boolean perLoopPools) throws Exception {
 		ServerProperties server = new ServerProperties();
 		HttpClientSslConfigurer ssl = new HttpClientSslConfigurer(properties.getSsl(), server, null) {
 		};
-		BackendHttpClientFactory factory = new BackendHttpClientFactory(properties, server, ssl, new ArrayList<>(),
-				perLoopPools);
+		BackendHttpClientFactory factory = new BackendHttpClientFactory(properties, server, ssl, new ArrayList<>());
 		factory.afterPropertiesSet();
 		HttpClient client = factory.getObject();
 		return client.configuration().connectionProvider();

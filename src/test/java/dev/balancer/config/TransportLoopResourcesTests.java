@@ -46,7 +46,6 @@ class TransportLoopResourcesTests {
 			assertThat(loops.onChannelClass(SocketChannel.class, client)).isEqualTo(expected[1]);
 			assertAcceptsOnALoopOfItsOwn(loops, expected[0]);
 			assertThat(TransportLoopResources.describe(loops)).isEqualTo(transport.name().toLowerCase());
-			assertThat(TransportLoopResources.isIoUring(loops)).isEqualTo(transport == Transport.IO_URING);
 		}
 		finally {
 			dispose(loops);

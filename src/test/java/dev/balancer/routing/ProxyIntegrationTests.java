@@ -252,9 +252,11 @@ class ProxyIntegrationTests {
 	}
 
 	@Test
-	void backendConnectionsAreOpenedOnTheEventLoopsThatServeClients(@Autowired HttpClient gatewayClient,
+	void backendConnectionsAreOpenedAndPooledOnTheEventLoopsThatServeClients(@Autowired HttpClient gatewayClient,
 			@Autowired ReactorResourceFactory netty) {
 		assertThat(gatewayClient.configuration().loopResources()).isSameAs(netty.getLoopResources());
+		assertThat(gatewayClient.configuration().connectionProvider())
+			.isInstanceOf(EventLoopAffineConnectionProvider.class);
 	}
 
 	@Test
