@@ -18,6 +18,8 @@ import reactor.netty.DisposableServer;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.server.HttpServer;
 
+import dev.balancer.support.BalancerTestProperties;
+
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.reactor.netty.NettyServerCustomizer;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -71,9 +73,7 @@ class BatchedFlushesIntegrationTests {
 
 	@DynamicPropertySource
 	static void balancer(DynamicPropertyRegistry registry) {
-		registry.add("balancer.backends[0].url", () -> "http://127.0.0.1:" + backend.port());
-		registry.add("balancer.health-check.path", () -> "/health");
-		registry.add("management.server.port", () -> "0");
+		BalancerTestProperties.register(registry, backend);
 	}
 
 	@AfterAll

@@ -13,6 +13,8 @@ import reactor.netty.http.server.HttpServer;
 
 import io.micrometer.core.instrument.MeterRegistry;
 
+import dev.balancer.support.BalancerTestProperties;
+
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
@@ -37,9 +39,7 @@ class WebSocketIntegrationTests {
 
 	@DynamicPropertySource
 	static void balancer(DynamicPropertyRegistry registry) {
-		registry.add("balancer.backends[0].url", () -> "http://127.0.0.1:" + backend.port());
-		registry.add("balancer.health-check.path", () -> "/health");
-		registry.add("management.server.port", () -> "0");
+		BalancerTestProperties.register(registry, backend);
 		// Both time the wait for a response to begin, not a session: a short one must not cut a session.
 		registry.add("balancer.timeouts.request", () -> "500ms");
 		registry.add("balancer.timeouts.response", () -> "500ms");

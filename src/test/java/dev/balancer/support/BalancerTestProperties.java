@@ -2,6 +2,8 @@ package dev.balancer.support;
 
 import java.util.List;
 
+import reactor.netty.DisposableServer;
+
 import org.springframework.test.context.DynamicPropertyRegistry;
 
 /** Points a test's balancer at its {@link TestBackend}s, with every port chosen by the system. */
@@ -19,6 +21,13 @@ public final class BalancerTestProperties {
 			TestBackend backend = backends.get(i);
 			registry.add("balancer.backends[" + i + "].url", backend::url);
 		}
+		registry.add("balancer.health-check.path", () -> TestBackend.HEALTH_PATH);
+		registry.add("management.server.port", () -> "0");
+	}
+
+	/** The same for one backend of the test's own, which answers probes on {@link TestBackend#HEALTH_PATH}. */
+	public static void register(DynamicPropertyRegistry registry, DisposableServer backend) {
+		registry.add("balancer.backends[0].url", () -> "http://127.0.0.1:" + backend.port());
 		registry.add("balancer.health-check.path", () -> TestBackend.HEALTH_PATH);
 		registry.add("management.server.port", () -> "0");
 	}
