@@ -2,11 +2,8 @@ package dev.balancer.config;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.ChannelHandler;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -19,15 +16,13 @@ import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.server.HttpServer;
 
 import dev.balancer.support.BalancerTestProperties;
+import dev.balancer.support.GatedStream;
 
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.reactor.netty.NettyServerCustomizer;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
-import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.cloud.gateway.config.HttpClientCustomizer;
-import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -41,13 +36,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * would wait forever.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
+@Import(OpenedConnections.Recording.class)
 @DirtiesContext
 class BatchedFlushesIntegrationTests {
 
 	private static final Duration PATIENCE = Duration.ofSeconds(10);
 
-	/** Completed by the client when it has the first piece of the streamed response. */
-	static final Sinks.One<Void> clientHasFirstPiece = Sinks.one();
+	static final GatedStream stream = new GatedStream();
 
 	/** Completed by the backend when it has the first piece of the streamed request body. */
 	static final Sinks.One<Void> backendHasFirstPiece = Sinks.one();
@@ -56,9 +51,7 @@ class BatchedFlushesIntegrationTests {
 		.host("127.0.0.1")
 		.port(0)
 		.route((routes) -> routes.get("/health", (request, response) -> response.sendString(Mono.just("ok")))
-			.get("/stream",
-					(request, response) -> response.sendString(
-							Flux.concat(Mono.just("first;"), clientHasFirstPiece.asMono().then(Mono.just("second;")))))
+			.get("/stream", stream::serve)
 			.post("/upload", (request, response) -> {
 				StringBuilder received = new StringBuilder();
 				Mono<String> body = request.receive().asString().doOnNext((piece) -> {
@@ -99,26 +92,14 @@ class BatchedFlushesIntegrationTests {
 
 		assertThat(body).isEqualTo("ok");
 		assertThat(this.opened.client).isNotEmpty()
-			.allSatisfy((handler) -> assertThat(handler).isInstanceOf(FlushConsolidationHandler.class));
+			.allSatisfy((handlers) -> assertThat(handlers.get(0)).isInstanceOf(FlushConsolidationHandler.class));
 		assertThat(this.opened.backend).isNotEmpty()
-			.allSatisfy((handler) -> assertThat(handler).isInstanceOf(FlushConsolidationHandler.class));
+			.allSatisfy((handlers) -> assertThat(handlers.get(0)).isInstanceOf(FlushConsolidationHandler.class));
 	}
 
 	@Test
 	void aStreamedResponseReachesTheClientPieceByPiece() {
-		String body = HttpClient.create()
-			.get()
-			.uri("http://127.0.0.1:" + this.port + "/stream")
-			.responseContent()
-			.asString()
-			.doOnNext((piece) -> {
-				if (piece.contains("first;")) {
-					clientHasFirstPiece.tryEmitEmpty();
-				}
-			})
-			.collect(StringBuilder::new, StringBuilder::append)
-			.map(StringBuilder::toString)
-			.block(PATIENCE);
+		String body = stream.read(HttpClient.create(), "http://127.0.0.1:" + this.port + "/stream", PATIENCE);
 
 		assertThat(body).isEqualTo("first;second;");
 	}
@@ -138,37 +119,6 @@ class BatchedFlushesIntegrationTests {
 			.block(PATIENCE);
 
 		assertThat(reply).isEqualTo("received first;second;");
-	}
-
-	/** The batching handler (or null) of every client and backend connection, as each was opened. */
-	static final class OpenedConnections {
-
-		final List<ChannelHandler> client = new CopyOnWriteArrayList<>();
-
-		final List<ChannelHandler> backend = new CopyOnWriteArrayList<>();
-
-	}
-
-	@TestConfiguration(proxyBeanMethods = false)
-	static class Recording {
-
-		@Bean
-		OpenedConnections openedConnections() {
-			return new OpenedConnections();
-		}
-
-		@Bean
-		NettyServerCustomizer recordClientConnections(OpenedConnections opened) {
-			return (server) -> server.doOnConnection((connection) -> opened.client
-				.add(connection.channel().pipeline().get(BatchedFlushes.HANDLER_NAME)));
-		}
-
-		@Bean
-		HttpClientCustomizer recordBackendConnections(OpenedConnections opened) {
-			return (client) -> client.doOnConnected((connection) -> opened.backend
-				.add(connection.channel().pipeline().get(BatchedFlushes.HANDLER_NAME)));
-		}
-
 	}
 
 }
