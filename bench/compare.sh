@@ -14,6 +14,9 @@
 #   -S SECS    how long added targets may take to answer 200 (10, or 120 with -s)
 #   -p         pin wrk to CPU 1, backends and load balancers to CPU 0 (default: unpinned)
 # NAME=URL adds a target (loopback only), measured like the anchors and listed after them.
+# Besides req/s and latency, the table gives the CPU time per request of the load balancer and of the
+# backends (user + system, read from /proc during the measured seconds), and how many cores the whole
+# machine kept busy: on shared cores, what a request costs decides how many fit.
 # Backends: 127.0.0.1:18081-18083; anchors: nginx 18084, haproxy 18085, seed 18086.
 set -euo pipefail
 
@@ -75,10 +78,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-start() {  # start NAME CMD...: run CMD in the background, log to $run/NAME.log
+start() {  # start NAME CMD...: run CMD in the background, log to $run/NAME.log; its pid in $started
   local name=$1; shift
   "${pin0[@]}" "$@" >"$run/$name.log" 2>&1 &
-  pids+=("$!")
+  started=$!
+  pids+=("$started")
 }
 wait_ok() {  # wait_ok URL SECS: poll until URL answers 200
   local end=$((SECONDS + $2))
@@ -116,26 +120,58 @@ parse() {  # parse WRK_OUT: "req/s p50_ms p99_ms errors" (errors: socket errors 
        END { if (rps == "") print "fail - - -"; else printf "%.0f %.2f %.2f %d\n", rps, p50, p99, err }' "$1"
 }
 
+# cpu_ticks PID...: CPU clock ticks (user + system, all threads) used so far by each PID and its descendants;
+# -N stands for every process in process group N. Each /proc/PID/stat line is "pid (comm) state ppid pgrp
+# ... utime stime ...", and comm may hold spaces, so the fields are counted from the last ") ".
+cpu_ticks() {
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v roots="$*" '
+    BEGIN { n = split(roots, r, " ")
+            for (i = 1; i <= n; i++) if (r[i] ~ /^-/) group[substr(r[i], 2)] = 1; else root[r[i]] = 1 }
+    { pid = $1; rest = $0; sub(/^.*\) /, "", rest); split(rest, f, " ")
+      parent[pid] = f[2]; pgrp[pid] = f[3]; ticks[pid] = f[12] + f[13] }
+    END { for (p in ticks) {
+            mine = (pgrp[p] in group)
+            for (q = p; !mine && q > 1; q = parent[q]) mine = (q in root)
+            if (mine) sum += ticks[p]
+          }
+          print sum + 0 }'
+}
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }  # user nice system irq softirq
+has_proc=$([[ -r /proc/stat && -r /proc/self/stat ]] && echo 1 || true)
+hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+per_req() {  # per_req TICKS REQUESTS: microseconds of CPU per request
+  awk -v t="$1" -v n="$2" -v hz="$hz" 'BEGIN { if (n > 0 && t != "") printf "%.0f", t * 1e6 / hz / n; else printf "-" }'
+}
+
 echo "building Go backend and seed in $run" >&2
 [[ -n ${HOME:-}${XDG_CACHE_HOME:-}${GOCACHE:-} ]] || export GOCACHE=/tmp/lbbench-gocache
 (cd "$here" && go build -o "$run/backend" . && go build -o "$run/seedlb" ./seedlb)
 if [[ -n $delay || -n ${skip[1]:-} ]]; then
-  for port in 18081 18082 18083; do start backend-$port "$run/backend" -port $port -delay "${delay:-0s}"; done
+  backend_pids=()
+  for port in 18081 18082 18083; do
+    start backend-$port "$run/backend" -port $port -delay "${delay:-0s}"
+    backend_pids+=("$started")
+  done
   backend_desc="Go backend.go, ${delay:-no} delay"
 else
   start nginx-backends nginx -p "$run/" -e "$run/nginx-backends.err" -c "$here/nginx-backends.conf"
+  backend_pids=("$started")
   backend_desc="nginx return 200"
 fi
 for port in 18081 18082 18083; do wait_ok http://127.0.0.1:$port/health 10; done
 # load balancers only now: their first health check must find the backends up
-[[ -n ${skip[1]:-} ]] || start nginx-lb nginx -p "$run/" -e "$run/nginx-lb.err" -c "$here/nginx-lb.conf"
-[[ -n ${skip[2]:-} ]] || start haproxy haproxy -db -f "$here/haproxy.cfg"
+target_pids=()  # target_pids[i]: whose CPU counts as target i's (none for direct, or for added targets
+                # that share one -s command)
+[[ -n ${skip[1]:-} ]] || { start nginx-lb nginx -p "$run/" -e "$run/nginx-lb.err" -c "$here/nginx-lb.conf"; target_pids[1]=$started; }
+[[ -n ${skip[2]:-} ]] || { start haproxy haproxy -db -f "$here/haproxy.cfg"; target_pids[2]=$started; }
 start seed "$run/seedlb"
+target_pids[3]=$started
 for i in 1 2 3; do [[ -n ${skip[i]:-} ]] || wait_ok "${urls[i]}" 10; done
 if [[ -n $start_cmd ]]; then
   echo "starting: $start_cmd" >&2
   "${pin0[@]}" setsid bash -c "$start_cmd" >"$run/start-cmd.log" 2>&1 &
   pids+=("-$!")
+  if ((${#urls[@]} == 5)); then target_pids[4]=-$!; fi
 fi
 for ((i = 4; i < ${#urls[@]}; i++)); do wait_ok "${urls[i]}" "$ready_s"; done
 
@@ -149,8 +185,18 @@ for i in 0 1 2 $(seq 4 $((${#urls[@]} - 1))) 3; do
   w=$( ((i < 4)) && echo "$warm" || echo "$warm_extra")
   echo "${names[i]} ${urls[i]}: warm-up ${w}s, measure ${dur}s" >&2
   bench "${urls[i]}" "$w" "$run/warm-$i.out"
+  if [[ -n $has_proc ]]; then
+    t0=$(cpu_ticks ${target_pids[i]:-}) b0=$(cpu_ticks "${backend_pids[@]}") m0=$(busy_ticks) s0=$EPOCHREALTIME
+  fi
   bench "${urls[i]}" "$dur" "$run/wrk-$i.out"
   results[i]=$(parse "$run/wrk-$i.out")
+  cpu[i]='- - -'
+  if [[ -n $has_proc ]]; then
+    t1=$(cpu_ticks ${target_pids[i]:-}) b1=$(cpu_ticks "${backend_pids[@]}") m1=$(busy_ticks) s1=$EPOCHREALTIME
+    n=$(awk '/ requests in / { print $1 }' "$run/wrk-$i.out")
+    cpu[i]="$([[ -n ${target_pids[i]:-} ]] && per_req $((t1 - t0)) "$n" || echo -) $(per_req $((b1 - b0)) "$n")"
+    cpu[i]+=" $(awk -v t=$((m1 - m0)) -v s="$s0" -v e="$s1" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz / (e - s) }')"
+  fi
 done
 
 read -r direct_rps _ <<<"${results[0]}"
@@ -163,11 +209,12 @@ echo "wrk -t$threads -c$conns -d${dur}s --latency per target after a ${warm}s wa
   "$(nproc) cores shared by wrk, load balancer and backends ($([[ -n $pin ]] && echo 'pinned: wrk CPU 1, servers CPU 0' || echo unpinned));" \
   "$(has nginx && nginx -v 2>&1 | sed 's/.*: //' || echo 'no nginx'), HAProxy $(has haproxy && haproxy -v | awk 'NR == 1 { print $3 }' || echo 'not installed'), $(go version | awk '{ print $3 }')"
 echo
-echo "| target | URL | req/s | req/s vs direct | req/s vs nginx | p50 ms | p99 ms | errors | 6 sequential GETs -> 180xx | strict RR |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---|---|"
+echo "| target | URL | req/s | req/s vs direct | req/s vs nginx | p50 ms | p99 ms | errors | 6 sequential GETs -> 180xx | strict RR | target CPU µs/req | backends CPU µs/req | cores busy |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|"
 for i in "${!urls[@]}"; do
   [[ -n ${skip[i]:-} ]] && continue
   read -r rps p50 p99 err <<<"${results[i]}"
+  read -r cpu_target cpu_backends cores <<<"${cpu[i]}"
   echo "| ${names[i]} | ${urls[i]} | $rps | $(ratio "$rps" "$direct_rps") | $(ratio "$rps" "$nginx_rps") | $p50 | $p99 | $err" \
-    "| ${seqs[i]} | $([[ $i == 0 ]] && echo '-' || strict "${seqs[i]}") |"
+    "| ${seqs[i]} | $([[ $i == 0 ]] && echo '-' || strict "${seqs[i]}") | $cpu_target | $cpu_backends | $cores |"
 done
