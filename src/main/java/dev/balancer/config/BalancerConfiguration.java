@@ -84,10 +84,11 @@ class BalancerConfiguration {
 
 	@Bean
 	ActiveHealthChecker activeHealthChecker(BackendHealthRegistry registry, BalancerProperties properties,
-			ReactorResourceFactory netty) {
+			ReactorResourceFactory netty, HttpClientSslConfigurer backendTls) {
 		BalancerProperties.HealthCheck check = properties.healthCheck();
 		HttpBackendProbe probe = new HttpBackendProbe(check.path(), check.timeout(),
-				StatusRange.parseAll(check.expectedStatuses()), check.host(), netty.getLoopResources());
+				StatusRange.parseAll(check.expectedStatuses()), check.host(), netty.getLoopResources(),
+				backendTls::configureSsl);
 		return new ActiveHealthChecker(registry, probe, check.interval());
 	}
 

@@ -2,6 +2,7 @@ package dev.balancer.health;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -35,9 +36,12 @@ public class HttpBackendProbe implements BackendProbe {
 
 	private final List<StatusRange> expectedStatuses;
 
-	/** A probe that takes statuses below 500 for alive, on Reactor Netty's global event loops. */
+	/**
+	 * A probe that takes statuses below 500 for alive, on Reactor Netty's global event loops, with Reactor
+	 * Netty's default TLS for {@code https} backends.
+	 */
 	public HttpBackendProbe(String path, Duration timeout) {
-		this(path, timeout, List.of(new StatusRange(100, 499)), null, HttpResources.get());
+		this(path, timeout, List.of(new StatusRange(100, 499)), null, HttpResources.get(), UnaryOperator.identity());
 	}
 
 	/**
@@ -46,17 +50,20 @@ public class HttpBackendProbe implements BackendProbe {
 	 * @param expectedStatuses the statuses that mean alive
 	 * @param host the {@code Host} header to send, or {@code null} for the backend's own
 	 * @param loops the event loops to probe on
+	 * @param tls sets up the client's TLS for {@code https} backends; the balancer passes the gateway's own
+	 * ({@code spring.cloud.gateway.server.webflux.httpclient.ssl.*}), so a probe trusts exactly the backend
+	 * certificates that proxied requests trust
 	 */
 	public HttpBackendProbe(String path, Duration timeout, List<StatusRange> expectedStatuses, @Nullable String host,
-			LoopResources loops) {
+			LoopResources loops, UnaryOperator<HttpClient> tls) {
 		this.path = path;
 		this.timeout = timeout;
 		this.expectedStatuses = List.copyOf(expectedStatuses);
 		// The whole probe is bounded by timeout() below; a second, equal response timeout in the client would
 		// only race with it and report the same expiry under another name.
-		HttpClient client = HttpClient.create(ConnectionProvider.newConnection())
+		HttpClient client = tls.apply(HttpClient.create(ConnectionProvider.newConnection())
 			.runOn(loops)
-			.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(timeout.toMillis(), Integer.MAX_VALUE));
+			.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(timeout.toMillis(), Integer.MAX_VALUE)));
 		this.client = (host != null) ? client.headers((headers) -> headers.set(HttpHeaderNames.HOST, host)) : client;
 	}
 

@@ -3,7 +3,10 @@ package dev.balancer.routing;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
+import java.security.cert.CertPathBuilderException;
 import java.util.Locale;
+
+import javax.net.ssl.SSLHandshakeException;
 
 import io.netty.channel.ConnectTimeoutException;
 import reactor.netty.channel.AbortedException;
@@ -19,7 +22,10 @@ import org.springframework.web.server.ResponseStatusException;
  */
 public enum UpstreamFailure {
 
-	/** No connection could be made: refused, timed out or unknown host. Nothing reached the backend. */
+	/**
+	 * No connection could be made: refused, timed out, unknown host, or a failed TLS handshake. Nothing reached
+	 * the backend.
+	 */
 	CONNECT("connect_error"),
 
 	/** The connection closed or reset before a response arrived; the request may have been sent. */
@@ -42,7 +48,9 @@ public enum UpstreamFailure {
 	}
 
 	public static UpstreamFailure of(Throwable failure) {
-		if (causedBy(failure, ConnectException.class) || causedBy(failure, UnknownHostException.class)) {
+		// The request is written only once the TLS handshake is done, so a failed handshake sent nothing.
+		if (causedBy(failure, ConnectException.class) || causedBy(failure, UnknownHostException.class)
+				|| causedBy(failure, SSLHandshakeException.class)) {
 			return CONNECT;
 		}
 		if (isResponseTimeout(failure)) {
@@ -82,6 +90,12 @@ public enum UpstreamFailure {
 			}
 			if (cause instanceof UnknownHostException) {
 				return "unknown host " + cause.getMessage();
+			}
+			if (cause instanceof SSLHandshakeException) {
+				return causedBy(cause, CertPathBuilderException.class)
+						? "TLS handshake failed: the backend's certificate is not trusted (trust it with "
+								+ "spring.cloud.gateway.server.webflux.httpclient.ssl.trusted-x509-certificates)"
+						: "TLS handshake failed: " + cause.getMessage();
 			}
 			if (cause instanceof PrematureCloseException) {
 				return "connection closed before the response";

@@ -1,12 +1,21 @@
 package dev.balancer.health;
 
+import java.security.cert.CertificateException;
 import java.time.Duration;
+import java.util.function.UnaryOperator;
 
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.handler.ssl.util.SelfSignedCertificate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import reactor.core.publisher.Mono;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.Http11SslContextSpec;
 import reactor.netty.http.HttpResources;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.http.server.HttpServer;
 import reactor.netty.resources.LoopResources;
 import reactor.test.StepVerifier;
 
@@ -49,7 +58,7 @@ class HttpBackendProbeTests {
 	@Test
 	void expectedStatusesAndTheHostHeaderCanBeConfigured() {
 		HttpBackendProbe strict = new HttpBackendProbe(TestBackend.HEALTH_PATH, Duration.ofMillis(500),
-				StatusRange.parseAll("200-299"), "api.example:8080", HttpResources.get());
+				StatusRange.parseAll("200-299"), "api.example:8080", HttpResources.get(), UnaryOperator.identity());
 		this.backend.healthStatus(404);
 		assertThat(probe(strict)).isEqualTo(ProbeResult.failed("status 404"));
 		this.backend.healthStatus(204);
@@ -65,7 +74,7 @@ class HttpBackendProbeTests {
 		LoopResources loops = LoopResources.create("probe-loops", 1, true);
 		try {
 			HttpBackendProbe onLoops = new HttpBackendProbe(TestBackend.HEALTH_PATH, Duration.ofMillis(500),
-					StatusRange.parseAll("100-499"), null, loops);
+					StatusRange.parseAll("100-499"), null, loops, UnaryOperator.identity());
 			StepVerifier.create(onLoops.probe(instance()).map((result) -> Thread.currentThread().getName()))
 				.assertNext((thread) -> assertThat(thread).startsWith("probe-loops-"))
 				.expectComplete()
@@ -92,13 +101,48 @@ class HttpBackendProbeTests {
 		assertThat(probe()).isEqualTo(ProbeResult.failed("connection refused"));
 	}
 
+	@Test
+	void anHttpsBackendIsProbedWithTheTlsSetupItIsGiven() throws CertificateException {
+		SelfSignedCertificate certificate = new SelfSignedCertificate("localhost");
+		DisposableServer tlsBackend = HttpServer.create()
+			.host("127.0.0.1")
+			.port(0)
+			.secure((tls) -> tls.sslContext(
+					Http11SslContextSpec.forServer(certificate.certificate(), certificate.privateKey())))
+			.route((routes) -> routes.get(TestBackend.HEALTH_PATH,
+					(request, response) -> response.sendString(Mono.just("ok"))))
+			.bindNow();
+		try {
+			ServiceInstance https = new DefaultServiceInstance("tls", "backends", "localhost", tlsBackend.port(),
+					true);
+			UnaryOperator<HttpClient> trustAll = (client) -> client.secure((tls) -> tls.sslContext(
+					Http11SslContextSpec.forClient()
+						.configure((builder) -> builder.trustManager(InsecureTrustManagerFactory.INSTANCE))));
+			HttpBackendProbe trusting = new HttpBackendProbe(TestBackend.HEALTH_PATH, Duration.ofSeconds(2),
+					StatusRange.parseAll("200"), null, HttpResources.get(), trustAll);
+
+			assertThat(probe(trusting, https)).isEqualTo(ProbeResult.healthy());
+			ProbeResult untrusted = probe(this.probe, https);
+			assertThat(untrusted.alive()).isFalse();
+			assertThat(untrusted.error()).startsWith("TLS handshake failed: the backend's certificate is not trusted");
+		}
+		finally {
+			tlsBackend.disposeNow();
+			certificate.delete();
+		}
+	}
+
 	private ProbeResult probe() {
 		return probe(this.probe);
 	}
 
 	private ProbeResult probe(HttpBackendProbe probe) {
+		return probe(probe, instance());
+	}
+
+	private ProbeResult probe(HttpBackendProbe probe, ServiceInstance backend) {
 		ProbeResult[] result = new ProbeResult[1];
-		StepVerifier.create(probe.probe(instance()))
+		StepVerifier.create(probe.probe(backend))
 			.consumeNextWith((next) -> result[0] = next)
 			.expectComplete()
 			.verify(Duration.ofSeconds(5));

@@ -3,12 +3,20 @@ package dev.balancer.routing;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
+import java.security.cert.CertificateException;
 import java.time.Duration;
 
+import javax.net.ssl.SSLHandshakeException;
+
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.ssl.util.SelfSignedCertificate;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.netty.DisposableServer;
 import reactor.netty.channel.AbortedException;
+import reactor.netty.http.Http11SslContextSpec;
 import reactor.netty.http.client.HttpClient;
+import reactor.netty.http.server.HttpServer;
 
 import dev.balancer.support.FreePorts;
 
@@ -48,6 +56,36 @@ class UpstreamFailureTests {
 		assertThat(UpstreamFailure.describe(new UnknownHostException("backend.invalid")))
 			.isEqualTo("unknown host backend.invalid");
 		assertThat(UpstreamFailure.describe(new IllegalStateException("odd"))).isEqualTo("IllegalStateException: odd");
+		assertThat(UpstreamFailure.describe(new SSLHandshakeException("Received fatal alert: protocol_version")))
+			.isEqualTo("TLS handshake failed: Received fatal alert: protocol_version");
+	}
+
+	@Test
+	void aRealUntrustedCertificateIsAConnectFailureThatSaysWhatToConfigure() throws CertificateException {
+		SelfSignedCertificate certificate = new SelfSignedCertificate("localhost");
+		DisposableServer tlsServer = HttpServer.create()
+			.host("127.0.0.1")
+			.port(0)
+			.secure((tls) -> tls.sslContext(
+					Http11SslContextSpec.forServer(certificate.certificate(), certificate.privateKey())))
+			.handle((request, response) -> response.sendString(Mono.just("unreachable")))
+			.bindNow();
+		try {
+			Throwable failure = catchThrowable(() -> HttpClient.create()
+				.get()
+				.uri("https://localhost:" + tlsServer.port() + "/")
+				.response()
+				.block(Duration.ofSeconds(5)));
+
+			assertThat(UpstreamFailure.of(failure)).isEqualTo(UpstreamFailure.CONNECT);
+			assertThat(UpstreamFailure.describe(failure))
+				.isEqualTo("TLS handshake failed: the backend's certificate is not trusted (trust it with "
+						+ "spring.cloud.gateway.server.webflux.httpclient.ssl.trusted-x509-certificates)");
+		}
+		finally {
+			tlsServer.disposeNow();
+			certificate.delete();
+		}
 	}
 
 	@Test
