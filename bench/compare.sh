@@ -10,7 +10,8 @@
 #   -w SECS    warm-up seconds per target (3)
 #   -W SECS    warm-up seconds for added targets, e.g. 30 for a JVM (default: -w)
 #   -D DELAY   Go backends with a fixed delay, e.g. 10ms (default: nginx backends, no delay)
-#   -s CMD     start CMD (e.g. a gateway jar) once the backends are up; stopped at exit
+#   -s CMD     start CMD (e.g. a gateway jar) once the backends are up; stopped at exit. Repeatable: with
+#              one -s per added target, the k-th command's CPU counts as the k-th target's
 #   -S SECS    how long added targets may take to answer 200 (10, or 120 with -s)
 #   -p         pin wrk to CPU 1, backends and load balancers to CPU 0 (default: unpinned)
 # NAME=URL adds a target (loopback only), measured like the anchors and listed after them.
@@ -21,17 +22,18 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-conns=64 threads=1 dur=10 warm=3 warm_extra='' delay='' start_cmd='' ready_s='' pin=''
+conns=64 threads=1 dur=10 warm=3 warm_extra='' delay='' ready_s='' pin=''
+start_cmds=()
 die() { echo "run.sh: $*" >&2; exit 1; }
-usage() { sed -n '6,17s/^# \{0,1\}//p' "$0" >&2; exit "${1:-2}"; }
+usage() { sed -n '6,21s/^# \{0,1\}//p' "$0" >&2; exit "${1:-2}"; }
 while getopts c:t:d:w:W:D:s:S:ph opt; do
   case $opt in
     c) conns=$OPTARG ;; t) threads=$OPTARG ;; d) dur=$OPTARG ;; w) warm=$OPTARG ;; W) warm_extra=$OPTARG ;;
-    D) delay=$OPTARG ;; s) start_cmd=$OPTARG ;; S) ready_s=$OPTARG ;; p) pin=1 ;; h) usage 0 ;; *) usage ;;
+    D) delay=$OPTARG ;; s) start_cmds+=("$OPTARG") ;; S) ready_s=$OPTARG ;; p) pin=1 ;; h) usage 0 ;; *) usage ;;
   esac
 done
 shift $((OPTIND - 1))
-ready_s=${ready_s:-$([[ -n $start_cmd ]] && echo 120 || echo 10)}
+ready_s=${ready_s:-$((${#start_cmds[@]} > 0 ? 120 : 10))}
 warm_extra=${warm_extra:-$warm}
 
 names=(direct nginx haproxy seed)
@@ -167,12 +169,12 @@ target_pids=()  # target_pids[i]: whose CPU counts as target i's (none for direc
 start seed "$run/seedlb"
 target_pids[3]=$started
 for i in 1 2 3; do [[ -n ${skip[i]:-} ]] || wait_ok "${urls[i]}" 10; done
-if [[ -n $start_cmd ]]; then
-  echo "starting: $start_cmd" >&2
-  "${pin0[@]}" setsid bash -c "$start_cmd" >"$run/start-cmd.log" 2>&1 &
+for k in "${!start_cmds[@]}"; do
+  echo "starting: ${start_cmds[k]}" >&2
+  "${pin0[@]}" setsid bash -c "${start_cmds[k]}" >"$run/start-cmd-$k.log" 2>&1 &
   pids+=("-$!")
-  if ((${#urls[@]} == 5)); then target_pids[4]=-$!; fi
-fi
+  if ((${#start_cmds[@]} == ${#urls[@]} - 4)); then target_pids[4 + k]=-$!; fi
+done
 for ((i = 4; i < ${#urls[@]}; i++)); do wait_ok "${urls[i]}" "$ready_s"; done
 
 seqs=()
