@@ -11,15 +11,16 @@ import reactor.netty.resources.LoopResources;
 /**
  * The floor under the balancer: a round-robin HTTP proxy on Reactor Netty alone, the network library under Spring
  * Cloud Gateway, with none of the balancer's features (no Spring, no route, no health checks, retries or
- * metrics). What it costs per request, no Java proxy built on Reactor Netty can undercut on the same machine.
+ * metrics). What it costs per request, a Java proxy built on Reactor Netty can hardly undercut on the same machine.
  * <p>
- * Like the balancer it runs four event loops on Reactor Netty's preferred transport (io_uring, else epoll, else
- * NIO) and sends each loop's writes together at the end of its round of I/O (Netty's
- * {@code FlushConsolidationHandler}). Unlike it, it uses Reactor Netty's one connection pool for all loops and
- * writes a response's head and body separately.
+ * It has the balancer's network tuning: four event loops on Reactor Netty's preferred transport (io_uring, else
+ * epoll, else NIO); each loop's writes sent together at the end of its round of I/O (Netty's
+ * {@code FlushConsolidationHandler}); backend connections pooled per event loop, so a request goes to its
+ * backend from the loop that read it; and a response's head and body written in one go. To that end it holds
+ * each response body in memory: fine for the benchmark's short answers, not for a real proxy.
  * <p>
- * Run by {@code bench/floor.sh}: {@code java -cp 'LIB/*' ReactorNettyProxy.java PORT BACKEND_URL...}, where LIB
- * holds the libraries of the balancer's jar.
+ * Run by {@code bench/run.sh --floor}: {@code java -cp 'LIB/*' ReactorNettyProxy.java PORT BACKEND_URL...}, where
+ * LIB holds the libraries of the balancer's jar.
  */
 public class ReactorNettyProxy {
 
@@ -27,26 +28,25 @@ public class ReactorNettyProxy {
 		int port = Integer.parseInt(args[0]);
 		String[] backends = java.util.Arrays.copyOfRange(args, 1, args.length);
 		LoopResources loops = LoopResources.create("floor", 4, true);
-		ConnectionProvider pool = ConnectionProvider.builder("floor")
-			.maxConnections(2048)
-			.pendingAcquireMaxCount(-1)
-			.build();
-		HttpClient client = HttpClient.create(pool)
+		// One client, and so one pool, per event loop: called on a loop, a colocated client connects on that loop.
+		ThreadLocal<HttpClient> clients = ThreadLocal.withInitial(() -> HttpClient
+			.create(ConnectionProvider.builder("floor").maxConnections(2048).pendingAcquireMaxCount(-1).build())
 			.runOn(loops)
-			.doOnChannelInit((observer, channel, address) -> batchFlushes(channel));
+			.doOnChannelInit((observer, channel, address) -> batchFlushes(channel)));
 		AtomicInteger next = new AtomicInteger();
 		DisposableServer server = HttpServer.create()
 			.host("127.0.0.1")
 			.port(port)
 			.runOn(loops)
 			.doOnChannelInit((observer, channel, address) -> batchFlushes(channel))
-			.handle((request, response) -> client.headers((headers) -> headers.set(request.requestHeaders()))
+			.handle((request, response) -> clients.get()
+				.headers((headers) -> headers.set(request.requestHeaders()))
 				.request(request.method())
 				.uri(backends[Math.floorMod(next.getAndIncrement(), backends.length)] + request.uri())
 				.send(request.receive().retain())
 				.response((answer, body) -> response.status(answer.status())
 					.headers(answer.responseHeaders())
-					.send(body.retain()))
+					.send(body.aggregate().retain()))
 				.then())
 			.bindNow();
 		System.out.println("Reactor Netty floor proxy on 127.0.0.1:" + server.port() + " ("
