@@ -1,18 +1,13 @@
 package dev.balancer.config;
 
-import java.security.cert.CertificateException;
 import java.time.Duration;
 
-import io.netty.handler.ssl.util.SelfSignedCertificate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import reactor.core.publisher.Mono;
-import reactor.netty.DisposableServer;
-import reactor.netty.http.Http11SslContextSpec;
-import reactor.netty.http.server.HttpServer;
 
 import dev.balancer.health.BackendHealthRegistry;
 import dev.balancer.support.TestBackend;
+import dev.balancer.support.TlsBackend;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -37,32 +32,21 @@ class TlsBackendsIntegrationTests {
 
 	private static final Duration PATIENCE = Duration.ofSeconds(10);
 
-	static final SelfSignedCertificate certificate = selfSigned();
-
-	static final DisposableServer backend = HttpServer.create()
-		.host("127.0.0.1")
-		.port(0)
-		.secure((tls) -> tls.sslContext(
-				Http11SslContextSpec.forServer(certificate.certificate(), certificate.privateKey())))
-		.route((routes) -> routes
-			.get(TestBackend.HEALTH_PATH, (request, response) -> response.sendString(Mono.just("ok")))
-			.get("/hello", (request, response) -> response.sendString(Mono.just("hello over tls"))))
-		.bindNow();
+	static final TlsBackend backend = TlsBackend.start();
 
 	@DynamicPropertySource
 	static void balancer(DynamicPropertyRegistry registry) {
-		registry.add("balancer.backends[0].url", () -> "https://localhost:" + backend.port());
+		registry.add("balancer.backends[0].url", backend::url);
 		registry.add("balancer.health-check.path", () -> TestBackend.HEALTH_PATH);
 		registry.add("balancer.health-check.interval", () -> "200ms");
 		registry.add("management.server.port", () -> "0");
 		registry.add("spring.cloud.gateway.server.webflux.httpclient.ssl.trusted-x509-certificates",
-				() -> "file:" + certificate.certificate().getAbsolutePath());
+				() -> "file:" + backend.certificate().getAbsolutePath());
 	}
 
 	@AfterAll
 	static void stopBackend() {
-		backend.disposeNow();
-		certificate.delete();
+		backend.close();
 	}
 
 	@LocalServerPort
@@ -89,16 +73,7 @@ class TlsBackendsIntegrationTests {
 			.bodyToMono(String.class)
 			.block(PATIENCE);
 
-		assertThat(body).isEqualTo("hello over tls");
-	}
-
-	private static SelfSignedCertificate selfSigned() {
-		try {
-			return new SelfSignedCertificate("localhost");
-		}
-		catch (CertificateException ex) {
-			throw new IllegalStateException(ex);
-		}
+		assertThat(body).isEqualTo(TlsBackend.BODY);
 	}
 
 }

@@ -1,6 +1,5 @@
 package dev.balancer.config;
 
-import java.security.cert.CertificateException;
 import java.time.Duration;
 
 import io.netty.handler.flush.FlushConsolidationHandler;
@@ -17,6 +16,7 @@ import reactor.netty.http.server.HttpServer;
 
 import dev.balancer.support.BalancerTestProperties;
 import dev.balancer.support.GatedStream;
+import dev.balancer.support.TlsBackend;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -41,7 +41,7 @@ class TlsClientConnectionsIntegrationTests {
 
 	private static final Duration PATIENCE = Duration.ofSeconds(10);
 
-	static final SelfSignedCertificate certificate = selfSigned();
+	static final SelfSignedCertificate certificate = TlsBackend.selfSigned();
 
 	static final GatedStream stream = new GatedStream();
 
@@ -97,15 +97,6 @@ class TlsClientConnectionsIntegrationTests {
 			.baseUrl("https://127.0.0.1:" + this.port)
 			.secure((tls) -> tls.sslContext(Http11SslContextSpec.forClient()
 				.configure((builder) -> builder.trustManager(InsecureTrustManagerFactory.INSTANCE))));
-	}
-
-	private static SelfSignedCertificate selfSigned() {
-		try {
-			return new SelfSignedCertificate("localhost");
-		}
-		catch (CertificateException ex) {
-			throw new IllegalStateException(ex);
-		}
 	}
 
 }

@@ -1,25 +1,21 @@
 package dev.balancer.health;
 
-import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.function.UnaryOperator;
 
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
-import io.netty.handler.ssl.util.SelfSignedCertificate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import reactor.core.publisher.Mono;
-import reactor.netty.DisposableServer;
 import reactor.netty.http.Http11SslContextSpec;
 import reactor.netty.http.HttpResources;
 import reactor.netty.http.client.HttpClient;
-import reactor.netty.http.server.HttpServer;
 import reactor.netty.resources.LoopResources;
 import reactor.test.StepVerifier;
 
 import dev.balancer.support.TestBackend;
+import dev.balancer.support.TlsBackend;
 
 import org.springframework.cloud.client.DefaultServiceInstance;
 import org.springframework.cloud.client.ServiceInstance;
@@ -102,17 +98,8 @@ class HttpBackendProbeTests {
 	}
 
 	@Test
-	void anHttpsBackendIsProbedWithTheTlsSetupItIsGiven() throws CertificateException {
-		SelfSignedCertificate certificate = new SelfSignedCertificate("localhost");
-		DisposableServer tlsBackend = HttpServer.create()
-			.host("127.0.0.1")
-			.port(0)
-			.secure((tls) -> tls.sslContext(
-					Http11SslContextSpec.forServer(certificate.certificate(), certificate.privateKey())))
-			.route((routes) -> routes.get(TestBackend.HEALTH_PATH,
-					(request, response) -> response.sendString(Mono.just("ok"))))
-			.bindNow();
-		try {
+	void anHttpsBackendIsProbedWithTheTlsSetupItIsGiven() {
+		try (TlsBackend tlsBackend = TlsBackend.start()) {
 			ServiceInstance https = new DefaultServiceInstance("tls", "backends", "localhost", tlsBackend.port(),
 					true);
 			UnaryOperator<HttpClient> trustAll = (client) -> client.secure((tls) -> tls.sslContext(
@@ -125,10 +112,6 @@ class HttpBackendProbeTests {
 			ProbeResult untrusted = probe(this.probe, https);
 			assertThat(untrusted.alive()).isFalse();
 			assertThat(untrusted.error()).startsWith("TLS handshake failed: the backend's certificate is not trusted");
-		}
-		finally {
-			tlsBackend.disposeNow();
-			certificate.delete();
 		}
 	}
 

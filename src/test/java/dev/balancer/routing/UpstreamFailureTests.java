@@ -3,22 +3,17 @@ package dev.balancer.routing;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
-import java.security.cert.CertificateException;
 import java.time.Duration;
 
 import javax.net.ssl.SSLHandshakeException;
 
 import io.netty.channel.ConnectTimeoutException;
-import io.netty.handler.ssl.util.SelfSignedCertificate;
 import org.junit.jupiter.api.Test;
-import reactor.core.publisher.Mono;
-import reactor.netty.DisposableServer;
 import reactor.netty.channel.AbortedException;
-import reactor.netty.http.Http11SslContextSpec;
 import reactor.netty.http.client.HttpClient;
-import reactor.netty.http.server.HttpServer;
 
 import dev.balancer.support.FreePorts;
+import dev.balancer.support.TlsBackend;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -61,30 +56,15 @@ class UpstreamFailureTests {
 	}
 
 	@Test
-	void aRealUntrustedCertificateIsAConnectFailureThatSaysWhatToConfigure() throws CertificateException {
-		SelfSignedCertificate certificate = new SelfSignedCertificate("localhost");
-		DisposableServer tlsServer = HttpServer.create()
-			.host("127.0.0.1")
-			.port(0)
-			.secure((tls) -> tls.sslContext(
-					Http11SslContextSpec.forServer(certificate.certificate(), certificate.privateKey())))
-			.handle((request, response) -> response.sendString(Mono.just("unreachable")))
-			.bindNow();
-		try {
-			Throwable failure = catchThrowable(() -> HttpClient.create()
-				.get()
-				.uri("https://localhost:" + tlsServer.port() + "/")
-				.response()
-				.block(Duration.ofSeconds(5)));
+	void aRealUntrustedCertificateIsAConnectFailureThatSaysWhatToConfigure() {
+		try (TlsBackend tlsBackend = TlsBackend.start()) {
+			Throwable failure = catchThrowable(
+					() -> HttpClient.create().get().uri(tlsBackend.url() + "/").response().block(Duration.ofSeconds(5)));
 
 			assertThat(UpstreamFailure.of(failure)).isEqualTo(UpstreamFailure.CONNECT);
 			assertThat(UpstreamFailure.describe(failure))
 				.isEqualTo("TLS handshake failed: the backend's certificate is not trusted (trust it with "
 						+ "spring.cloud.gateway.server.webflux.httpclient.ssl.trusted-x509-certificates)");
-		}
-		finally {
-			tlsServer.disposeNow();
-			certificate.delete();
 		}
 	}
 

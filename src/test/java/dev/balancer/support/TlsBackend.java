@@ -1,0 +1,71 @@
+package dev.balancer.support;
+
+import java.io.File;
+import java.security.cert.CertificateException;
+
+import io.netty.handler.ssl.util.SelfSignedCertificate;
+import reactor.core.publisher.Mono;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.Http11SslContextSpec;
+import reactor.netty.http.server.HttpServer;
+
+/**
+ * A backend that serves HTTPS on 127.0.0.1 with a self-signed certificate for {@code localhost}, which no trust
+ * store knows: it answers probes of {@link TestBackend#HEALTH_PATH} with {@code ok} and any other request
+ * with {@link #BODY}.
+ */
+public final class TlsBackend implements AutoCloseable {
+
+	public static final String BODY = "hello over tls";
+
+	private final SelfSignedCertificate certificate;
+
+	private final DisposableServer server;
+
+	private TlsBackend(SelfSignedCertificate certificate) {
+		this.certificate = certificate;
+		this.server = HttpServer.create()
+			.host("127.0.0.1")
+			.port(0)
+			.secure((tls) -> tls.sslContext(
+					Http11SslContextSpec.forServer(certificate.certificate(), certificate.privateKey())))
+			.handle((request, response) -> response
+				.sendString(Mono.just(TestBackend.HEALTH_PATH.equals(request.fullPath()) ? "ok" : BODY)))
+			.bindNow();
+	}
+
+	public static TlsBackend start() {
+		return new TlsBackend(selfSigned());
+	}
+
+	/** A new self-signed certificate for {@code localhost}; {@link SelfSignedCertificate#delete()} removes it. */
+	public static SelfSignedCertificate selfSigned() {
+		try {
+			return new SelfSignedCertificate("localhost");
+		}
+		catch (CertificateException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	public int port() {
+		return this.server.port();
+	}
+
+	/** The URL a client reaches it by: {@code https://localhost:PORT}, the name its certificate is for. */
+	public String url() {
+		return "https://localhost:" + port();
+	}
+
+	/** Its certificate, as a PEM file. */
+	public File certificate() {
+		return this.certificate.certificate();
+	}
+
+	@Override
+	public void close() {
+		this.server.disposeNow();
+		this.certificate.delete();
+	}
+
+}
