@@ -3,7 +3,9 @@ package dev.balancer.support;
 import java.io.File;
 import java.security.cert.CertificateException;
 
+import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.Http11SslContextSpec;
@@ -22,20 +24,31 @@ public final class TlsBackend implements AutoCloseable {
 
 	private final DisposableServer server;
 
-	private TlsBackend(SelfSignedCertificate certificate) {
+	private TlsBackend(SelfSignedCertificate certificate, @Nullable File clientCertificate) {
 		this.certificate = certificate;
+		Http11SslContextSpec context = Http11SslContextSpec.forServer(certificate.certificate(),
+				certificate.privateKey());
+		if (clientCertificate != null) {
+			context = context.configure((builder) -> builder.trustManager(clientCertificate)
+				.clientAuth(ClientAuth.REQUIRE));
+		}
+		Http11SslContextSpec tlsContext = context;
 		this.server = HttpServer.create()
 			.host("127.0.0.1")
 			.port(0)
-			.secure((tls) -> tls.sslContext(
-					Http11SslContextSpec.forServer(certificate.certificate(), certificate.privateKey())))
+			.secure((tls) -> tls.sslContext(tlsContext))
 			.handle((request, response) -> response
 				.sendString(Mono.just(TestBackend.HEALTH_PATH.equals(request.fullPath()) ? "ok" : BODY)))
 			.bindNow();
 	}
 
 	public static TlsBackend start() {
-		return new TlsBackend(selfSigned());
+		return new TlsBackend(selfSigned(), null);
+	}
+
+	/** One that also requires clients to present the given certificate (mutual TLS). */
+	public static TlsBackend requiringClientCertificate(File clientCertificate) {
+		return new TlsBackend(selfSigned(), clientCertificate);
 	}
 
 	/** A new self-signed certificate for {@code localhost}; {@link SelfSignedCertificate#delete()} removes it. */
