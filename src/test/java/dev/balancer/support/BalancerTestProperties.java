@@ -25,6 +25,17 @@ public final class BalancerTestProperties {
 		registry.add("management.server.port", () -> "0");
 	}
 
+	/**
+	 * The same for one HTTPS backend, probed every 200 ms: the first probe decides whether the balancer's TLS
+	 * settings reach it.
+	 */
+	public static void register(DynamicPropertyRegistry registry, TlsBackend backend) {
+		registry.add("balancer.backends[0].url", backend::url);
+		registry.add("balancer.health-check.path", () -> TestBackend.HEALTH_PATH);
+		registry.add("balancer.health-check.interval", () -> "200ms");
+		registry.add("management.server.port", () -> "0");
+	}
+
 	/** The same for one backend of the test's own, which answers probes on {@link TestBackend#HEALTH_PATH}. */
 	public static void register(DynamicPropertyRegistry registry, DisposableServer backend) {
 		registry.add("balancer.backends[0].url", () -> "http://127.0.0.1:" + backend.port());
