@@ -92,10 +92,7 @@ public enum UpstreamFailure {
 				return "unknown host " + cause.getMessage();
 			}
 			if (cause instanceof SSLHandshakeException) {
-				return causedBy(cause, CertPathBuilderException.class)
-						? "TLS handshake failed: the backend's certificate is not trusted (trust it with "
-								+ "spring.cloud.gateway.server.webflux.httpclient.ssl.trusted-x509-certificates)"
-						: "TLS handshake failed: " + cause.getMessage();
+				return describeHandshake(cause);
 			}
 			if (cause instanceof PrematureCloseException) {
 				return "connection closed before the response";
@@ -108,6 +105,20 @@ public enum UpstreamFailure {
 			}
 		}
 		return failure.getClass().getSimpleName() + ((failure.getMessage() != null) ? ": " + failure.getMessage() : "");
+	}
+
+	private static String describeHandshake(Throwable failure) {
+		if (causedBy(failure, CertPathBuilderException.class)) {
+			return "TLS handshake failed: the backend's certificate is not trusted (trust it with "
+					+ "spring.cloud.gateway.server.webflux.httpclient.ssl.trusted-x509-certificates)";
+		}
+		// The backend's alert when it requires a client certificate and got none, or one it does not trust.
+		if (mentions(failure, "bad_certificate") || mentions(failure, "certificate_required")) {
+			return "TLS handshake failed: the backend refused the balancer's client certificate or wants one ("
+					+ failure.getMessage()
+					+ "; set one with spring.cloud.gateway.server.webflux.httpclient.ssl.ssl-bundle)";
+		}
+		return "TLS handshake failed: " + failure.getMessage();
 	}
 
 	private static boolean mentions(Throwable failure, String word) {

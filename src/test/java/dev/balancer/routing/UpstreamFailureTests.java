@@ -8,8 +8,10 @@ import java.time.Duration;
 import javax.net.ssl.SSLHandshakeException;
 
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.ssl.util.SelfSignedCertificate;
 import org.junit.jupiter.api.Test;
 import reactor.netty.channel.AbortedException;
+import reactor.netty.http.Http11SslContextSpec;
 import reactor.netty.http.client.HttpClient;
 
 import dev.balancer.support.FreePorts;
@@ -19,6 +21,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 class UpstreamFailureTests {
+
+	private static final Duration PATIENCE = Duration.ofSeconds(5);
 
 	@Test
 	void connectFailuresMeanNothingReachedTheBackend() {
@@ -59,12 +63,34 @@ class UpstreamFailureTests {
 	void aRealUntrustedCertificateIsAConnectFailureThatSaysWhatToConfigure() {
 		try (TlsBackend tlsBackend = TlsBackend.start()) {
 			Throwable failure = catchThrowable(
-					() -> HttpClient.create().get().uri(tlsBackend.url() + "/").response().block(Duration.ofSeconds(5)));
+					() -> HttpClient.create().get().uri(tlsBackend.url() + "/").response().block(PATIENCE));
 
 			assertThat(UpstreamFailure.of(failure)).isEqualTo(UpstreamFailure.CONNECT);
 			assertThat(UpstreamFailure.describe(failure))
 				.isEqualTo("TLS handshake failed: the backend's certificate is not trusted (trust it with "
 						+ "spring.cloud.gateway.server.webflux.httpclient.ssl.trusted-x509-certificates)");
+		}
+	}
+
+	@Test
+	void aBackendThatWantsAClientCertificateSaysWhereToSetOne() {
+		SelfSignedCertificate expected = TlsBackend.selfSigned();
+		try (TlsBackend tlsBackend = TlsBackend.requiringClientCertificate(expected.certificate())) {
+			Throwable failure = catchThrowable(() -> HttpClient.create()
+				.secure((tls) -> tls.sslContext(Http11SslContextSpec.forClient()
+					.configure((builder) -> builder.trustManager(tlsBackend.certificate()))))
+				.get()
+				.uri(tlsBackend.url() + "/")
+				.response()
+				.block(PATIENCE));
+
+			assertThat(UpstreamFailure.of(failure)).isEqualTo(UpstreamFailure.CONNECT);
+			assertThat(UpstreamFailure.describe(failure))
+				.startsWith("TLS handshake failed: the backend refused the balancer's client certificate or wants one")
+				.endsWith("; set one with spring.cloud.gateway.server.webflux.httpclient.ssl.ssl-bundle)");
+		}
+		finally {
+			expected.delete();
 		}
 	}
 
