@@ -1,3 +1,4 @@
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.netty.channel.Channel;
@@ -26,7 +27,7 @@ public class ReactorNettyProxy {
 
 	public static void main(String[] args) {
 		int port = Integer.parseInt(args[0]);
-		String[] backends = java.util.Arrays.copyOfRange(args, 1, args.length);
+		String[] backends = Arrays.copyOfRange(args, 1, args.length);
 		LoopResources loops = LoopResources.create("floor", 4, true);
 		// One client, and so one pool, per event loop: called on a loop, a colocated client connects on that loop.
 		ThreadLocal<HttpClient> clients = ThreadLocal.withInitial(() -> HttpClient

@@ -18,11 +18,9 @@ public final class BalancerTestProperties {
 	 */
 	public static void register(DynamicPropertyRegistry registry, List<TestBackend> backends) {
 		for (int i = 0; i < backends.size(); i++) {
-			TestBackend backend = backends.get(i);
-			registry.add("balancer.backends[" + i + "].url", backend::url);
+			registry.add("balancer.backends[" + i + "].url", backends.get(i)::url);
 		}
-		registry.add("balancer.health-check.path", () -> TestBackend.HEALTH_PATH);
-		registry.add("management.server.port", () -> "0");
+		registerProbesAndActuator(registry);
 	}
 
 	/**
@@ -31,14 +29,17 @@ public final class BalancerTestProperties {
 	 */
 	public static void register(DynamicPropertyRegistry registry, TlsBackend backend) {
 		registry.add("balancer.backends[0].url", backend::url);
-		registry.add("balancer.health-check.path", () -> TestBackend.HEALTH_PATH);
 		registry.add("balancer.health-check.interval", () -> "200ms");
-		registry.add("management.server.port", () -> "0");
+		registerProbesAndActuator(registry);
 	}
 
 	/** The same for one backend of the test's own, which answers probes on {@link TestBackend#HEALTH_PATH}. */
 	public static void register(DynamicPropertyRegistry registry, DisposableServer backend) {
 		registry.add("balancer.backends[0].url", () -> "http://127.0.0.1:" + backend.port());
+		registerProbesAndActuator(registry);
+	}
+
+	private static void registerProbesAndActuator(DynamicPropertyRegistry registry) {
 		registry.add("balancer.health-check.path", () -> TestBackend.HEALTH_PATH);
 		registry.add("management.server.port", () -> "0");
 	}
