@@ -29,6 +29,7 @@ import dev.balancer.routing.LeanGrpcRequestHeadersFilter;
 import dev.balancer.routing.LeanHopByHopHeadersFilter;
 import dev.balancer.routing.ResponseTimeoutFilter;
 import dev.balancer.routing.RetryBudget;
+import dev.balancer.routing.RouteListHandlerMapping;
 import dev.balancer.routing.SingleWriteResponseFilter;
 import dev.balancer.routing.StickySessionFilter;
 import dev.balancer.routing.StickySessions;
@@ -42,6 +43,7 @@ import org.springframework.boot.reactor.netty.NettyServerCustomizer;
 import org.springframework.boot.reactor.netty.autoconfigure.ReactorNettyProperties;
 import org.springframework.boot.web.server.autoconfigure.ServerProperties;
 import org.springframework.cloud.client.loadbalancer.LoadBalancerClientsProperties;
+import org.springframework.cloud.gateway.config.GlobalCorsProperties;
 import org.springframework.cloud.gateway.config.HttpClientCustomizer;
 import org.springframework.cloud.gateway.config.HttpClientFactory;
 import org.springframework.cloud.gateway.config.HttpClientProperties;
@@ -49,6 +51,8 @@ import org.springframework.cloud.gateway.config.HttpClientSslConfigurer;
 import org.springframework.cloud.gateway.filter.GatewayFilter;
 import org.springframework.cloud.gateway.filter.headers.GRPCRequestHeadersFilter;
 import org.springframework.cloud.gateway.filter.headers.RemoveHopByHopHeadersFilter;
+import org.springframework.cloud.gateway.handler.FilteringWebHandler;
+import org.springframework.cloud.gateway.handler.RoutePredicateHandlerMapping;
 import org.springframework.cloud.gateway.route.RouteLocator;
 import org.springframework.cloud.gateway.route.builder.RouteLocatorBuilder;
 import org.springframework.cloud.gateway.support.RouteMetadataUtils;
@@ -58,8 +62,10 @@ import org.springframework.cloud.loadbalancer.support.LoadBalancerClientFactory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
+import org.springframework.core.env.Environment;
 import org.springframework.http.client.ReactorResourceFactory;
 import org.springframework.scheduling.annotation.EnableScheduling;
+import org.springframework.web.reactive.accept.ApiVersionStrategy;
 
 /**
  * Wires the balancer into Spring Cloud Gateway: one catch-all route to {@code lb://backends}, the health of the
@@ -254,6 +260,20 @@ class BalancerConfiguration {
 				.metadata(RouteMetadataUtils.RESPONSE_TIMEOUT_ATTR, -1)
 				.uri("lb://" + Backends.SERVICE_ID))
 			.build();
+	}
+
+	/**
+	 * The gateway's route lookup, over a list of the routes instead of the gateway's cached {@code Flux}
+	 * ({@link RouteListHandlerMapping}); set up as the gateway sets up its own.
+	 */
+	@Bean
+	RoutePredicateHandlerMapping routePredicateHandlerMapping(FilteringWebHandler webHandler,
+			RouteLocator routeLocator, GlobalCorsProperties globalCorsProperties, Environment environment,
+			ObjectProvider<ApiVersionStrategy> apiVersionStrategy) {
+		RouteListHandlerMapping mapping = new RouteListHandlerMapping(webHandler, routeLocator, globalCorsProperties,
+				environment);
+		apiVersionStrategy.ifAvailable(mapping::setApiVersionStrategy);
+		return mapping;
 	}
 
 	@Bean
