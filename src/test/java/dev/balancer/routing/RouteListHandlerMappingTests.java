@@ -110,20 +110,14 @@ class RouteListHandlerMappingTests {
 
 	@Test
 	void aPredicateThatFailsCountsAsNoMatchAsWithTheGateway() {
-		define(asyncRoute("failing", 1, Mono.error(new IllegalStateException("at once"))),
-				asyncRoute("failing-later", 2, Mono.<Boolean>error(new IllegalStateException("later"))
-					.delaySubscription(Duration.ofMillis(20))),
-				route("catch-all", 3, (e) -> true));
+		defineAfterTwoFailingPredicates(route("catch-all", 3, (e) -> true));
 
 		assertThat(routeFoundBy(this.mapping, "/")).isEqualTo("catch-all").isEqualTo(routeFoundBy(this.gateways, "/"));
 	}
 
 	@Test
 	void whenOnlyFailuresAnswerTheLookupFailsWithThemAsWithTheGateway() {
-		define(asyncRoute("failing", 1, Mono.error(new IllegalStateException("at once"))),
-				asyncRoute("failing-later", 2, Mono.<Boolean>error(new IllegalStateException("later"))
-					.delaySubscription(Duration.ofMillis(20))),
-				route("api", 3, path("/api")));
+		defineAfterTwoFailingPredicates(route("api", 3, path("/api")));
 
 		for (RoutePredicateHandlerMapping either : List.of(this.mapping, this.gateways)) {
 			StepVerifier.create(either.getHandler(exchange("/")))
@@ -175,6 +169,14 @@ class RouteListHandlerMappingTests {
 		this.defined.clear();
 		this.defined.addAll(List.of(routes));
 		this.cache.onApplicationEvent(new RefreshRoutesEvent(this));
+	}
+
+	/** Routes whose predicates fail, at once ("at once") and later ("later"), then the given route. */
+	private void defineAfterTwoFailingPredicates(Route last) {
+		define(asyncRoute("failing", 1, Mono.error(new IllegalStateException("at once"))),
+				asyncRoute("failing-later", 2, Mono.<Boolean>error(new IllegalStateException("later"))
+					.delaySubscription(Duration.ofMillis(20))),
+				last);
 	}
 
 	private static RouteListHandlerMapping mapping(RouteLocator routes) {
