@@ -52,7 +52,6 @@ import org.springframework.cloud.gateway.filter.GatewayFilter;
 import org.springframework.cloud.gateway.filter.headers.GRPCRequestHeadersFilter;
 import org.springframework.cloud.gateway.filter.headers.RemoveHopByHopHeadersFilter;
 import org.springframework.cloud.gateway.handler.FilteringWebHandler;
-import org.springframework.cloud.gateway.handler.RoutePredicateHandlerMapping;
 import org.springframework.cloud.gateway.route.RouteLocator;
 import org.springframework.cloud.gateway.route.builder.RouteLocatorBuilder;
 import org.springframework.cloud.gateway.support.RouteMetadataUtils;
@@ -267,7 +266,7 @@ class BalancerConfiguration {
 	 * ({@link RouteListHandlerMapping}); set up as the gateway sets up its own.
 	 */
 	@Bean
-	RoutePredicateHandlerMapping routePredicateHandlerMapping(FilteringWebHandler webHandler,
+	RouteListHandlerMapping routePredicateHandlerMapping(FilteringWebHandler webHandler,
 			RouteLocator routeLocator, GlobalCorsProperties globalCorsProperties, Environment environment,
 			ObjectProvider<ApiVersionStrategy> apiVersionStrategy) {
 		RouteListHandlerMapping mapping = new RouteListHandlerMapping(webHandler, routeLocator, globalCorsProperties,
