@@ -21,6 +21,8 @@ import dev.balancer.routing.AddressRange;
 import dev.balancer.routing.Backends;
 import dev.balancer.routing.BrokenResponseFilter;
 import dev.balancer.routing.ClientAddressFilter;
+import dev.balancer.routing.ExactRequestUrlFilter;
+import dev.balancer.routing.ExactUrlLoadBalancerClientFilter;
 import dev.balancer.routing.FailoverFilter;
 import dev.balancer.routing.ForwardingHeadersFilter;
 import dev.balancer.routing.InFlightReleaseFilter;
@@ -43,12 +45,14 @@ import org.springframework.boot.reactor.netty.NettyServerCustomizer;
 import org.springframework.boot.reactor.netty.autoconfigure.ReactorNettyProperties;
 import org.springframework.boot.web.server.autoconfigure.ServerProperties;
 import org.springframework.cloud.client.loadbalancer.LoadBalancerClientsProperties;
+import org.springframework.cloud.gateway.config.GatewayLoadBalancerProperties;
 import org.springframework.cloud.gateway.config.GlobalCorsProperties;
 import org.springframework.cloud.gateway.config.HttpClientCustomizer;
 import org.springframework.cloud.gateway.config.HttpClientFactory;
 import org.springframework.cloud.gateway.config.HttpClientProperties;
 import org.springframework.cloud.gateway.config.HttpClientSslConfigurer;
 import org.springframework.cloud.gateway.filter.GatewayFilter;
+import org.springframework.cloud.gateway.filter.RouteToRequestUrlFilter;
 import org.springframework.cloud.gateway.filter.headers.GRPCRequestHeadersFilter;
 import org.springframework.cloud.gateway.filter.headers.RemoveHopByHopHeadersFilter;
 import org.springframework.cloud.gateway.handler.FilteringWebHandler;
@@ -163,18 +167,31 @@ class BalancerConfiguration {
 		return new FailoverFilter(settings, retryBudget, meters);
 	}
 
-	/** The gateway's hop-by-hop and gRPC request headers filters give way to ones with the same rules at less cost. */
+	/**
+	 * The gateway's hop-by-hop and gRPC request headers filters give way to ones with the same rules at less cost,
+	 * and its route-to-URL filter to one that keeps the client's path and query as sent.
+	 */
 	@Bean
-	static BeanPostProcessor leanHeadersFilters() {
+	static BeanPostProcessor replacedGatewayFilters() {
 		return new BeanPostProcessor() {
 			@Override
 			public Object postProcessAfterInitialization(Object bean, String beanName) {
 				if (bean.getClass() == RemoveHopByHopHeadersFilter.class) {
 					return new LeanHopByHopHeadersFilter((RemoveHopByHopHeadersFilter) bean);
 				}
+				if (bean.getClass() == RouteToRequestUrlFilter.class) {
+					return new ExactRequestUrlFilter();
+				}
 				return (bean.getClass() == GRPCRequestHeadersFilter.class) ? new LeanGrpcRequestHeadersFilter() : bean;
 			}
 		};
+	}
+
+	/** The gateway's load-balancer filter, keeping the client's path and query as sent to the chosen backend. */
+	@Bean
+	ExactUrlLoadBalancerClientFilter gatewayLoadBalancerClientFilter(LoadBalancerClientFactory clientFactory,
+			GatewayLoadBalancerProperties properties) {
+		return new ExactUrlLoadBalancerClientFilter(clientFactory, properties);
 	}
 
 	/**

@@ -34,7 +34,9 @@ class WebSocketIntegrationTests {
 		.host("127.0.0.1")
 		.port(0)
 		.route((routes) -> routes.get("/health", (request, response) -> response.sendString(Mono.just("ok")))
-			.ws("/echo", (in, out) -> out.sendString(in.receive().asString().map((text) -> "echo " + text))))
+			.ws("/echo", (in, out) -> out.sendString(in.receive().asString().map((text) -> "echo " + text)))
+			.get("/handshake", (request, response) -> response
+				.sendWebsocket((in, out) -> out.sendString(Mono.just("handshake for " + request.uri())))))
 		.bindNow();
 
 	@DynamicPropertySource
@@ -68,6 +70,20 @@ class WebSocketIntegrationTests {
 			.block(Duration.ofSeconds(10));
 
 		assertThat(replies).containsExactly("echo one", "echo two", "echo three");
+	}
+
+	@Test
+	void theHandshakeReachesTheBackendWithPathAndQueryAsSent() {
+		String target = "/handshake?room=1&user=b&room=2&&token=%2Fx";
+
+		List<String> replies = HttpClient.create()
+			.websocket()
+			.uri("ws://127.0.0.1:" + this.port + target)
+			.handle((in, out) -> in.receive().asString().take(1))
+			.collectList()
+			.block(Duration.ofSeconds(10));
+
+		assertThat(replies).containsExactly("handshake for " + target);
 	}
 
 	@Test
