@@ -19,7 +19,9 @@ import org.springframework.web.server.ServerWebExchange;
  * <p>
  * The gateway's own WebSocket routing turns {@code http} into {@code ws} through Spring's URI builder too; for a
  * WebSocket handshake this filter hands on a {@code ws} or {@code wss} URL built the same exact way, which the
- * gateway's WebSocket filter then leaves as it is.
+ * gateway's WebSocket filter then leaves as it is. It does so as soon as the backend is chosen, where the gateway
+ * does it in its WebSocket filter just before the handshake goes out, so a filter ordered in between sees the
+ * {@code ws} URL.
  */
 public final class ExactUrlLoadBalancerClientFilter extends ReactiveLoadBalancerClientFilter {
 
@@ -37,7 +39,7 @@ public final class ExactUrlLoadBalancerClientFilter extends ReactiveLoadBalancer
 		return super.filter(exchange, (chosen) -> Mono.defer(() -> {
 			URI url = chosen.getRequiredAttribute(ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR);
 			String scheme = url.getScheme().toLowerCase(Locale.ROOT);
-			if (scheme.equals("http") || scheme.equals("https")) {
+			if (url.getHost() != null && (scheme.equals("http") || scheme.equals("https"))) {
 				String webSocket = scheme.equals("https") ? "wss" : "ws";
 				chosen.getAttributes()
 					.put(ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR,
