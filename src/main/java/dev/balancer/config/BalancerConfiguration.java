@@ -23,6 +23,7 @@ import dev.balancer.routing.BrokenResponseFilter;
 import dev.balancer.routing.ClientAddressFilter;
 import dev.balancer.routing.ExactRequestUrlFilter;
 import dev.balancer.routing.ExactUrlLoadBalancerClientFilter;
+import dev.balancer.routing.ExactWebSocketUrlFilter;
 import dev.balancer.routing.FailoverFilter;
 import dev.balancer.routing.ForwardingHeadersFilter;
 import dev.balancer.routing.InFlightReleaseFilter;
@@ -53,6 +54,7 @@ import org.springframework.cloud.gateway.config.HttpClientProperties;
 import org.springframework.cloud.gateway.config.HttpClientSslConfigurer;
 import org.springframework.cloud.gateway.filter.GatewayFilter;
 import org.springframework.cloud.gateway.filter.RouteToRequestUrlFilter;
+import org.springframework.cloud.gateway.filter.WebsocketRoutingFilter;
 import org.springframework.cloud.gateway.filter.headers.GRPCRequestHeadersFilter;
 import org.springframework.cloud.gateway.filter.headers.RemoveHopByHopHeadersFilter;
 import org.springframework.cloud.gateway.handler.FilteringWebHandler;
@@ -169,7 +171,7 @@ class BalancerConfiguration {
 
 	/**
 	 * The gateway's hop-by-hop and gRPC request headers filters give way to ones with the same rules at less cost,
-	 * and its route-to-URL filter to one that keeps the client's path and query as sent.
+	 * and its route-to-URL and WebSocket filters to ones that keep the client's path and query as sent.
 	 */
 	@Bean
 	static BeanPostProcessor replacedGatewayFilters() {
@@ -181,6 +183,9 @@ class BalancerConfiguration {
 				}
 				if (bean.getClass() == RouteToRequestUrlFilter.class) {
 					return new ExactRequestUrlFilter();
+				}
+				if (bean.getClass() == WebsocketRoutingFilter.class) {
+					return new ExactWebSocketUrlFilter((WebsocketRoutingFilter) bean);
 				}
 				return (bean.getClass() == GRPCRequestHeadersFilter.class) ? new LeanGrpcRequestHeadersFilter() : bean;
 			}
