@@ -3,6 +3,7 @@ package dev.balancer.routing;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 import org.junit.jupiter.api.Test;
@@ -140,6 +141,31 @@ class RouteListHandlerMappingTests {
 		this.cache.onApplicationEvent(new RefreshRoutesEvent(this));
 		assertThat(routeFoundBy(this.mapping, "/new")).isEqualTo("new");
 		assertThat(routeFoundBy(this.mapping, "/")).isEqualTo("catch-all");
+	}
+
+	@Test
+	void lookupsReadTheListNotTheGatewaysCache() {
+		AtomicInteger reads = new AtomicInteger();
+		CachingRouteLocator counted = new CachingRouteLocator(() -> Flux.just(route("catch-all", 1, (e) -> true))) {
+			@Override
+			public Flux<Route> getRoutes() {
+				return super.getRoutes().doOnSubscribe((subscription) -> reads.incrementAndGet());
+			}
+		};
+		RouteListHandlerMapping listed = mapping(counted);
+		counted.setApplicationEventPublisher((event) -> {
+			if (event instanceof RefreshRoutesResultEvent result) {
+				listed.onApplicationEvent(result);
+			}
+		});
+		counted.onApplicationEvent(new RefreshRoutesEvent(this));
+		int readsForTheList = reads.get();
+
+		for (int i = 0; i < 3; i++) {
+			assertThat(routeFoundBy(listed, "/")).isEqualTo("catch-all");
+		}
+		assertThat(readsForTheList).isOne();
+		assertThat(reads).hasValue(readsForTheList);
 	}
 
 	@Test
