@@ -6,6 +6,7 @@ import java.util.List;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.ChannelOption;
+import reactor.netty.http.client.HttpClient;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.balancer.health.ActiveHealthChecker;
@@ -30,6 +31,7 @@ import dev.balancer.routing.InFlightReleaseFilter;
 import dev.balancer.routing.InFlightRequests;
 import dev.balancer.routing.LeanGrpcRequestHeadersFilter;
 import dev.balancer.routing.LeanHopByHopHeadersFilter;
+import dev.balancer.routing.LeanNettyRoutingFilter;
 import dev.balancer.routing.ResponseTimeoutFilter;
 import dev.balancer.routing.RetryBudget;
 import dev.balancer.routing.RouteListHandlerMapping;
@@ -53,9 +55,11 @@ import org.springframework.cloud.gateway.config.HttpClientFactory;
 import org.springframework.cloud.gateway.config.HttpClientProperties;
 import org.springframework.cloud.gateway.config.HttpClientSslConfigurer;
 import org.springframework.cloud.gateway.filter.GatewayFilter;
+import org.springframework.cloud.gateway.filter.NettyRoutingFilter;
 import org.springframework.cloud.gateway.filter.RouteToRequestUrlFilter;
 import org.springframework.cloud.gateway.filter.WebsocketRoutingFilter;
 import org.springframework.cloud.gateway.filter.headers.GRPCRequestHeadersFilter;
+import org.springframework.cloud.gateway.filter.headers.HttpHeadersFilter;
 import org.springframework.cloud.gateway.filter.headers.RemoveHopByHopHeadersFilter;
 import org.springframework.cloud.gateway.handler.FilteringWebHandler;
 import org.springframework.cloud.gateway.route.RouteLocator;
@@ -171,13 +175,18 @@ class BalancerConfiguration {
 
 	/**
 	 * The gateway's hop-by-hop and gRPC request headers filters give way to ones with the same rules at less cost,
-	 * and its route-to-URL and WebSocket filters to ones that keep the client's path and query as sent.
+	 * its route-to-URL and WebSocket filters to ones that keep the client's path and query as sent, and its routing
+	 * filter to one that copies headers once each way. (The gateway declares these beans unconditionally.)
 	 */
 	@Bean
-	static BeanPostProcessor replacedGatewayFilters() {
+	static BeanPostProcessor replacedGatewayFilters(ObjectProvider<HttpClient> httpClient,
+			ObjectProvider<List<HttpHeadersFilter>> headersFilters, ObjectProvider<HttpClientProperties> properties) {
 		return new BeanPostProcessor() {
 			@Override
 			public Object postProcessAfterInitialization(Object bean, String beanName) {
+				if (bean.getClass() == NettyRoutingFilter.class) {
+					return new LeanNettyRoutingFilter(httpClient.getObject(), headersFilters, properties.getObject());
+				}
 				if (bean.getClass() == RemoveHopByHopHeadersFilter.class) {
 					return new LeanHopByHopHeadersFilter((RemoveHopByHopHeadersFilter) bean);
 				}

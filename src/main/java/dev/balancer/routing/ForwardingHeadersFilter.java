@@ -47,8 +47,7 @@ public class ForwardingHeadersFilter implements HttpHeadersFilter {
 		String peerAddress = (peer != null && peer.getAddress() != null) ? peer.getAddress().getHostAddress() : null;
 		boolean trusted = peer != null && AddressRange.anyContains(this.trustedProxies, peer.getAddress());
 
-		HttpHeaders headers = new HttpHeaders();
-		headers.addAll(input);
+		HttpHeaders headers = NettyHeaders.nettyCopyOf(input);
 		if (!trusted) {
 			CLIENT_SUPPLIED.forEach(headers::remove);
 		}

@@ -4,6 +4,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+
 import org.springframework.cloud.gateway.filter.headers.RemoveHopByHopHeadersFilter;
 import org.springframework.http.HttpHeaders;
 import org.springframework.web.server.ServerWebExchange;
@@ -43,10 +45,10 @@ public final class LeanHopByHopHeadersFilter extends RemoveHopByHopHeadersFilter
 			return input; // nothing to remove: the headers are passed on as they are, not copied
 		}
 		List<String> connectionOptions = connection ? input.getConnection() : List.of();
-		HttpHeaders filtered = new HttpHeaders();
+		NettyHeaders filtered = new NettyHeaders(new DefaultHttpHeaders());
 		input.forEach((name, values) -> {
 			if (!this.removed.contains(name) && !containsIgnoringCase(connectionOptions, name)) {
-				filtered.addAll(name, values);
+				filtered.netty().add(name, values);
 			}
 		});
 		return filtered;

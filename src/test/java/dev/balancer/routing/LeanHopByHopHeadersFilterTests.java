@@ -12,6 +12,7 @@ import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
 import org.springframework.mock.web.server.MockServerWebExchange;
 import org.springframework.web.server.ServerWebExchange;
 
+import static dev.balancer.routing.HeadersByName.byName;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Same headers removed as by the gateway's filter; that the balancer uses it: {@code ProxyIntegrationTests}. */
@@ -37,7 +38,7 @@ class LeanHopByHopHeadersFilterTests {
 
 		assertThat(filtered.headerNames()).containsExactly("X-Custom", "Accept");
 		assertThat(filtered.get("X-Custom")).containsExactly("a", "b");
-		assertThat(filtered).isEqualTo(this.gateway.filter(request, exchange()));
+		assertThat(byName(filtered)).isEqualTo(byName(this.gateway.filter(request, exchange())));
 	}
 
 	@Test
@@ -52,7 +53,7 @@ class LeanHopByHopHeadersFilterTests {
 		HttpHeaders filtered = this.lean.filter(response, exchange());
 
 		assertThat(filtered.headerNames()).containsExactly("X-Kept");
-		assertThat(filtered).isEqualTo(this.gateway.filter(response, exchange()));
+		assertThat(byName(filtered)).isEqualTo(byName(this.gateway.filter(response, exchange())));
 	}
 
 	@Test

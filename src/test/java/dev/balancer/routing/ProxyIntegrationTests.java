@@ -33,6 +33,8 @@ import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.cloud.client.loadbalancer.LoadBalancerLifecycle;
+import org.springframework.cloud.gateway.filter.GlobalFilter;
+import org.springframework.cloud.gateway.filter.NettyRoutingFilter;
 import org.springframework.cloud.gateway.filter.headers.GRPCRequestHeadersFilter;
 import org.springframework.cloud.gateway.filter.headers.HttpHeadersFilter;
 import org.springframework.cloud.gateway.filter.headers.RemoveHopByHopHeadersFilter;
@@ -203,6 +205,31 @@ class ProxyIntegrationTests {
 		// The gateway's own filter does the same, slower: the balancer's replaces it.
 		assertThat(this.headersFilters).hasAtLeastOneElementOfType(LeanHopByHopHeadersFilter.class)
 			.noneMatch((filter) -> filter.getClass() == RemoveHopByHopHeadersFilter.class);
+	}
+
+	@Test
+	void theBackendsStatusAndResponseHeadersReachTheClient(@Autowired List<GlobalFilter> globalFilters) {
+		backends.forEach((backend) -> backend.status(203));
+		try {
+			this.client.get()
+				.uri("/answer")
+				.exchange()
+				.expectStatus()
+				.isEqualTo(HttpStatus.NON_AUTHORITATIVE_INFORMATION)
+				.expectHeader()
+				.valueMatches("X-Backend", "one|two|three")
+				.expectHeader()
+				.contentType("text/plain")
+				.expectBody(String.class)
+				.value((body) -> assertThat(body).isIn("one", "two", "three"));
+		}
+		finally {
+			backends.forEach((backend) -> backend.status(200));
+		}
+		// The gateway's own routing filter copies every request's and response's headers several times: the
+		// balancer's replaces it.
+		assertThat(globalFilters).hasAtLeastOneElementOfType(LeanNettyRoutingFilter.class)
+			.noneMatch((filter) -> filter.getClass() == NettyRoutingFilter.class);
 	}
 
 	@Test

@@ -1,0 +1,363 @@
+package dev.balancer.routing;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+
+import com.sun.net.httpserver.Headers;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.netty.Connection;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.ConnectionProvider;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.cloud.gateway.config.HttpClientProperties;
+import org.springframework.cloud.gateway.filter.GatewayFilterChain;
+import org.springframework.cloud.gateway.filter.NettyRoutingFilter;
+import org.springframework.cloud.gateway.filter.headers.HttpHeadersFilter;
+import org.springframework.cloud.gateway.filter.headers.RemoveHopByHopHeadersFilter;
+import org.springframework.cloud.gateway.route.Route;
+import org.springframework.cloud.gateway.support.RouteMetadataUtils;
+import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
+import org.springframework.mock.web.server.MockServerWebExchange;
+import org.springframework.web.server.ResponseStatusException;
+import org.springframework.web.server.ServerWebExchange;
+
+import static dev.balancer.routing.HeadersByName.byName;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The lean routing filter against the gateway's {@link NettyRoutingFilter}, each sending the same exchange to a
+ * real backend on 127.0.0.1: what the backend receives, and the status, headers, attributes and body the exchange
+ * gets back, must be the same. That the balancer uses it: {@code ProxyIntegrationTests}.
+ */
+class LeanNettyRoutingFilterTests {
+
+	static HttpServer backend;
+
+	/** What the backend received, one request each. */
+	static final List<Received> received = new CopyOnWriteArrayList<>();
+
+	static final ConnectionProvider pool = ConnectionProvider.create("lean-routing-tests", 4);
+
+	final HttpClient client = HttpClient.create(pool);
+
+	final HttpClientProperties properties = new HttpClientProperties();
+
+	/** The balancer's header filters, in the gateway's order; a test may add a developer's. */
+	final List<HttpHeadersFilter> headersFilters = new ArrayList<>(List.of(
+			new LeanHopByHopHeadersFilter(new RemoveHopByHopHeadersFilter()), new LeanGrpcRequestHeadersFilter(),
+			new ForwardingHeadersFilter(List.of())));
+
+	final NettyRoutingFilter gateway = new NettyRoutingFilter(this.client, provider(this.headersFilters),
+			this.properties);
+
+	final LeanNettyRoutingFilter lean = new LeanNettyRoutingFilter(this.client, provider(this.headersFilters),
+			this.properties);
+
+	@BeforeAll
+	static void startBackend() throws IOException {
+		backend = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+		backend.setExecutor(Executors.newCachedThreadPool());
+		backend.createContext("/", LeanNettyRoutingFilterTests::answer);
+		backend.start();
+	}
+
+	/**
+	 * Records the request, then answers by path: {@code /slow} after 2 s, {@code /teapot} with a status without a
+	 * name, anything else with repeated, mixed-case and hop-by-hop headers.
+	 */
+	static void answer(HttpExchange exchange) throws IOException {
+		try (exchange) {
+			List<Map.Entry<String, String>> headers = new ArrayList<>();
+			exchange.getRequestHeaders()
+				.forEach((name, values) -> values.forEach(value -> headers.add(Map.entry(name, value))));
+			String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+			received.add(new Received(exchange.getRequestURI().toString(), headers, body));
+			String path = exchange.getRequestURI().getPath();
+			Headers response = exchange.getResponseHeaders();
+			byte[] answer;
+			if (path.endsWith("/slow")) {
+				Thread.sleep(2000);
+				answer = new byte[0];
+			}
+			else if (path.endsWith("/teapot")) {
+				response.add("X-Odd", "1");
+				answer = "odd".getBytes(StandardCharsets.UTF_8);
+			}
+			else {
+				response.add("Content-Type", "text/plain;charset=UTF-8");
+				response.add("Set-Cookie", "a=1");
+				response.add("X-Multi", "one");
+				response.add("set-cookie", "b=2");
+				response.add("x-multi", "two");
+				response.add("Keep-Alive", "timeout=5");
+				response.add("Connection", "keep-alive, X-Hop");
+				response.add("X-Hop", "gone");
+				answer = "hello".getBytes(StandardCharsets.UTF_8);
+			}
+			exchange.sendResponseHeaders(path.endsWith("/teapot") ? 299 : 201, (answer.length > 0) ? answer.length : -1);
+			exchange.getResponseBody().write(answer);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	@AfterAll
+	static void stopBackend() {
+		backend.stop(0);
+		pool.disposeLater().block(Duration.ofSeconds(5));
+	}
+
+	@BeforeEach
+	void clear() {
+		received.clear();
+	}
+
+	@Test
+	void sendsTheSameRequestAndGivesTheSameResponseAsTheGatewaysFilter() {
+		Result viaGateway = route(this.gateway, request("/a/headers?x=1&x=2"), route(Map.of()));
+		Result viaLean = route(this.lean, request("/a/headers?x=1&x=2"), route(Map.of()));
+
+		assertThat(viaLean.received().uri()).isEqualTo("/a/headers?x=1&x=2");
+		assertThat(byName(viaLean.received().headers())).isEqualTo(byName(viaGateway.received().headers()))
+			.containsEntry("x-repeated", List.of("1", "2", "3"))
+			.containsEntry("x-forwarded-for", List.of("10.0.0.7"))
+			.containsEntry("host", List.of("127.0.0.1:" + backend.getAddress().getPort()))
+			.doesNotContainKeys("keep-alive", "x-hop-request");
+		assertThat(viaLean.received().body()).isEqualTo(viaGateway.received().body()).isEqualTo("the body");
+
+		assertThat(viaLean.status()).isEqualTo(viaGateway.status()).isEqualTo(HttpStatus.CREATED);
+		assertThat(viaLean.headers()).isEqualTo(viaGateway.headers())
+			.containsEntry("set-cookie", List.of("a=1", "b=2"))
+			.containsEntry("x-multi", List.of("one", "two"))
+			.doesNotContainKeys("keep-alive", "connection", "x-hop");
+		assertThat(viaLean.attributes()).isEqualTo(viaGateway.attributes());
+		assertThat(viaLean.body()).isEqualTo(viaGateway.body()).isEqualTo("hello");
+	}
+
+	/** The comparisons above pass on Spring's way too: the balancer's header filters must keep to Netty's. */
+	@Test
+	void theBalancersHeaderFiltersHandOnHeadersThatAreCopiedNettysWay() {
+		MockServerWebExchange exchange = request("/headers");
+		HttpHeaders response = new HttpHeaders();
+		response.add("Connection", "close");
+		response.add("X-Kept", "1");
+
+		assertThat(HttpHeadersFilter.filterRequest(this.headersFilters, exchange)).isInstanceOf(NettyHeaders.class);
+		assertThat(HttpHeadersFilter.filter(this.headersFilters, response, exchange, HttpHeadersFilter.Type.RESPONSE))
+			.isInstanceOf(NettyHeaders.class)
+			.satisfies((filtered) -> assertThat(byName(filtered)).containsOnlyKeys("x-kept"));
+	}
+
+	@Test
+	void headersThatADevelopersFilterReturnsAsPlainHttpHeadersAreCopiedTheGatewaysWay() {
+		this.headersFilters.add(new HttpHeadersFilter() {
+			@Override
+			public HttpHeaders filter(HttpHeaders input, ServerWebExchange exchange) {
+				HttpHeaders plain = new HttpHeaders();
+				plain.addAll(input);
+				plain.add("X-Developer", exchange.getRequest().getPath().value());
+				return plain;
+			}
+
+			@Override
+			public boolean supports(Type type) {
+				return true;
+			}
+		});
+
+		Result viaGateway = route(this.gateway, request("/b/headers"), route(Map.of()));
+		Result viaLean = route(this.lean, request("/b/headers"), route(Map.of()));
+
+		assertThat(byName(viaLean.received().headers())).isEqualTo(byName(viaGateway.received().headers()))
+			.containsEntry("x-developer", List.of("/b/headers"))
+			.containsEntry("x-repeated", List.of("1", "2", "3"));
+		assertThat(viaLean.headers()).isEqualTo(viaGateway.headers())
+			.containsEntry("x-developer", List.of("/b/headers"))
+			.containsEntry("set-cookie", List.of("a=1", "b=2"));
+		assertThat(viaLean.attributes()).isEqualTo(viaGateway.attributes());
+	}
+
+	@Test
+	void aStatusWithoutANameAndAResponseWithoutContentTypeAsWithTheGatewaysFilter() {
+		Result viaGateway = route(this.gateway, request("/teapot"), route(Map.of()));
+		Result viaLean = route(this.lean, request("/teapot"), route(Map.of()));
+
+		assertThat(viaLean.status()).isEqualTo(viaGateway.status()).isEqualTo(HttpStatusCode.valueOf(299));
+		assertThat(viaLean.headers()).isEqualTo(viaGateway.headers()).containsEntry("x-odd", List.of("1"));
+		assertThat(viaLean.attributes()).isEqualTo(viaGateway.attributes())
+			.doesNotContainKey(ServerWebExchangeUtils.ORIGINAL_RESPONSE_CONTENT_TYPE_ATTR);
+		assertThat(viaLean.body()).isEqualTo("odd");
+	}
+
+	@Test
+	void preservesTheClientsHostWhenTheRouteSaysSo() {
+		MockServerWebExchange exchange = request("/headers");
+		exchange.getAttributes().put(ServerWebExchangeUtils.PRESERVE_HOST_HEADER_ATTRIBUTE, true);
+		MockServerWebExchange gatewayExchange = request("/headers");
+		gatewayExchange.getAttributes().put(ServerWebExchangeUtils.PRESERVE_HOST_HEADER_ATTRIBUTE, true);
+
+		Result viaGateway = route(this.gateway, gatewayExchange, route(Map.of()));
+		Result viaLean = route(this.lean, exchange, route(Map.of()));
+
+		assertThat(byName(viaLean.received().headers())).isEqualTo(byName(viaGateway.received().headers()))
+			.containsEntry("host", List.of("balancer.example"));
+	}
+
+	@Test
+	void aRoutesResponseTimeoutEndsTheRequestWith504AsWithTheGatewaysFilter() {
+		Route route = route(Map.of(RouteMetadataUtils.RESPONSE_TIMEOUT_ATTR, 100));
+
+		for (NettyRoutingFilter filter : List.of(this.gateway, this.lean)) {
+			MockServerWebExchange exchange = request("/slow");
+			exchange.getAttributes().put(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR, route);
+			assertThatThrownBy(() -> filter.filter(exchange, chain()).block(Duration.ofSeconds(5)))
+				.isInstanceOfSatisfying(ResponseStatusException.class,
+						ex -> assertThat(ex.getStatusCode()).isEqualTo(HttpStatus.GATEWAY_TIMEOUT))
+				.hasMessageContaining("Response took longer than timeout: PT0.1S");
+		}
+	}
+
+	@Test
+	void theTimeoutInThePropertiesCountsUnlessTheRouteTurnsItOff() {
+		this.properties.setResponseTimeout(Duration.ofMillis(100));
+
+		assertThatThrownBy(() -> this.lean.filter(request("/slow"), chain()).block(Duration.ofSeconds(5)))
+			.isInstanceOf(ResponseStatusException.class);
+		Result untimed = route(this.lean, request("/slow"), route(Map.of(RouteMetadataUtils.RESPONSE_TIMEOUT_ATTR, -1)));
+		assertThat(untimed.status()).isEqualTo(HttpStatus.CREATED);
+	}
+
+	@Test
+	void leavesExchangesAlreadyRoutedOrForOtherSchemesToTheChain() {
+		MockServerWebExchange routed = request("/headers");
+		ServerWebExchangeUtils.setAlreadyRouted(routed);
+		MockServerWebExchange forward = request("/headers");
+		forward.getAttributes().put(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR, route(Map.of()));
+		forward.getAttributes().put(ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR, URI.create("forward:/local"));
+		List<ServerWebExchange> passedOn = new ArrayList<>();
+
+		for (MockServerWebExchange exchange : List.of(routed, forward)) {
+			this.lean.filter(exchange, e -> Mono.fromRunnable(() -> passedOn.add(e))).block(Duration.ofSeconds(5));
+		}
+
+		assertThat(passedOn).containsExactly(routed, forward);
+		assertThat(received).isEmpty();
+	}
+
+	@Test
+	void aRetryRemovesTheBackendsResponseHeadersAgain() {
+		MockServerWebExchange exchange = request("/headers");
+		exchange.getResponse().getHeaders().add("X-Set-Before", "kept");
+		Result viaLean = route(this.lean, exchange, route(Map.of()));
+		assertThat(viaLean.headers()).containsKeys("set-cookie", "x-multi", "x-set-before");
+
+		ServerWebExchangeUtils.reset(exchange);
+
+		assertThat(exchange.getResponse().getHeaders().headerNames()).containsExactly("X-Set-Before");
+		assertThat(ServerWebExchangeUtils.isAlreadyRouted(exchange)).isFalse();
+	}
+
+	/** A request with repeated, hop-by-hop and client-made forwarding headers, and a body. */
+	MockServerWebExchange request(String path) {
+		MockServerHttpRequest request = MockServerHttpRequest.post("http://balancer.example" + path)
+			.remoteAddress(new InetSocketAddress("10.0.0.7", 50000))
+			.header("Host", "balancer.example")
+			.header("X-Repeated", "1", "2")
+			.header("Keep-Alive", "timeout=5")
+			.header("Connection", "keep-alive, X-Hop-Request")
+			.header("X-Hop-Request", "gone")
+			.header("x-repeated", "3")
+			.header("X-Forwarded-For", "6.6.6.6")
+			.body("the body");
+		MockServerWebExchange exchange = MockServerWebExchange.from(request);
+		URI url = URI.create("http://127.0.0.1:" + backend.getAddress().getPort() + request.getURI().getRawPath()
+				+ ((request.getURI().getRawQuery() != null) ? "?" + request.getURI().getRawQuery() : ""));
+		exchange.getAttributes().put(ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR, url);
+		exchange.getAttributes().put(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR, route(Map.of()));
+		return exchange;
+	}
+
+	static Route route(Map<String, Object> metadata) {
+		return Route.async()
+			.id("backends")
+			.uri(URI.create("lb://backends"))
+			.predicate(exchange -> true)
+			.metadata(metadata)
+			.build();
+	}
+
+	/** Routes the exchange, then reads the backend's body from the connection the filter left for the writer. */
+	Result route(NettyRoutingFilter filter, MockServerWebExchange exchange, Route route) {
+		exchange.getAttributes().put(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR, route);
+		filter.filter(exchange, chain()).block(Duration.ofSeconds(5));
+		Connection connection = exchange.getRequiredAttribute(ServerWebExchangeUtils.CLIENT_RESPONSE_CONN_ATTR);
+		String body = connection.inbound().receive().aggregate().asString(StandardCharsets.UTF_8).defaultIfEmpty("")
+			.block(Duration.ofSeconds(5));
+		HttpHeaders headers = exchange.getResponse().getHeaders();
+		Map<String, Object> attributes = new LinkedHashMap<>();
+		attributes.put("content type", exchange.getAttribute(ServerWebExchangeUtils.ORIGINAL_RESPONSE_CONTENT_TYPE_ATTR));
+		Set<String> names = exchange.getRequiredAttribute(ServerWebExchangeUtils.CLIENT_RESPONSE_HEADER_NAMES);
+		attributes.put("header names", lowerCase(names));
+		attributes.put("client response", exchange.getAttribute(ServerWebExchangeUtils.CLIENT_RESPONSE_ATTR) != null);
+		return new Result(received.get(received.size() - 1), exchange.getResponse().getStatusCode(), byName(headers),
+				attributes, body);
+	}
+
+	static GatewayFilterChain chain() {
+		return exchange -> Mono.empty();
+	}
+
+	static Set<String> lowerCase(Set<String> names) {
+		Set<String> lower = new TreeSet<>();
+		names.forEach(name -> lower.add(name.toLowerCase(Locale.ROOT)));
+		return lower;
+	}
+
+	static <T> ObjectProvider<T> provider(T value) {
+		return new ObjectProvider<>() {
+			@Override
+			public T getObject() {
+				return value;
+			}
+
+			@Override
+			public T getIfAvailable() {
+				return value;
+			}
+		};
+	}
+
+	record Received(String uri, List<Map.Entry<String, String>> headers, String body) {
+	}
+
+	record Result(Received received, HttpStatusCode status, Map<String, List<String>> headers,
+			Map<String, Object> attributes, String body) {
+	}
+
+}
