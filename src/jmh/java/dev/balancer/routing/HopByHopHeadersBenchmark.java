@@ -13,7 +13,6 @@ import org.openjdk.jmh.annotations.State;
 
 import org.springframework.cloud.gateway.filter.headers.RemoveHopByHopHeadersFilter;
 import org.springframework.http.HttpHeaders;
-import org.springframework.http.support.Netty4HeadersAdapter;
 import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
 import org.springframework.mock.web.server.MockServerWebExchange;
 import org.springframework.web.server.ServerWebExchange;
@@ -42,18 +41,11 @@ public class HopByHopHeadersBenchmark {
 
 	@Setup
 	public void setUp() {
-		DefaultHttpHeaders netty = new DefaultHttpHeaders();
-		netty.add("Host", "shop.example.com");
-		netty.add("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0");
-		netty.add("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
-		netty.add("Accept-Language", "en-US,en;q=0.5");
-		netty.add("Accept-Encoding", "gzip, deflate, br");
-		netty.add("Cookie", "session=4f2a9c; theme=dark");
-		netty.add("X-Request-Id", "9b2e1f4c-0d1a-4e53-a0c4-5f1f2b8c7d61");
-		this.request = HttpHeaders.readOnlyHttpHeaders(new HttpHeaders(new Netty4HeadersAdapter(netty)));
+		DefaultHttpHeaders netty = BrowserHeaders.netty();
+		this.request = BrowserHeaders.asServerRequest(netty);
 		DefaultHttpHeaders keepAlive = new DefaultHttpHeaders();
 		keepAlive.add(netty).add("Connection", "keep-alive");
-		this.keepAliveRequest = HttpHeaders.readOnlyHttpHeaders(new HttpHeaders(new Netty4HeadersAdapter(keepAlive)));
+		this.keepAliveRequest = BrowserHeaders.asServerRequest(keepAlive);
 		this.response = new HttpHeaders();
 		this.response.add("Content-Type", "text/html; charset=utf-8");
 		this.response.add("Content-Length", "5120");
