@@ -47,6 +47,7 @@ public class ForwardingHeadersFilter implements HttpHeadersFilter {
 		String peerAddress = (peer != null && peer.getAddress() != null) ? peer.getAddress().getHostAddress() : null;
 		boolean trusted = peer != null && AddressRange.anyContains(this.trustedProxies, peer.getAddress());
 
+		// over Netty's header set, which the routing filter copies on without Spring's name walks
 		HttpHeaders headers = NettyHeaders.nettyCopyOf(input);
 		if (!trusted) {
 			CLIENT_SUPPLIED.forEach(headers::remove);
