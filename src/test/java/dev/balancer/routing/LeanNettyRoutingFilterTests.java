@@ -140,8 +140,8 @@ class LeanNettyRoutingFilterTests {
 
 	@Test
 	void sendsTheSameRequestAndGivesTheSameResponseAsTheGatewaysFilter() {
-		Result viaGateway = route(this.gateway, request("/a/headers?x=1&x=2"), route(Map.of()));
-		Result viaLean = route(this.lean, request("/a/headers?x=1&x=2"), route(Map.of()));
+		Result viaGateway = send(this.gateway, request("/a/headers?x=1&x=2"), route(Map.of()));
+		Result viaLean = send(this.lean, request("/a/headers?x=1&x=2"), route(Map.of()));
 
 		assertThat(viaLean.received().uri()).isEqualTo("/a/headers?x=1&x=2");
 		assertThat(byName(viaLean.received().headers())).isEqualTo(byName(viaGateway.received().headers()))
@@ -191,8 +191,8 @@ class LeanNettyRoutingFilterTests {
 			}
 		});
 
-		Result viaGateway = route(this.gateway, request("/b/headers"), route(Map.of()));
-		Result viaLean = route(this.lean, request("/b/headers"), route(Map.of()));
+		Result viaGateway = send(this.gateway, request("/b/headers"), route(Map.of()));
+		Result viaLean = send(this.lean, request("/b/headers"), route(Map.of()));
 
 		assertThat(byName(viaLean.received().headers())).isEqualTo(byName(viaGateway.received().headers()))
 			.containsEntry("x-developer", List.of("/b/headers"))
@@ -205,8 +205,8 @@ class LeanNettyRoutingFilterTests {
 
 	@Test
 	void aStatusWithoutANameAndAResponseWithoutContentTypeAsWithTheGatewaysFilter() {
-		Result viaGateway = route(this.gateway, request("/teapot"), route(Map.of()));
-		Result viaLean = route(this.lean, request("/teapot"), route(Map.of()));
+		Result viaGateway = send(this.gateway, request("/teapot"), route(Map.of()));
+		Result viaLean = send(this.lean, request("/teapot"), route(Map.of()));
 
 		assertThat(viaLean.status()).isEqualTo(viaGateway.status()).isEqualTo(HttpStatusCode.valueOf(299));
 		assertThat(viaLean.headers()).isEqualTo(viaGateway.headers()).containsEntry("x-odd", List.of("1"));
@@ -222,8 +222,8 @@ class LeanNettyRoutingFilterTests {
 		MockServerWebExchange gatewayExchange = request("/headers");
 		gatewayExchange.getAttributes().put(ServerWebExchangeUtils.PRESERVE_HOST_HEADER_ATTRIBUTE, true);
 
-		Result viaGateway = route(this.gateway, gatewayExchange, route(Map.of()));
-		Result viaLean = route(this.lean, exchange, route(Map.of()));
+		Result viaGateway = send(this.gateway, gatewayExchange, route(Map.of()));
+		Result viaLean = send(this.lean, exchange, route(Map.of()));
 
 		assertThat(byName(viaLean.received().headers())).isEqualTo(byName(viaGateway.received().headers()))
 			.containsEntry("host", List.of("balancer.example"));
@@ -249,7 +249,7 @@ class LeanNettyRoutingFilterTests {
 
 		assertThatThrownBy(() -> this.lean.filter(request("/slow"), chain()).block(Duration.ofSeconds(5)))
 			.isInstanceOf(ResponseStatusException.class);
-		Result untimed = route(this.lean, request("/slow"), route(Map.of(RouteMetadataUtils.RESPONSE_TIMEOUT_ATTR, -1)));
+		Result untimed = send(this.lean, request("/slow"), route(Map.of(RouteMetadataUtils.RESPONSE_TIMEOUT_ATTR, -1)));
 		assertThat(untimed.status()).isEqualTo(HttpStatus.CREATED);
 	}
 
@@ -274,7 +274,7 @@ class LeanNettyRoutingFilterTests {
 	void aRetryRemovesTheBackendsResponseHeadersAgain() {
 		MockServerWebExchange exchange = request("/headers");
 		exchange.getResponse().getHeaders().add("X-Set-Before", "kept");
-		Result viaLean = route(this.lean, exchange, route(Map.of()));
+		Result viaLean = send(this.lean, exchange, route(Map.of()));
 		assertThat(viaLean.headers()).containsKeys("set-cookie", "x-multi", "x-set-before");
 
 		ServerWebExchangeUtils.reset(exchange);
@@ -313,7 +313,7 @@ class LeanNettyRoutingFilterTests {
 	}
 
 	/** Routes the exchange, then reads the backend's body from the connection the filter left for the writer. */
-	Result route(NettyRoutingFilter filter, MockServerWebExchange exchange, Route route) {
+	Result send(NettyRoutingFilter filter, MockServerWebExchange exchange, Route route) {
 		exchange.getAttributes().put(ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR, route);
 		filter.filter(exchange, chain()).block(Duration.ofSeconds(5));
 		Connection connection = exchange.getRequiredAttribute(ServerWebExchangeUtils.CLIENT_RESPONSE_CONN_ATTR);
