@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -40,6 +41,7 @@ import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.support.Netty4HeadersAdapter;
 import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
 import org.springframework.mock.web.server.MockServerWebExchange;
 import org.springframework.web.server.ResponseStatusException;
@@ -268,6 +270,33 @@ class LeanNettyRoutingFilterTests {
 
 		assertThat(passedOn).containsExactly(routed, forward);
 		assertThat(received).isEmpty();
+	}
+
+	/**
+	 * The comparisons above pass on Spring's way too. Netty's way copies entry by entry, so a name's casings and
+	 * the order between names stay as they were; Spring's way groups every name's values under its first casing.
+	 */
+	@Test
+	void headersOverNettysAreCopiedEntryByEntryBothWays() {
+		NettyHeaders filtered = new NettyHeaders(new DefaultHttpHeaders());
+		filtered.netty().add("Set-Cookie", "a=1").add("X-B", "1").add("set-cookie", "b=2").add("Host", "client");
+		DefaultHttpHeaders backendRequest = new DefaultHttpHeaders();
+		DefaultHttpHeaders response = new DefaultHttpHeaders();
+
+		LeanNettyRoutingFilter.requestHeaders(filtered, null, backendRequest);
+		Set<String> names = LeanNettyRoutingFilter.responseHeaders(filtered,
+				new HttpHeaders(new Netty4HeadersAdapter(response)));
+
+		// the Host is the backend's, left to the URL
+		assertThat(lines(backendRequest)).containsExactly("Set-Cookie: a=1", "X-B: 1", "set-cookie: b=2");
+		assertThat(lines(response)).containsExactly("Set-Cookie: a=1", "X-B: 1", "set-cookie: b=2", "Host: client");
+		assertThat(lowerCase(names)).containsExactly("host", "set-cookie", "x-b");
+	}
+
+	static List<String> lines(io.netty.handler.codec.http.HttpHeaders headers) {
+		List<String> lines = new ArrayList<>();
+		headers.forEach((header) -> lines.add(header.getKey() + ": " + header.getValue()));
+		return lines;
 	}
 
 	@Test
