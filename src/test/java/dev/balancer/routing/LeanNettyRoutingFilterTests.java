@@ -211,7 +211,9 @@ class LeanNettyRoutingFilterTests {
 		Result viaLean = send(this.lean, request("/teapot"), route(Map.of()));
 
 		assertThat(viaLean.status()).isEqualTo(viaGateway.status()).isEqualTo(HttpStatusCode.valueOf(299));
-		assertThat(viaLean.headers()).isEqualTo(viaGateway.headers()).containsEntry("x-odd", List.of("1"));
+		assertThat(viaLean.headers()).isEqualTo(viaGateway.headers())
+			.containsEntry("x-odd", List.of("1"))
+			.containsEntry("date", List.of("a date"));
 		assertThat(viaLean.attributes()).isEqualTo(viaGateway.attributes())
 			.doesNotContainKey(ServerWebExchangeUtils.ORIGINAL_RESPONSE_CONTENT_TYPE_ATTR);
 		assertThat(viaLean.body()).isEqualTo("odd");
@@ -348,13 +350,15 @@ class LeanNettyRoutingFilterTests {
 		Connection connection = exchange.getRequiredAttribute(ServerWebExchangeUtils.CLIENT_RESPONSE_CONN_ATTR);
 		String body = connection.inbound().receive().aggregate().asString(StandardCharsets.UTF_8).defaultIfEmpty("")
 			.block(Duration.ofSeconds(5));
-		HttpHeaders headers = exchange.getResponse().getHeaders();
+		Map<String, List<String>> headers = byName(exchange.getResponse().getHeaders());
+		// The backend stamps its Date to the second, and the two filters' requests can fall either side of a tick.
+		headers.computeIfPresent("date", (name, values) -> List.of("a date"));
 		Map<String, Object> attributes = new LinkedHashMap<>();
 		attributes.put("content type", exchange.getAttribute(ServerWebExchangeUtils.ORIGINAL_RESPONSE_CONTENT_TYPE_ATTR));
 		Set<String> names = exchange.getRequiredAttribute(ServerWebExchangeUtils.CLIENT_RESPONSE_HEADER_NAMES);
 		attributes.put("header names", lowerCase(names));
 		attributes.put("client response", exchange.getAttribute(ServerWebExchangeUtils.CLIENT_RESPONSE_ATTR) != null);
-		return new Result(received.get(received.size() - 1), exchange.getResponse().getStatusCode(), byName(headers),
+		return new Result(received.get(received.size() - 1), exchange.getResponse().getStatusCode(), headers,
 				attributes, body);
 	}
 
