@@ -274,12 +274,10 @@ class BalancerConfiguration {
 	/**
 	 * The backends' load-balancer context, made while the application starts, before the server takes requests.
 	 * <p>
-	 * Spring Cloud LoadBalancer makes a service's context on first use, here the first proxied request. The
-	 * gateway refreshes its routes whenever a context is refreshed, and its weight filter then blocks until the
-	 * routes are read again; on a server event loop that blocking fails, and the first request after start got a
-	 * 500 (one start in five on this machine). The library's own eager loading
-	 * ({@code spring.cloud.loadbalancer.eager-load.clients}) waits for the application to be ready, when the
-	 * server already takes requests.
+	 * Spring Cloud LoadBalancer makes a service's context on first use, here the first proxied request, which would
+	 * then build a Spring context on a server event loop. The library's own eager loading
+	 * ({@code spring.cloud.loadbalancer.eager-load.clients}) waits for the application to be ready, when the server
+	 * already takes requests.
 	 */
 	@Bean
 	SmartInitializingSingleton backendsLoadBalancerContext(LoadBalancerClientFactory factory) {

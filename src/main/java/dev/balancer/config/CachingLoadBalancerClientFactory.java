@@ -37,6 +37,17 @@ class CachingLoadBalancerClientFactory extends LoadBalancerClientFactory {
 		return (Map<String, T>) known;
 	}
 
+	/**
+	 * Names each client's context as the library's own factory does. The gateway refreshes its routes whenever a
+	 * context is refreshed, except one whose name starts with {@code LoadBalancerClientFactory-}; the name would
+	 * otherwise start with this class's. A refresh on a service's first use, which is a server event loop, made
+	 * the gateway's weight filter block for the routes there and fail, and the first request got a 500.
+	 */
+	@Override
+	protected String generateDisplayName(String name) {
+		return LoadBalancerClientFactory.class.getSimpleName() + "-" + name;
+	}
+
 	@Override
 	public void destroy() {
 		this.instances.clear();
