@@ -2,6 +2,7 @@ package dev.balancer.routing;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -76,9 +77,6 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 
 	private final Counter responseTimeouts;
 
-	// One for all requests: counted and made only when a request timeout fires.
-	private final Mono<Void> requestTimedOut;
-
 	public FailoverFilter(Settings settings, RetryBudget budget, MeterRegistry meters) {
 		this.settings = settings;
 		this.budget = budget;
@@ -94,11 +92,6 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			.description("Requests that hit a timeout: a try without a response in time, or the whole request")
 			.tag("timeout", "response")
 			.register(meters);
-		this.requestTimedOut = Mono.defer(() -> {
-			this.requestTimeouts.increment();
-			return Mono.error(new ResponseStatusException(HttpStatus.GATEWAY_TIMEOUT,
-					"No response within the request timeout of " + settings.requestTimeout().toMillis() + " ms"));
-		});
 	}
 
 	@Override
@@ -113,8 +106,9 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 		ReplayableBody body = idempotent ? ReplayableBody.copying(exchange.getRequest(), this.settings.bodyBufferSize())
 				: ReplayableBody.unread(exchange.getRequest());
 		URI balancedUrl = exchange.getRequiredAttribute(ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR);
-		return ContextCache.at(new Failover(exchange, chain, balancedUrl, body, idempotent).attempt(1, null)
-			.timeout(this.settings.requestTimeout(), this.requestTimedOut, EventLoopTimers.current()));
+		Failover failover = new Failover(exchange, chain, balancedUrl, body, idempotent);
+		return ContextCache.at(failover.attempt(1, null)
+			.timeout(this.settings.requestTimeout(), Mono.defer(failover::timedOut), EventLoopTimers.current()));
 	}
 
 	/**
@@ -172,6 +166,12 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 						: afterFailure(failure.get(), attempt, previousFailure));
 		}
 
+		Mono<Void> timedOut() {
+			FailoverFilter.this.requestTimeouts.increment();
+			return failed(HttpStatus.GATEWAY_TIMEOUT, "No response within the request timeout of "
+					+ FailoverFilter.this.settings.requestTimeout().toMillis() + " ms", chosenBackend());
+		}
+
 		private Mono<Void> afterResponse(int attempt) {
 			HttpStatusCode status = this.exchange.getResponse().getStatusCode();
 			if (status != null && RETRYABLE_STATUSES.contains(status.value()) && this.idempotent
@@ -185,7 +185,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			if (FailoverFilter.this.settings.debugHeaders()) {
 				HttpHeaders headers = this.exchange.getResponse().getHeaders();
 				headers.set(ATTEMPTS_HEADER, Integer.toString(attempt));
-				headers.set(BACKEND_HEADER, chosenBackend());
+				headers.set(BACKEND_HEADER, Objects.requireNonNullElse(chosenBackend(), "unknown"));
 			}
 			return Mono.empty();
 		}
@@ -193,10 +193,13 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 		private Mono<Void> afterFailure(Throwable failure, int attempt, @Nullable String previousFailure) {
 			if (failure instanceof NotFoundException) {
 				discardResponse();
-				String message = (previousFailure != null)
-						? "No backend could serve the request; last failure: " + previousFailure
-						: "No healthy backend available";
-				return Mono.error(new ResponseStatusException(HttpStatus.SERVICE_UNAVAILABLE, message));
+				if (previousFailure == null) {
+					// Not logged per request: the backends' health changes are logged as they happen.
+					return Mono.error(new ResponseStatusException(HttpStatus.SERVICE_UNAVAILABLE,
+							"No healthy backend available"));
+				}
+				return failed(HttpStatus.SERVICE_UNAVAILABLE,
+						"No backend could serve the request; last failure: " + previousFailure, null);
 			}
 			UpstreamFailure kind = UpstreamFailure.of(failure);
 			String reason = UpstreamFailure.describe(failure);
@@ -212,19 +215,33 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 				discardResponse();
 				return retry(attempt, reason);
 			}
+			String backend = chosenBackend();
 			discardResponse();
 			return switch (kind) {
 				case OTHER -> Mono.error(failure);
-				case TIMEOUT -> Mono.error(new ResponseStatusException(HttpStatus.GATEWAY_TIMEOUT,
-						"The backend did not respond in time (attempt " + attempt + ")"));
+				case TIMEOUT -> failed(HttpStatus.GATEWAY_TIMEOUT,
+						"The backend did not respond in time (attempt " + attempt + ")", backend);
 				case CONNECT, RESET -> this.body.canReplay()
-						? Mono.error(new ResponseStatusException(HttpStatus.SERVICE_UNAVAILABLE,
-								"No backend could serve the request after " + attempt + " attempts; last failure: "
-										+ reason))
+						? failed(HttpStatus.SERVICE_UNAVAILABLE, "No backend could serve the request after " + attempt
+								+ " attempts; last failure: " + reason, backend)
 						// The backend may have acted on what it was sent: not safe to send it again.
-						: Mono.error(new ResponseStatusException(HttpStatus.BAD_GATEWAY,
-								"The backend failed before responding (" + reason + ") and the request was not retried"));
+						: failed(HttpStatus.BAD_GATEWAY, "The backend failed before responding (" + reason
+								+ ") and the request was not retried", backend);
 			};
+		}
+
+		/**
+		 * Fails the request with the status and message the client gets, and logs them in one line. This line is
+		 * the log's record of a backend failing a request: Reactor Netty's own warnings with stack traces are
+		 * turned off in application.yml, as they came on every failed health probe as well.
+		 */
+		private Mono<Void> failed(HttpStatus status, String message, @Nullable String backend) {
+			if (logger.isWarnEnabled()) {
+				logger.warn(this.exchange.getLogPrefix() + this.exchange.getRequest().getMethod() + " "
+						+ this.exchange.getRequest().getPath() + " answered " + status.value() + ": " + message
+						+ ((backend != null) ? " (backend " + backend + ")" : ""));
+			}
+			return Mono.error(new ResponseStatusException(status, message));
 		}
 
 		private Mono<Void> retry(int attempt, String reason) {
@@ -248,10 +265,11 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			return true;
 		}
 
-		private String chosenBackend() {
+		/** The backend of the attempt under way, if one was chosen. */
+		private @Nullable String chosenBackend() {
 			Response<ServiceInstance> chosen = this.exchange
 				.getAttribute(ServerWebExchangeUtils.GATEWAY_LOADBALANCER_RESPONSE_ATTR);
-			return (chosen != null && chosen.hasServer()) ? chosen.getServer().getInstanceId() : "unknown";
+			return (chosen != null && chosen.hasServer()) ? chosen.getServer().getInstanceId() : null;
 		}
 
 		/**

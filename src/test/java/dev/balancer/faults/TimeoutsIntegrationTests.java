@@ -6,6 +6,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import dev.balancer.support.BalancerTestProperties;
 import dev.balancer.support.TestBackend;
@@ -13,6 +14,8 @@ import dev.balancer.support.TestBackend;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -20,7 +23,9 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.reactive.server.EntityExchangeResult;
 import org.springframework.test.web.reactive.server.WebTestClient;
 
+import static org.assertj.core.api.Assertions.as;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
 
 /**
  * The request timeout bounds a whole request even when the response timeout per attempt is longer, and debug
@@ -32,6 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 				"balancer.outlier-detection.enabled=false" })
 @AutoConfigureWebTestClient
 @DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
+@ExtendWith(OutputCaptureExtension.class)
 class TimeoutsIntegrationTests {
 
 	static final TestBackend hanging = TestBackend.start("hanging").delay(Duration.ofSeconds(30));
@@ -53,7 +59,7 @@ class TimeoutsIntegrationTests {
 	WebTestClient client;
 
 	@Test
-	void theRequestTimeoutAnswers504AndDebugHeadersNameTheAttemptsAndTheBackend() {
+	void theRequestTimeoutAnswers504AndDebugHeadersNameTheAttemptsAndTheBackend(CapturedOutput output) {
 		List<EntityExchangeResult<String>> answers = new ArrayList<>();
 		for (int i = 0; i < 2; i++) { // one to each backend, in rotation
 			answers.add(this.client.mutate().responseTimeout(Duration.ofSeconds(4)).build().get().uri("/t")
@@ -68,6 +74,10 @@ class TimeoutsIntegrationTests {
 		EntityExchangeResult<String> timedOut = answers.stream().filter((a) -> a.getStatus().value() == 504)
 			.findFirst().orElseThrow();
 		assertThat(timedOut.getResponseBody()).contains("No response within the request timeout of 500 ms");
+		assertThat(output.getAll().lines().filter((line) -> line.contains("GET /t answered ")))
+			.singleElement(as(STRING))
+			.contains(" WARN ", "answered 504: No response within the request timeout of 500 ms",
+					"(backend " + hanging.url() + ")");
 	}
 
 }

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.core.publisher.Flux;
 
 import dev.balancer.health.BackendHealthRegistry;
@@ -19,6 +20,8 @@ import dev.balancer.support.TestBackend.RecordedRequest;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.cloud.client.ServiceInstance;
@@ -31,7 +34,9 @@ import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.web.reactive.server.WebTestClient;
 import org.springframework.web.reactive.function.client.WebClient;
 
+import static org.assertj.core.api.Assertions.as;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -46,6 +51,7 @@ import static org.awaitility.Awaitility.await;
 				"balancer.retry.budget.min-retries-per-second=1000", "balancer.outlier-detection.enabled=false" })
 @AutoConfigureWebTestClient
 @DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
+@ExtendWith(OutputCaptureExtension.class)
 class FailoverIntegrationTests {
 
 	static final TestBackend one = TestBackend.start("one");
@@ -197,27 +203,33 @@ class FailoverIntegrationTests {
 	}
 
 	@Test
-	void answersAShortJson503WhenNoBackendIsHealthy() {
+	void answersAShortJson503WhenNoBackendIsHealthy(CapturedOutput output) {
 		backends.forEach(TestBackend::stop);
 		await().atMost(Duration.ofSeconds(5)).until(() -> this.health.healthy().isEmpty());
 
-		expect503("No healthy backend available");
+		expect503("/none-healthy", "No healthy backend available");
+		// The backends going down were logged; a line per request turned away would flood the log.
+		assertThat(output.getAll()).doesNotContain("/none-healthy");
 	}
 
 	@Test
-	void answersAShortJson503WhenEveryAttemptFailsToConnect() {
+	void answersAShortJson503WhenEveryAttemptFailsToConnect(CapturedOutput output) {
 		backends.forEach(TestBackend::stop);
 
 		// Before the next check: every attempt is refused, each backend is tried once.
-		expect503("No backend could serve the request");
+		expect503("/all-refused", "No backend could serve the request");
+		assertThat(output.getAll().lines().filter((line) -> line.contains("/all-refused")))
+			.singleElement(as(STRING))
+			.contains(" WARN ", "GET /all-refused answered 503: No backend could serve the request",
+					"connection refused");
 	}
 
-	private void expect503(String message) {
+	private void expect503(String path, String message) {
 		this.client.mutate()
 			.responseTimeout(Duration.ofSeconds(3))
 			.build()
 			.get()
-			.uri("/anything")
+			.uri(path)
 			.exchange()
 			.expectStatus()
 			.isEqualTo(HttpStatus.SERVICE_UNAVAILABLE)

@@ -2,6 +2,7 @@ package dev.balancer.support;
 
 import java.io.File;
 import java.security.cert.CertificateException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
@@ -24,6 +25,8 @@ public final class TlsBackend implements AutoCloseable {
 
 	private final DisposableServer server;
 
+	private final AtomicInteger connections = new AtomicInteger();
+
 	private TlsBackend(SelfSignedCertificate certificate, @Nullable File clientCertificate) {
 		this.certificate = certificate;
 		Http11SslContextSpec context = Http11SslContextSpec.forServer(certificate.certificate(),
@@ -36,6 +39,7 @@ public final class TlsBackend implements AutoCloseable {
 		this.server = HttpServer.create()
 			.host("127.0.0.1")
 			.port(0)
+			.doOnChannelInit((observer, channel, address) -> this.connections.incrementAndGet())
 			.secure((tls) -> tls.sslContext(tlsContext))
 			.handle((request, response) -> response
 				.sendString(Mono.just(TestBackend.HEALTH_PATH.equals(request.fullPath()) ? "ok" : BODY)))
@@ -68,6 +72,11 @@ public final class TlsBackend implements AutoCloseable {
 	/** The URL a client reaches it by: {@code https://localhost:PORT}, the name its certificate is for. */
 	public String url() {
 		return "https://localhost:" + port();
+	}
+
+	/** Connections clients opened to it so far, whether their TLS handshake then succeeded or not. */
+	public int connections() {
+		return this.connections.get();
 	}
 
 	/** Its certificate, as a PEM file. */
