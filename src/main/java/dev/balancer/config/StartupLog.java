@@ -2,6 +2,7 @@ package dev.balancer.config;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import reactor.netty.resources.LoopResources;
 
 import dev.balancer.health.BackendHealthRegistry;
 
@@ -37,7 +38,9 @@ class StartupLog implements ApplicationListener<WebServerInitializedEvent> {
 		for (ServiceInstance backend : this.registry.backends()) {
 			logger.info("Configured backend: " + backend.getInstanceId());
 		}
-		logger.info("Network transport: " + TransportLoopResources.describe(this.netty.getLoopResources()));
+		LoopResources loops = this.netty.getLoopResources();
+		logger.info("Network transport: " + TransportLoopResources.describe(loops) + ", "
+				+ TransportLoopResources.servingLoops(loops) + " event loops serving clients");
 		logger.info("Load balancer started at :" + event.getWebServer().getPort());
 	}
 

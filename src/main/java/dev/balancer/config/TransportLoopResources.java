@@ -14,8 +14,10 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
+import reactor.netty.ReactorNetty;
 import reactor.netty.resources.LoopResources;
 
 import dev.balancer.config.BalancerProperties.Transport;
@@ -31,6 +33,13 @@ import dev.balancer.config.BalancerProperties.Transport;
  * colocated, opens the connections to backends, so that a backend connection opened for a request lives on the
  * loop that serves the request. The explicit choice holds whatever Reactor Netty's {@code useNative} flags ask
  * for.
+ * <p>
+ * How many loops serve clients depends on the transport. On io_uring, Reactor Netty's default: as many as there are
+ * CPUs, and at least four. On epoll and NIO, one per CPU: on 2 CPUs two epoll loops served 12-35% more requests
+ * per second than four, at less CPU per request, in each of seven alternating pairs of runs (docs/performance.md,
+ * eleventh round), while on io_uring four stayed ahead of two (seventh round). More loops than CPUs take turns on
+ * them, and each finds fewer events per wake-up to handle together. {@code -Dreactor.netty.ioWorkerCount} sets the
+ * number for every transport.
  * <p>
  * On every transport, {@code auto} included, new client connections are accepted by a loop of their own, one
  * thread that does nothing else (Reactor Netty's "select" group, which it shares with the serving loops unless
@@ -51,7 +60,7 @@ final class TransportLoopResources implements LoopResources {
 	private TransportLoopResources(String name, IoHandlerFactory handlers) {
 		this.acceptor = new MultiThreadIoEventLoopGroup(1,
 				new DefaultThreadFactory(PREFIX + "-" + name + "-accept", true), handlers);
-		this.loops = new MultiThreadIoEventLoopGroup(DEFAULT_IO_WORKER_COUNT,
+		this.loops = new MultiThreadIoEventLoopGroup(servingLoops(name),
 				new DefaultThreadFactory(PREFIX + "-" + name, true), handlers);
 		this.colocated = LoopResources.colocate(this.loops);
 	}
@@ -59,11 +68,43 @@ final class TransportLoopResources implements LoopResources {
 	/** New event loops on the given transport; for {@code auto}, Reactor Netty's own, with a loop to accept. */
 	static LoopResources create(Transport transport) {
 		return switch (transport) {
-			case AUTO -> LoopResources.create(PREFIX, 1, DEFAULT_IO_WORKER_COUNT, true);
+			case AUTO -> reactorNettysChoice();
 			case IO_URING -> new TransportLoopResources("io_uring", IoUringIoHandler.newFactory());
 			case EPOLL -> new TransportLoopResources("epoll", EpollIoHandler.newFactory());
 			case NIO -> new TransportLoopResources("nio", NioIoHandler.newFactory());
 		};
+	}
+
+	/**
+	 * Reactor Netty's loops on the transport it picks, as many as suit that transport. Reactor Netty does not say
+	 * which it will pick before it makes the loops, so they are made first and, when they are too many, made again;
+	 * loops that never ran a task have started no thread.
+	 */
+	private static LoopResources reactorNettysChoice() {
+		LoopResources loops = LoopResources.create(PREFIX, 1, DEFAULT_IO_WORKER_COUNT, true);
+		int suited = servingLoops(describe(loops));
+		if (suited == DEFAULT_IO_WORKER_COUNT) {
+			return loops;
+		}
+		loops.dispose();
+		return LoopResources.create(PREFIX, 1, suited, true);
+	}
+
+	/** How many loops serve clients on the transport ({@link #describe} names it). */
+	static int servingLoops(String transport) {
+		if (System.getProperty(ReactorNetty.IO_WORKER_COUNT) != null || transport.equals("io_uring")) {
+			return DEFAULT_IO_WORKER_COUNT;
+		}
+		return Runtime.getRuntime().availableProcessors();
+	}
+
+	/** How many loops serve clients on the given loops. */
+	static int servingLoops(LoopResources resources) {
+		int count = 0;
+		for (EventExecutor ignored : resources.onServer(DEFAULT_NATIVE)) {
+			count++;
+		}
+		return count;
 	}
 
 	/** Why the transport cannot run on this machine, or {@code null} when it can. */

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import reactor.netty.ReactorNetty;
 import reactor.netty.resources.LoopResources;
 
 import dev.balancer.config.BalancerProperties.Transport;
@@ -46,6 +47,9 @@ class TransportLoopResourcesTests {
 			assertThat(loops.onChannelClass(SocketChannel.class, client)).isEqualTo(expected[1]);
 			assertAcceptsOnALoopOfItsOwn(loops, expected[0]);
 			assertThat(TransportLoopResources.describe(loops)).isEqualTo(transport.name().toLowerCase());
+			int serving = expectedServingLoops(transport == Transport.IO_URING);
+			assertThat(server).hasSize(serving);
+			assertThat(TransportLoopResources.servingLoops(loops)).isEqualTo(serving);
 		}
 		finally {
 			dispose(loops);
@@ -53,10 +57,31 @@ class TransportLoopResourcesTests {
 	}
 
 	@Test
+	void ioWorkerCountSetsTheNumberOfLoopsOnEveryTransport() {
+		String before = System.getProperty(ReactorNetty.IO_WORKER_COUNT);
+		System.setProperty(ReactorNetty.IO_WORKER_COUNT, "7");
+		try {
+			// Reactor Netty read the property when it loaded; the balancer defers to what it read.
+			assertThat(TransportLoopResources.servingLoops("epoll")).isEqualTo(LoopResources.DEFAULT_IO_WORKER_COUNT);
+			assertThat(TransportLoopResources.servingLoops("nio")).isEqualTo(LoopResources.DEFAULT_IO_WORKER_COUNT);
+		}
+		finally {
+			if (before == null) {
+				System.clearProperty(ReactorNetty.IO_WORKER_COUNT);
+			}
+			else {
+				System.setProperty(ReactorNetty.IO_WORKER_COUNT, before);
+			}
+		}
+		assertThat(TransportLoopResources.servingLoops("epoll")).isEqualTo(Runtime.getRuntime().availableProcessors());
+	}
+
+	@Test
 	void autoIsReactorNettysChoiceIoUringFirst() {
 		LoopResources loops = TransportLoopResources.create(Transport.AUTO);
 		try {
 			assertThat(TransportLoopResources.describe(loops)).isEqualTo(IoUring.isAvailable() ? "io_uring" : "epoll");
+			assertThat(loops.onServer(true)).hasSize(expectedServingLoops(IoUring.isAvailable()));
 			assertAcceptsOnALoopOfItsOwn(loops,
 					IoUring.isAvailable() ? IoUringServerSocketChannel.class : EpollServerSocketChannel.class);
 		}
@@ -111,6 +136,15 @@ class TransportLoopResourcesTests {
 		// cannot: StartupIT, with native transports turned off.
 		Assumptions.assumeTrue(System.getProperty("os.name").startsWith("Linux"), "not Linux");
 		assertThat(TransportLoopResources.unavailability(Transport.EPOLL)).isNull();
+	}
+
+	/**
+	 * Reactor Netty's default on io_uring, one per CPU on the others; the build runs without
+	 * {@code reactor.netty.ioWorkerCount}.
+	 */
+	private static int expectedServingLoops(boolean ioUring) {
+		int cpus = Runtime.getRuntime().availableProcessors();
+		return ioUring ? Math.max(cpus, 4) : cpus;
 	}
 
 	/** One loop, on the same transport, that serves no client: a busy serving loop cannot hold up accepting. */
