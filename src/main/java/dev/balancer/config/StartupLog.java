@@ -39,8 +39,9 @@ class StartupLog implements ApplicationListener<WebServerInitializedEvent> {
 			logger.info("Configured backend: " + backend.getInstanceId());
 		}
 		LoopResources loops = this.netty.getLoopResources();
-		logger.info("Network transport: " + TransportLoopResources.describe(loops) + ", "
-				+ TransportLoopResources.servingLoops(loops) + " event loops serving clients");
+		int serving = TransportLoopResources.servingLoops(loops);
+		logger.info("Network transport: " + TransportLoopResources.describe(loops) + ", " + serving + " event loop"
+				+ ((serving != 1) ? "s" : "") + " serving clients");
 		logger.info("Load balancer started at :" + event.getWebServer().getPort());
 	}
 

@@ -77,8 +77,8 @@ final class TransportLoopResources implements LoopResources {
 
 	/**
 	 * Reactor Netty's loops on the transport it picks, as many as suit that transport. Reactor Netty does not say
-	 * which it will pick before it makes the loops, so they are made first and, when they are too many, made again;
-	 * loops that never ran a task have started no thread.
+	 * which it will pick before it makes the loops, so they are made first and, when they are too many, made again.
+	 * The first ones have served nothing; shutting them down only closes what they opened.
 	 */
 	private static LoopResources reactorNettysChoice() {
 		LoopResources loops = LoopResources.create(PREFIX, 1, DEFAULT_IO_WORKER_COUNT, true);
