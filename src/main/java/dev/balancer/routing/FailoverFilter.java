@@ -146,6 +146,9 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 
 		private final boolean idempotent;
 
+		/** The backend of the last attempt that was retried, for the log. */
+		private @Nullable String retriedBackend;
+
 		Failover(ServerWebExchange exchange, GatewayFilterChain chain, URI balancedUrl, ReplayableBody body,
 				boolean idempotent) {
 			this.exchange = exchange;
@@ -168,8 +171,10 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 
 		Mono<Void> timedOut() {
 			FailoverFilter.this.requestTimeouts.increment();
+			String backend = chosenBackend();
 			return failed(HttpStatus.GATEWAY_TIMEOUT, "No response within the request timeout of "
-					+ FailoverFilter.this.settings.requestTimeout().toMillis() + " ms", chosenBackend());
+					+ FailoverFilter.this.settings.requestTimeout().toMillis() + " ms",
+					(backend != null) ? backend : this.retriedBackend);
 		}
 
 		private Mono<Void> afterResponse(int attempt) {
@@ -178,6 +183,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 					&& this.body.canReplay() && attempt < FailoverFilter.this.settings.attempts()) {
 				String reason = "status " + status.value();
 				if (mayRetry("status_" + status.value(), reason)) {
+					this.retriedBackend = chosenBackend();
 					discardResponse();
 					return retry(attempt, reason);
 				}
@@ -199,7 +205,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 							"No healthy backend available"));
 				}
 				return failed(HttpStatus.SERVICE_UNAVAILABLE,
-						"No backend could serve the request; last failure: " + previousFailure, null);
+						"No backend could serve the request; last failure: " + previousFailure, this.retriedBackend);
 			}
 			UpstreamFailure kind = UpstreamFailure.of(failure);
 			String reason = UpstreamFailure.describe(failure);
@@ -212,6 +218,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 				case OTHER -> false;
 			};
 			if (retryable && attempt < FailoverFilter.this.settings.attempts() && mayRetry(kind.tag(), reason)) {
+				this.retriedBackend = chosenBackend();
 				discardResponse();
 				return retry(attempt, reason);
 			}

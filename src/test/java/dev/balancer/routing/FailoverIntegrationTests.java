@@ -224,6 +224,22 @@ class FailoverIntegrationTests {
 					"connection refused");
 	}
 
+	@Test
+	void theLogNamesTheLastBackendTriedWhenNoneIsLeftToTry(CapturedOutput output) {
+		one.stop();
+		await().atMost(Duration.ofSeconds(5)).until(() -> this.health.healthy().size() == 2);
+		two.stop();
+		three.stop();
+
+		// Two healthy backends and three attempts: both are refused, then none is left.
+		expect503("/none-left", "No backend could serve the request; last failure: connection refused");
+		assertThat(output.getAll().lines().filter((line) -> line.contains("/none-left")))
+			.singleElement(as(STRING))
+			.contains("GET /none-left answered 503: No backend could serve the request; last failure: "
+					+ "connection refused (backend http://127.0.0.1:")
+			.containsAnyOf(two.url(), three.url());
+	}
+
 	private void expect503(String path, String message) {
 		this.client.mutate()
 			.responseTimeout(Duration.ofSeconds(3))
