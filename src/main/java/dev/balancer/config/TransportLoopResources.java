@@ -36,8 +36,9 @@ import dev.balancer.config.BalancerProperties.Transport;
  * <p>
  * How many loops serve clients depends on the transport. On io_uring, Reactor Netty's default: as many as there are
  * CPUs, and at least four. On epoll and NIO, one per CPU: on 2 CPUs two epoll loops served 12-35% more requests
- * per second than four, at less CPU per request, in each of seven alternating pairs of runs (docs/performance.md,
- * eleventh round), while on io_uring four stayed ahead of two (seventh round). More loops than CPUs take turns on
+ * per second than four, at less CPU per request, in each of seven alternating pairs of runs, and two NIO loops
+ * 13-17% more in two (docs/performance.md, eleventh round), while on io_uring four stayed ahead of two (seventh
+ * round). More loops than CPUs take turns on
  * them, and each finds fewer events per wake-up to handle together. {@code -Dreactor.netty.ioWorkerCount} sets the
  * number for every transport.
  * <p>
