@@ -1,7 +1,9 @@
 package dev.balancer.routing;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -214,6 +216,7 @@ class FailoverIntegrationTests {
 
 	@Test
 	void answersAShortJson503WhenEveryAttemptFailsToConnect(CapturedOutput output) {
+		rightAfterARoundOfProbes();
 		backends.forEach(TestBackend::stop);
 
 		// Before the next check: every attempt is refused, each backend is tried once.
@@ -228,6 +231,7 @@ class FailoverIntegrationTests {
 	void theLogNamesTheLastBackendTriedWhenNoneIsLeftToTry(CapturedOutput output) {
 		one.stop();
 		await().atMost(Duration.ofSeconds(5)).until(() -> this.health.healthy().size() == 2);
+		rightAfterARoundOfProbes();
 		two.stop();
 		three.stop();
 
@@ -273,6 +277,18 @@ class FailoverIntegrationTests {
 
 	private String state(TestBackend backend) {
 		return this.health.health(instance(backend)).state();
+	}
+
+	/**
+	 * Returns as soon as a round of probes has ended, so that the next round is an interval away. A test that stops
+	 * backends then sends its request before any probe can find them stopped: only the request's attempts do.
+	 */
+	private void rightAfterARoundOfProbes() {
+		ServiceInstance probed = instance(three);
+		Instant before = this.health.health(probed).lastCheck();
+		await().atMost(Duration.ofSeconds(5))
+			.pollInterval(Duration.ofMillis(2))
+			.until(() -> !Objects.equals(this.health.health(probed).lastCheck(), before));
 	}
 
 	private ServiceInstance instance(TestBackend backend) {
