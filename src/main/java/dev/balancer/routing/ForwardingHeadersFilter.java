@@ -47,8 +47,9 @@ public class ForwardingHeadersFilter implements HttpHeadersFilter {
 		String peerAddress = (peer != null && peer.getAddress() != null) ? peer.getAddress().getHostAddress() : null;
 		boolean trusted = peer != null && AddressRange.anyContains(this.trustedProxies, peer.getAddress());
 
-		// over Netty's header set, which the routing filter copies on without Spring's name walks
-		HttpHeaders headers = NettyHeaders.nettyCopyOf(input);
+		// Over Netty's header set, which the routing filter copies on without Spring's name walks. A set the
+		// hop-by-hop filter already copied is this request's own and is changed in place, not copied again.
+		HttpHeaders headers = (input instanceof NettyHeaders copied) ? copied : NettyHeaders.nettyCopyOf(input);
 		if (!trusted) {
 			CLIENT_SUPPLIED.forEach(headers::remove);
 		}

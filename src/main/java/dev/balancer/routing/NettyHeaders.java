@@ -16,6 +16,9 @@ import org.springframework.http.support.Netty4HeadersAdapter;
  * response's headers so three times (docs/performance.md, tenth round). When a header filter hands on headers of
  * this class, {@link LeanNettyRoutingFilter} copies the Netty headers underneath entry by entry instead. Headers
  * of any other class, such as those a developer's header filter returns, take Spring's way.
+ * <p>
+ * Every instance is a copy made for one request or response by the header step that returns it, so a later step
+ * may change it in place instead of copying it again.
  */
 final class NettyHeaders extends HttpHeaders {
 

@@ -5,6 +5,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
+import org.springframework.cloud.gateway.filter.headers.RemoveHopByHopHeadersFilter;
 import org.springframework.http.HttpHeaders;
 import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
 import org.springframework.mock.web.server.MockServerWebExchange;
@@ -69,6 +70,24 @@ class ForwardingHeadersFilterTests {
 
 		assertThat(forwarded.getFirst("X-Request-Id")).isEqualTo("42");
 		assertThat(input.get("X-Forwarded-For")).containsExactly("6.6.6.6");
+	}
+
+	@Test
+	void changesTheHopByHopFiltersCopyInPlaceInsteadOfCopyingItAgain() {
+		MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("http://b/x")
+			.remoteAddress(CLIENT)
+			.header("Connection", "keep-alive")
+			.header("X-Request-Id", "42"));
+		HttpHeaders copied = new LeanHopByHopHeadersFilter(new RemoveHopByHopHeadersFilter())
+			.filter(exchange.getRequest().getHeaders(), exchange);
+		assertThat(copied).isInstanceOf(NettyHeaders.class);
+
+		HttpHeaders forwarded = this.filter.filter(copied, exchange);
+
+		assertThat(forwarded).isSameAs(copied);
+		assertThat(forwarded.get("X-Forwarded-For")).containsExactly("203.0.113.7");
+		assertThat(forwarded.getFirst("X-Request-Id")).isEqualTo("42");
+		assertThat(forwarded.containsHeader("Connection")).isFalse();
 	}
 
 	private HttpHeaders forward(MockServerHttpRequest.BaseBuilder<?> request) {
