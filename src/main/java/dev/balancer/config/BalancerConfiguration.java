@@ -41,7 +41,6 @@ import dev.balancer.routing.StickySessions;
 import dev.balancer.web.JsonErrorHandler;
 
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -269,19 +268,6 @@ class BalancerConfiguration {
 		LoadBalancerClientFactory factory = new CachingLoadBalancerClientFactory(properties);
 		factory.setConfigurations(configurations.getIfAvailable(List::of));
 		return factory;
-	}
-
-	/**
-	 * The backends' load-balancer context, made while the application starts, before the server takes requests.
-	 * <p>
-	 * Spring Cloud LoadBalancer makes a service's context on first use, here the first proxied request, which would
-	 * then build a Spring context on a server event loop. The library's own eager loading
-	 * ({@code spring.cloud.loadbalancer.eager-load.clients}) waits for the application to be ready, when the server
-	 * already takes requests.
-	 */
-	@Bean
-	SmartInitializingSingleton backendsLoadBalancerContext(LoadBalancerClientFactory factory) {
-		return () -> factory.getInstance(Backends.SERVICE_ID);
 	}
 
 	/**
