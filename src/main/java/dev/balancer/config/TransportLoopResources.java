@@ -91,12 +91,18 @@ final class TransportLoopResources implements LoopResources {
 		return LoopResources.create(PREFIX, 1, suited, true);
 	}
 
-	/** How many loops serve clients on the transport ({@link #describe} names it). */
+	/** How many loops serve clients on the transport ({@link #describe} names it) on this machine. */
 	static int servingLoops(String transport) {
-		if (System.getProperty(ReactorNetty.IO_WORKER_COUNT) != null || transport.equals("io_uring")) {
-			return DEFAULT_IO_WORKER_COUNT;
+		if (System.getProperty(ReactorNetty.IO_WORKER_COUNT) != null) {
+			return DEFAULT_IO_WORKER_COUNT; // Reactor Netty read the property when it loaded
 		}
-		return Runtime.getRuntime().availableProcessors();
+		return servingLoops(transport, Runtime.getRuntime().availableProcessors());
+	}
+
+	/** How many loops serve clients on the transport with this many CPUs, unless the property says. */
+	static int servingLoops(String transport, int cpus) {
+		// on io_uring Reactor Netty's default
+		return transport.equals("io_uring") ? Math.max(cpus, 4) : cpus;
 	}
 
 	/** How many loops serve clients on the given loops. */

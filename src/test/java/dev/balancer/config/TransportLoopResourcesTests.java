@@ -57,6 +57,15 @@ class TransportLoopResourcesTests {
 	}
 
 	@Test
+	void oneServingLoopPerCpuOnEpollAndNioAtLeastFourOnIoUring() {
+		assertThat(TransportLoopResources.servingLoops("epoll", 2)).isEqualTo(2);
+		assertThat(TransportLoopResources.servingLoops("nio", 1)).isEqualTo(1);
+		assertThat(TransportLoopResources.servingLoops("epoll", 8)).isEqualTo(8);
+		assertThat(TransportLoopResources.servingLoops("io_uring", 2)).isEqualTo(4);
+		assertThat(TransportLoopResources.servingLoops("io_uring", 8)).isEqualTo(8);
+	}
+
+	@Test
 	void ioWorkerCountSetsTheNumberOfLoopsOnEveryTransport() {
 		String before = System.getProperty(ReactorNetty.IO_WORKER_COUNT);
 		System.setProperty(ReactorNetty.IO_WORKER_COUNT, "7");
