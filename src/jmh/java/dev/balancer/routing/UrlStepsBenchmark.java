@@ -31,7 +31,7 @@ import org.springframework.mock.web.server.MockServerWebExchange;
  * The two URL steps of a proxied request, the client's URL moved to the route ({@code lb://backends}) and then to
  * the chosen backend: the gateway's ({@link RouteToRequestUrlFilter}, {@link LoadBalancerUriTools}) against the
  * balancer's ({@link ExactRequestUrlFilter}, {@link ExactUrlLoadBalancerClientFilter}), on a plain URL and on one
- * with encoded characters.
+ * with encoded characters; and the balancer's check of the raw target before them.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -75,6 +75,15 @@ public class UrlStepsBenchmark {
 		this.exactRouteStep.filter(this.exchange, this.end);
 		URI balanced = this.exchange.getRequiredAttribute(ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR);
 		return this.exactBackendStep.reconstructURI(this.backend, balanced);
+	}
+
+	/**
+	 * The step before both, on the target as Netty read it ({@link RequestTargetEncoding}): on every request, a
+	 * scan that finds nothing to encode in such targets.
+	 */
+	@Benchmark
+	public String targetEncoding() {
+		return RequestTargetEncoding.encoded(this.target);
 	}
 
 }

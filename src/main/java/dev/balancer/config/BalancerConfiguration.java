@@ -32,6 +32,7 @@ import dev.balancer.routing.InFlightRequests;
 import dev.balancer.routing.LeanGrpcRequestHeadersFilter;
 import dev.balancer.routing.LeanHopByHopHeadersFilter;
 import dev.balancer.routing.LeanNettyRoutingFilter;
+import dev.balancer.routing.RequestTargetEncoding;
 import dev.balancer.routing.ResponseTimeoutFilter;
 import dev.balancer.routing.RetryBudget;
 import dev.balancer.routing.RouteListHandlerMapping;
@@ -228,6 +229,12 @@ class BalancerConfiguration {
 	@Bean
 	NettyServerCustomizer batchedClientFlushes() {
 		return (server) -> server.doOnChannelInit(BatchedFlushes::install);
+	}
+
+	/** Request targets: what a URI may not hold raw is percent-encoded ({@link RequestTargetEncoding}). */
+	@Bean
+	NettyServerCustomizer requestTargetEncoding() {
+		return (server) -> server.doOnChannelInit(RequestTargetEncoding::install);
 	}
 
 	/** Backend connections send their writes in batches ({@link BatchedFlushes}). */

@@ -1,5 +1,6 @@
 package dev.balancer.routing;
 
+import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -9,12 +10,15 @@ import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 
 import dev.balancer.support.BalancerTestProperties;
+import dev.balancer.support.RawRequests;
 import dev.balancer.support.TestBackend;
+import dev.balancer.support.TestBackend.RecordedRequest;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.cloud.gateway.event.RefreshRoutesEvent;
 import org.springframework.cloud.gateway.handler.RoutePredicateHandlerMapping;
@@ -56,6 +60,10 @@ class GatewayRoutesIntegrationTests {
 		registry.add(routes + "uri", own::url);
 		registry.add(routes + "predicates[0]", () -> "Path=/own/**");
 		registry.add(routes + "predicates[1]", () -> "Method=GET");
+		String unicode = "spring.cloud.gateway.server.webflux.routes[1].";
+		registry.add(unicode + "id", () -> "unicode");
+		registry.add(unicode + "uri", own::url);
+		registry.add(unicode + "predicates[0]", () -> "Path=/caf\u00e9/**");
 	}
 
 	@AfterAll
@@ -80,7 +88,7 @@ class GatewayRoutesIntegrationTests {
 	void theBalancerLooksRoutesUpInAListOfAllRoutesWithItsOwnLast() {
 		assertThat(this.mapping).isInstanceOf(RouteListHandlerMapping.class);
 		List<?> routes = (List<?>) ReflectionTestUtils.getField(this.mapping, "routes");
-		assertThat(routes).extracting("id").containsExactlyInAnyOrder("from-properties", "late", "balancer")
+		assertThat(routes).extracting("id").containsExactlyInAnyOrder("from-properties", "unicode", "late", "balancer")
 			.last()
 			.isEqualTo("balancer");
 	}
@@ -93,6 +101,19 @@ class GatewayRoutesIntegrationTests {
 		assertThat(get("/elsewhere")).isEqualTo("balanced");
 		this.client.post().uri("/own/thing").exchange().expectStatus().isOk().expectBody(String.class)
 			.isEqualTo("balanced");
+	}
+
+	/** A raw UTF-8 target is percent-encoded before the lookup ({@code RequestTargetEncoding}), then decoded. */
+	@Test
+	void aPathPredicateWithANonAsciiCharacterMatchesTheTargetRawAndPercentEncoded(@LocalServerPort int port)
+			throws IOException {
+		assertThat(RawRequests.statusLine(port, "GET /caf\u00c3\u00a9/x HTTP/1.1\r\nHost: localhost\r\n"
+				+ "Connection: close\r\n\r\n"))
+			.isEqualTo("HTTP/1.1 200 OK");
+		assertThat(own.requests()).extracting(RecordedRequest::path).last().isEqualTo("/caf%C3%A9/x");
+		this.client.get().uri(URI.create("http://localhost:" + port + "/caf%C3%A9/y")).exchange().expectStatus().isOk()
+			.expectBody(String.class).isEqualTo("own");
+		assertThat(get("/cafe/x")).isEqualTo("balanced");
 	}
 
 	@Test

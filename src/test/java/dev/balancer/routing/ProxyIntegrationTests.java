@@ -1,12 +1,8 @@
 package dev.balancer.routing;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +18,7 @@ import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.server.HttpServer;
 
 import dev.balancer.support.BalancerTestProperties;
+import dev.balancer.support.RawRequests;
 import dev.balancer.support.TestBackend;
 import dev.balancer.support.TestBackend.RecordedRequest;
 
@@ -149,6 +146,32 @@ class ProxyIntegrationTests {
 		assertThat(received.query()).isEqualTo(query);
 	}
 
+	/**
+	 * Clients send raw UTF-8 and characters such as {@code |} and {@code {}} in targets (curl does, as typed), and
+	 * nginx proxies them. Spring refused those with an empty 400 and, as Netty reads the request line byte by byte,
+	 * a raw {@code é} reached the backend as {@code %C3%83%C2%A9}.
+	 */
+	@Test
+	void aTargetWithRawBytesAndCharactersAUriMayNotHoldReachesTheBackendPercentEncoded() throws IOException {
+		String target = "/caf\u00c3\u00a9/[1]?q=caf\u00c3\u00a9&m=a|b&j={\"k\":[1]}&e=%C3%A9";
+
+		assertThat(RawRequests.statusLine(this.port,
+				"GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
+			.isEqualTo("HTTP/1.1 200 OK");
+
+		RecordedRequest received = onlyRequest();
+		assertThat(received.path()).isEqualTo("/caf%C3%A9/%5B1%5D");
+		assertThat(received.query()).isEqualTo("q=caf%C3%A9&m=a%7Cb&j=%7B%22k%22:[1]%7D&e=%C3%A9");
+	}
+
+	@Test
+	void aTargetWithAMalformedEscapeIsABadRequest() throws IOException {
+		assertThat(RawRequests.statusLine(this.port,
+				"GET /50%off HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
+			.isEqualTo("HTTP/1.1 400 Bad Request");
+		assertThat(backends).allMatch((backend) -> backend.requests().isEmpty());
+	}
+
 	@Test
 	void everyMethodReachesTheBackendAsSent() {
 		List<HttpMethod> methods = List.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT, HttpMethod.DELETE,
@@ -185,17 +208,11 @@ class ProxyIntegrationTests {
 	@Test
 	void dropsHopByHopHeadersAndTheOnesConnectionNames() throws IOException {
 		// A raw request: HTTP clients rewrite the Connection header themselves.
-		try (Socket socket = new Socket("127.0.0.1", this.port)) {
-			socket.setSoTimeout(5000);
-			socket.getOutputStream()
-				.write(("GET /hop HTTP/1.1\r\nHost: localhost\r\nConnection: close, X-Hop-Secret\r\n"
-						+ "X-Hop-Secret: 1\r\nKeep-Alive: timeout=5\r\nProxy-Authorization: Basic eDp5\r\n"
-						+ "X-Custom: kept\r\n\r\n")
-					.getBytes(StandardCharsets.US_ASCII));
-			BufferedReader response = new BufferedReader(
-					new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
-			assertThat(response.readLine()).isEqualTo("HTTP/1.1 200 OK");
-		}
+		assertThat(RawRequests.statusLine(this.port,
+				"GET /hop HTTP/1.1\r\nHost: localhost\r\nConnection: close, X-Hop-Secret\r\n"
+				+ "X-Hop-Secret: 1\r\nKeep-Alive: timeout=5\r\nProxy-Authorization: Basic eDp5\r\n"
+				+ "X-Custom: kept\r\n\r\n"))
+			.isEqualTo("HTTP/1.1 200 OK");
 
 		RecordedRequest received = onlyRequest();
 		assertThat(received.header("X-Custom")).isEqualTo("kept");
