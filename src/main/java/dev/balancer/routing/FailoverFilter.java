@@ -2,6 +2,7 @@ package dev.balancer.routing;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -27,6 +28,7 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.web.server.MethodNotAllowedException;
 import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.server.ServerWebExchange;
 
@@ -65,6 +67,9 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 
 	private static final Set<Integer> RETRYABLE_STATUSES = Set.of(502, 503, 504);
 
+	/** What the {@code Allow} header of the answer to a CONNECT lists: Spring's standard methods, all but it. */
+	private static final List<HttpMethod> PROXIED_METHODS = List.of(HttpMethod.values());
+
 	private final Settings settings;
 
 	private final RetryBudget budget;
@@ -101,6 +106,11 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 
 	@Override
 	public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
+		if ("CONNECT".equals(exchange.getRequest().getMethod().name())) {
+			// The balancer proxies requests and opens no tunnels. Sent on, a CONNECT got the backend's 200 head
+			// without its body, and the client waited on a tunnel until the idle timeout; nginx answers 400.
+			return Mono.error(new MethodNotAllowedException("CONNECT", PROXIED_METHODS));
+		}
 		this.budget.recordRequest();
 		boolean idempotent = IDEMPOTENT_METHODS.contains(exchange.getRequest().getMethod());
 		ReplayableBody body = idempotent ? ReplayableBody.copying(exchange.getRequest(), this.settings.bodyBufferSize())

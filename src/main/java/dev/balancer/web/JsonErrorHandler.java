@@ -67,6 +67,10 @@ public class JsonErrorHandler implements WebExceptionHandler, Ordered {
 		response.setStatusCode(status);
 		HttpHeaders headers = response.getHeaders();
 		headers.clear();
+		if (error instanceof ResponseStatusException statusError) {
+			// such as the Allow header of a 405
+			headers.addAll(statusError.getHeaders());
+		}
 		headers.setContentType(MediaType.APPLICATION_JSON);
 		headers.setContentLength(bytes.length);
 		DataBuffer buffer = response.bufferFactory().wrap(bytes);

@@ -172,6 +172,20 @@ class ProxyIntegrationTests {
 		assertThat(backends).allMatch((backend) -> backend.requests().isEmpty());
 	}
 
+	/** Sent on, a CONNECT got the backend's 200 head without its body, and waited for the idle timeout. */
+	@Test
+	void aConnectIsAnsweredAtOnceWithA405AndNeverSentOn() throws IOException {
+		String response = RawRequests.response(this.port,
+				"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+
+		assertThat(response).startsWith("HTTP/1.1 405 Method Not Allowed\r\n")
+			.containsPattern("(?i)\r\nallow: GET,")
+			.contains("\r\nContent-Type: application/json\r\n")
+			.endsWith("{\"status\":405,\"error\":\"Method Not Allowed\","
+					+ "\"message\":\"Request method 'CONNECT' is not supported.\"}");
+		assertThat(backends).allMatch((backend) -> backend.requests().isEmpty());
+	}
+
 	@Test
 	void everyMethodReachesTheBackendAsSent() {
 		List<HttpMethod> methods = List.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT, HttpMethod.DELETE,

@@ -1,10 +1,15 @@
 package dev.balancer.support;
 
+import java.io.BufferedInputStream;
 import java.io.BufferedReader;
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Requests written byte by byte on a socket, for what HTTP clients would not send as it is: their own
@@ -26,6 +31,27 @@ public final class RawRequests {
 			BufferedReader response = new BufferedReader(
 					new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
 			return response.readLine();
+		}
+	}
+
+	/**
+	 * Sends a request as {@link #statusLine} does and returns the response's head and its {@code Content-Length}
+	 * body, without waiting for the connection to close: a response that is slow to come or to end fails the read.
+	 */
+	public static String response(int port, String request) throws IOException {
+		try (Socket socket = new Socket("127.0.0.1", port)) {
+			socket.setSoTimeout(5000);
+			socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+			InputStream in = new BufferedInputStream(socket.getInputStream());
+			String head = RawBackend.readHead(in);
+			Matcher length = Pattern.compile("(?i)\r\ncontent-length: *(\\d+)").matcher(head);
+			int bodyLength = length.find() ? Integer.parseInt(length.group(1)) : 0;
+			byte[] body = in.readNBytes(bodyLength);
+			if (body.length < bodyLength) {
+				throw new EOFException("The connection closed after " + body.length + " of " + bodyLength
+						+ " body bytes");
+			}
+			return head + new String(body, StandardCharsets.UTF_8);
 		}
 	}
 
