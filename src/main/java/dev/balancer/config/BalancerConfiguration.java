@@ -29,6 +29,7 @@ import dev.balancer.routing.FailoverFilter;
 import dev.balancer.routing.ForwardingHeadersFilter;
 import dev.balancer.routing.InFlightReleaseFilter;
 import dev.balancer.routing.InFlightRequests;
+import dev.balancer.routing.BackendResponseHeads;
 import dev.balancer.routing.LeanGrpcRequestHeadersFilter;
 import dev.balancer.routing.LeanHopByHopHeadersFilter;
 import dev.balancer.routing.LeanNettyRoutingFilter;
@@ -235,6 +236,12 @@ class BalancerConfiguration {
 	@Bean
 	NettyServerCustomizer requestTargetEncoding() {
 		return (server) -> server.doOnChannelInit(RequestTargetEncoding::install);
+	}
+
+	/** Backend response heads: 1xx before the final one skipped, invalid ones marked ({@link BackendResponseHeads}). */
+	@Bean
+	HttpClientCustomizer informationalBackendResponses() {
+		return (client) -> client.doOnChannelInit(BackendResponseHeads::install);
 	}
 
 	/** Backend connections send their writes in batches ({@link BatchedFlushes}). */

@@ -20,9 +20,9 @@ import org.springframework.cloud.client.ServiceInstance;
 
 /**
  * Passive health, after Envoy's outlier detection ({@code consecutive_5xx}): a backend whose live requests fail
- * {@code consecutiveErrors} times in a row (connect failure, reset, timeout or a 5xx answer) is ejected for
- * the base ejection time multiplied by how often it was ejected recently, up to the maximum. Ejection is
- * separate from the health checks: a backend whose health endpoint is fine but whose real requests fail is
+ * {@code consecutiveErrors} times in a row (connect failure, reset, timeout, invalid response or a 5xx answer) is
+ * ejected for the base ejection time multiplied by how often it was ejected recently, up to the maximum. Ejection
+ * is separate from the health checks: a backend whose health endpoint is fine but whose real requests fail is
  * still taken out. At most {@code maxEjectionPercent} of the backends are ejected at once (at least one), so
  * outlier detection never empties the pool by itself.
  */

@@ -41,6 +41,7 @@ import org.springframework.web.server.ServerWebExchange;
  * <li>No response within the response timeout, or a 502, 503 or 504: retried for idempotent methods (GET, HEAD,
  * OPTIONS, PUT, DELETE) whose body can be sent again; a timed-out POST gets a 504, every other response
  * passes through unchanged.</li>
+ * <li>A response that is not valid HTTP: not retried, as by nginx by default; the client gets a 502.</li>
  * </ul>
  * Retries wait a short random backoff and must fit the {@link RetryBudget}; the whole request, retries
  * included, must begin to be answered within the request timeout. When no backend can serve the request the
@@ -225,7 +226,8 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			boolean retryable = switch (kind) {
 				case CONNECT, RESET -> this.body.canReplay();
 				case TIMEOUT -> this.idempotent && this.body.canReplay();
-				case OTHER -> false;
+				// as nginx does by default: the backend acted on the request and answered, if badly
+				case INVALID_RESPONSE, OTHER -> false;
 			};
 			if (retryable && attempt < FailoverFilter.this.settings.attempts() && mayRetry(kind.tag(), reason)) {
 				this.retriedBackend = chosenBackend();
@@ -238,6 +240,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 				case OTHER -> Mono.error(failure);
 				case TIMEOUT -> failed(HttpStatus.GATEWAY_TIMEOUT,
 						"The backend did not respond in time (attempt " + attempt + ")", backend);
+				case INVALID_RESPONSE -> failed(HttpStatus.BAD_GATEWAY, "The backend sent an " + reason, backend);
 				case CONNECT, RESET -> this.body.canReplay()
 						? failed(HttpStatus.SERVICE_UNAVAILABLE, "No backend could serve the request after " + attempt
 								+ " attempts; last failure: " + reason, backend)

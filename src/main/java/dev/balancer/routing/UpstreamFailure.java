@@ -9,6 +9,8 @@ import java.util.Locale;
 import javax.net.ssl.SSLHandshakeException;
 
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import reactor.netty.channel.AbortedException;
 import reactor.netty.http.client.PrematureCloseException;
 
@@ -34,6 +36,12 @@ public enum UpstreamFailure {
 	/** No response began within {@code balancer.timeouts.response}; the request was sent. */
 	TIMEOUT("timeout"),
 
+	/**
+	 * The backend answered with something that is not a valid HTTP response head: a malformed status line or
+	 * header, or a head over the client's size limits ({@link BackendResponseHeads}). The request was sent.
+	 */
+	INVALID_RESPONSE("invalid_response"),
+
 	/** Anything else. */
 	OTHER("error");
 
@@ -55,6 +63,9 @@ public enum UpstreamFailure {
 		}
 		if (isResponseTimeout(failure)) {
 			return TIMEOUT;
+		}
+		if (causedBy(failure, BackendResponseHeads.InvalidResponseException.class)) {
+			return INVALID_RESPONSE;
 		}
 		// Reactor Netty's AbortedException is no IOException: a pooled connection closed before the send.
 		return (causedBy(failure, IOException.class) || causedBy(failure, AbortedException.class)) ? RESET : OTHER;
@@ -82,6 +93,9 @@ public enum UpstreamFailure {
 			return "no response within the response timeout";
 		}
 		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+			if (cause instanceof BackendResponseHeads.InvalidResponseException) {
+				return describeInvalidResponse(cause);
+			}
 			if (cause instanceof ConnectTimeoutException) {
 				return "connect timed out";
 			}
@@ -105,6 +119,17 @@ public enum UpstreamFailure {
 			}
 		}
 		return failure.getClass().getSimpleName() + ((failure.getMessage() != null) ? ": " + failure.getMessage() : "");
+	}
+
+	private static String describeInvalidResponse(Throwable failure) {
+		String reason = "invalid response: " + failure.getMessage();
+		if (causedBy(failure, TooLongHttpHeaderException.class)) {
+			return reason + " (raise spring.cloud.gateway.server.webflux.httpclient.max-header-size)";
+		}
+		if (causedBy(failure, TooLongHttpLineException.class)) {
+			return reason + " (raise spring.cloud.gateway.server.webflux.httpclient.max-initial-line-length)";
+		}
+		return reason;
 	}
 
 	private static String describeHandshake(Throwable failure) {

@@ -11,6 +11,7 @@ import java.util.stream.IntStream;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
+import dev.balancer.routing.BackendResponseHeads.InvalidResponseException;
 import dev.balancer.support.Instances;
 import dev.balancer.support.MutableClock;
 
@@ -74,6 +75,14 @@ class OutlierDetectorTests {
 			fail(this.backends.get(1), new IllegalStateException("not the backend's fault"));
 		}
 		assertThat(this.detector.isEjected(this.backends.get(1))).isFalse();
+	}
+
+	@Test
+	void invalidResponsesCountAsFailures() {
+		for (int i = 0; i < 5; i++) {
+			fail(this.one, new InvalidResponseException(new IllegalArgumentException("invalid version format: HI")));
+		}
+		assertThat(this.detector.isEjected(this.one)).isTrue();
 	}
 
 	@Test

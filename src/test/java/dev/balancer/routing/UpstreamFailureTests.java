@@ -4,10 +4,13 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.List;
 
 import javax.net.ssl.SSLHandshakeException;
 
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
 import org.junit.jupiter.api.Test;
 import reactor.netty.channel.AbortedException;
@@ -42,6 +45,26 @@ class UpstreamFailureTests {
 		assertThat(UpstreamFailure.of(new AbortedException("Connection has been closed BEFORE send operation")))
 			.isEqualTo(UpstreamFailure.RESET);
 		assertThat(UpstreamFailure.of(new IllegalStateException("bug"))).isEqualTo(UpstreamFailure.OTHER);
+	}
+
+	@Test
+	void aResponseHeadNettyCouldNotDecodeIsAnInvalidResponseThatSaysWhichLimitToRaise() {
+		Throwable garbage = new BackendResponseHeads.InvalidResponseException(
+				new IllegalArgumentException("invalid version format: HELLO"));
+		Throwable longHeader = new BackendResponseHeads.InvalidResponseException(
+				new TooLongHttpHeaderException("HTTP header is larger than 8192 bytes."));
+		Throwable longLine = new BackendResponseHeads.InvalidResponseException(
+				new TooLongHttpLineException("An HTTP line is larger than 4096 bytes."));
+
+		assertThat(List.of(garbage, longHeader, longLine)).extracting(UpstreamFailure::of)
+			.containsOnly(UpstreamFailure.INVALID_RESPONSE);
+		assertThat(UpstreamFailure.describe(garbage)).isEqualTo("invalid response: invalid version format: HELLO");
+		assertThat(UpstreamFailure.describe(longHeader)).isEqualTo("invalid response: HTTP header is larger than "
+				+ "8192 bytes. (raise spring.cloud.gateway.server.webflux.httpclient.max-header-size)");
+		assertThat(UpstreamFailure.describe(longLine)).isEqualTo("invalid response: An HTTP line is larger than "
+				+ "4096 bytes. (raise spring.cloud.gateway.server.webflux.httpclient.max-initial-line-length)");
+		assertThat(UpstreamFailure.of(new IllegalArgumentException("invalid version format: HELLO")))
+			.isEqualTo(UpstreamFailure.OTHER);
 	}
 
 	@Test

@@ -36,7 +36,15 @@ public final class RawBackend implements AutoCloseable {
 		TRUNCATE_SHORT_WITH_LENGTH,
 
 		/** Starts a chunked 200, sends one chunk, resets before the last one. */
-		TRUNCATE_CHUNKED
+		TRUNCATE_CHUNKED,
+
+		/**
+		 * Answers by path, then closes: {@code /hints} with a 102 Processing and a 103 Early Hints, 50 ms apart,
+		 * then a 200 with the body {@code hinted} (not a fault); {@code /garbage} with a line that is not HTTP;
+		 * {@code /long-header} with a 200 whose header is over 8 KiB, the client's limit; anything else with a
+		 * status line whose code is not a number.
+		 */
+		HEADS_BY_PATH
 
 	}
 
@@ -68,7 +76,7 @@ public final class RawBackend implements AutoCloseable {
 		return "http://127.0.0.1:" + this.server.getLocalPort();
 	}
 
-	/** Requests it misbehaved on. */
+	/** Requests it misbehaved on (for {@link Behaviour#HEADS_BY_PATH}: answered). */
 	public int misbehaved() {
 		return this.misbehaved.get();
 	}
@@ -89,6 +97,10 @@ public final class RawBackend implements AutoCloseable {
 					continue;
 				}
 				this.misbehaved.incrementAndGet();
+				if (this.behaviour == Behaviour.HEADS_BY_PATH) {
+					answerByPath(head, out);
+					continue;
+				}
 				String part = "x".repeat(100);
 				if (this.behaviour == Behaviour.TRUNCATE_WITH_LENGTH) {
 					out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + part));
@@ -113,6 +125,30 @@ public final class RawBackend implements AutoCloseable {
 				return;
 			}
 		}
+	}
+
+	private static void answerByPath(String head, OutputStream out) throws IOException, InterruptedException {
+		String target = head.split(" ", 3)[1];
+		if (target.equals("/hints")) {
+			out.write(ascii("HTTP/1.1 102 Processing\r\n\r\n"));
+			out.flush();
+			Thread.sleep(50); // each in a read of its own
+			out.write(ascii("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"));
+			out.flush();
+			Thread.sleep(50);
+			out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhinted"));
+		}
+		else if (target.equals("/garbage")) {
+			out.write(ascii("hello there\r\n\r\n"));
+		}
+		else if (target.equals("/long-header")) {
+			out.write(ascii("HTTP/1.1 200 OK\r\nSet-Cookie: big=" + "c".repeat(9000)
+					+ "\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"));
+		}
+		else {
+			out.write(ascii("HTTP/1.1 abc Fine\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"));
+		}
+		out.flush();
 	}
 
 	private static byte[] ascii(String text) {

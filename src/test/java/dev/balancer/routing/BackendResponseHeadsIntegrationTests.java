@@ -1,0 +1,95 @@
+package dev.balancer.routing;
+
+import java.io.IOException;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import dev.balancer.support.RawBackend;
+import dev.balancer.support.RawRequests;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A backend whose response heads are unusual ({@link BackendResponseHeads}): informational responses before the
+ * final one reach the client as the final response, at once, where the client got the 103's head and then waited
+ * until its own timeout; heads that are not valid HTTP get a 502 naming the fault, where they got a 500 and a
+ * stack trace in the log.
+ */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "balancer.health-check.interval=1h", "balancer.health-check.path=/health",
+				"management.server.port=0" })
+@DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
+@ExtendWith(OutputCaptureExtension.class)
+class BackendResponseHeadsIntegrationTests {
+
+	static final RawBackend backend = RawBackend.start(RawBackend.Behaviour.HEADS_BY_PATH);
+
+	@DynamicPropertySource
+	static void balancer(DynamicPropertyRegistry registry) {
+		registry.add("balancer.backends[0].url", backend::url);
+	}
+
+	@AfterAll
+	static void stop() throws IOException {
+		backend.close();
+	}
+
+	@LocalServerPort
+	int port;
+
+	@Autowired
+	MeterRegistry meters;
+
+	@Test
+	void theClientGetsTheFinalResponseAfterTheBackendsInformationalOnes() throws IOException {
+		for (String method : new String[] { "GET", "POST" }) {
+			String response = RawRequests.response(this.port,
+					method + " /hints HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n");
+
+			assertThat(response).as(method).startsWith("HTTP/1.1 200 OK\r\n").endsWith("\r\n\r\nhinted");
+		}
+	}
+
+	@Test
+	void aHeadThatIsNotValidHttpIsABadGatewayNamingTheFaultInOneLogLine(CapturedOutput output) throws IOException {
+		double before = invalidResponses();
+
+		assertThat(get("/garbage")).startsWith("HTTP/1.1 502 Bad Gateway\r\n")
+			.contains("\"message\":\"The backend sent an invalid response: ");
+		assertThat(get("/bad-status")).startsWith("HTTP/1.1 502 Bad Gateway\r\n")
+			.contains("\"message\":\"The backend sent an invalid response: ");
+		assertThat(get("/long-header")).startsWith("HTTP/1.1 502 Bad Gateway\r\n")
+			.contains("\"message\":\"The backend sent an invalid response: HTTP header is larger than 8192 bytes. "
+					+ "(raise spring.cloud.gateway.server.webflux.httpclient.max-header-size)\"}");
+
+		assertThat(invalidResponses() - before).isEqualTo(3);
+		assertThat(output.getOut().lines().filter((line) -> line.contains(" answered 502: The backend sent an "
+				+ "invalid response: ") && line.contains(" WARN ") && line.contains("(backend " + backend.url())))
+			.hasSize(3);
+		assertThat(output.getOut()).doesNotContain(" ERROR ").doesNotContain("\tat ");
+	}
+
+	private String get(String path) throws IOException {
+		return RawRequests.response(this.port, "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+	}
+
+	private double invalidResponses() {
+		return this.meters.find("balancer.backend.requests").tag("status", "invalid_response").counters().stream()
+			.mapToDouble((counter) -> counter.count())
+			.sum();
+	}
+
+}
