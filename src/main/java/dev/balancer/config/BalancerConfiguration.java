@@ -19,6 +19,7 @@ import dev.balancer.health.PassiveHealthLifecycle;
 import dev.balancer.health.StatusRange;
 import dev.balancer.metrics.BackendMetrics;
 import dev.balancer.routing.AddressRange;
+import dev.balancer.routing.BackendResponseHeads;
 import dev.balancer.routing.Backends;
 import dev.balancer.routing.BrokenResponseFilter;
 import dev.balancer.routing.ClientAddressFilter;
@@ -29,7 +30,6 @@ import dev.balancer.routing.FailoverFilter;
 import dev.balancer.routing.ForwardingHeadersFilter;
 import dev.balancer.routing.InFlightReleaseFilter;
 import dev.balancer.routing.InFlightRequests;
-import dev.balancer.routing.BackendResponseHeads;
 import dev.balancer.routing.LeanGrpcRequestHeadersFilter;
 import dev.balancer.routing.LeanHopByHopHeadersFilter;
 import dev.balancer.routing.LeanNettyRoutingFilter;
@@ -240,7 +240,7 @@ class BalancerConfiguration {
 
 	/** Backend response heads: 1xx before the final one skipped, invalid ones marked ({@link BackendResponseHeads}). */
 	@Bean
-	HttpClientCustomizer informationalBackendResponses() {
+	HttpClientCustomizer backendResponseHeads() {
 		return (client) -> client.doOnChannelInit(BackendResponseHeads::install);
 	}
 

@@ -226,7 +226,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			boolean retryable = switch (kind) {
 				case CONNECT, RESET -> this.body.canReplay();
 				case TIMEOUT -> this.idempotent && this.body.canReplay();
-				// as nginx does by default: the backend acted on the request and answered, if badly
+				// an invalid response, as by nginx by default: the backend acted on the request and answered, if badly
 				case INVALID_RESPONSE, OTHER -> false;
 			};
 			if (retryable && attempt < FailoverFilter.this.settings.attempts() && mayRetry(kind.tag(), reason)) {
