@@ -78,12 +78,12 @@ public class UrlStepsBenchmark {
 	}
 
 	/**
-	 * The step before both, on the target as Netty read it ({@link RequestTargetEncoding}): on every request, a
+	 * The step before both, on the target as Netty read it ({@link ClientRequestHeads}): on every request, a
 	 * scan that finds nothing to encode in such targets.
 	 */
 	@Benchmark
 	public String targetEncoding() {
-		return RequestTargetEncoding.encoded(this.target);
+		return ClientRequestHeads.encoded(this.target);
 	}
 
 }

@@ -23,6 +23,7 @@ import dev.balancer.routing.BackendResponseHeads;
 import dev.balancer.routing.Backends;
 import dev.balancer.routing.BrokenResponseFilter;
 import dev.balancer.routing.ClientAddressFilter;
+import dev.balancer.routing.ClientRequestHeads;
 import dev.balancer.routing.ExactRequestUrlFilter;
 import dev.balancer.routing.ExactUrlLoadBalancerClientFilter;
 import dev.balancer.routing.ExactWebSocketUrlFilter;
@@ -33,7 +34,6 @@ import dev.balancer.routing.InFlightRequests;
 import dev.balancer.routing.LeanGrpcRequestHeadersFilter;
 import dev.balancer.routing.LeanHopByHopHeadersFilter;
 import dev.balancer.routing.LeanNettyRoutingFilter;
-import dev.balancer.routing.RequestTargetEncoding;
 import dev.balancer.routing.ResponseTimeoutFilter;
 import dev.balancer.routing.RetryBudget;
 import dev.balancer.routing.RouteListHandlerMapping;
@@ -232,10 +232,10 @@ class BalancerConfiguration {
 		return (server) -> server.doOnChannelInit(BatchedFlushes::install);
 	}
 
-	/** Request targets: what a URI may not hold raw is percent-encoded ({@link RequestTargetEncoding}). */
+	/** Client request heads: targets encoded where needed, bad Host headers refused ({@link ClientRequestHeads}). */
 	@Bean
-	NettyServerCustomizer requestTargetEncoding() {
-		return (server) -> server.doOnChannelInit(RequestTargetEncoding::install);
+	NettyServerCustomizer clientRequestHeads() {
+		return (server) -> server.doOnChannelInit(ClientRequestHeads::install);
 	}
 
 	/** Backend response heads: 1xx before the final one skipped, invalid ones marked ({@link BackendResponseHeads}). */

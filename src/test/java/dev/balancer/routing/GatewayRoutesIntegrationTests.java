@@ -103,7 +103,7 @@ class GatewayRoutesIntegrationTests {
 			.isEqualTo("balanced");
 	}
 
-	/** A raw UTF-8 target is percent-encoded before the lookup ({@code RequestTargetEncoding}), then decoded. */
+	/** A raw UTF-8 target is percent-encoded before the lookup ({@code ClientRequestHeads}), then decoded. */
 	@Test
 	void aPathPredicateWithANonAsciiCharacterMatchesTheTargetRawAndPercentEncoded(@LocalServerPort int port)
 			throws IOException {

@@ -172,6 +172,23 @@ class ProxyIntegrationTests {
 		assertThat(backends).allMatch((backend) -> backend.requests().isEmpty());
 	}
 
+	/**
+	 * Passed on, the backend got {@code X-Forwarded-Host: localhost} for a request without a Host header, the first
+	 * of two, or the client's invalid value.
+	 */
+	@Test
+	void aRequestWithoutOneValidHostHeaderIsABadRequestAndNeverSentOn() throws IOException {
+		for (String hosts : List.of("", "Host: a.example\r\nHost: b.example\r\n", "Host: a b\r\n")) {
+			assertThat(RawRequests.statusLine(this.port, "GET /host HTTP/1.1\r\n" + hosts + "\r\n")).as(hosts)
+				.isEqualTo("HTTP/1.1 400 Bad Request");
+		}
+		assertThat(backends).allMatch((backend) -> backend.requests().isEmpty());
+
+		assertThat(RawRequests.statusLine(this.port, "GET /host HTTP/1.0\r\n\r\n")).isEqualTo("HTTP/1.0 200 OK");
+		assertThat(RawRequests.statusLine(this.port, "GET /host HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n"))
+			.isEqualTo("HTTP/1.1 200 OK");
+	}
+
 	/** Sent on, a CONNECT got the backend's 200 head without its body, and waited for the idle timeout. */
 	@Test
 	void aConnectIsAnsweredAtOnceWithA405AndNeverSentOn() throws IOException {
