@@ -22,8 +22,9 @@ import reactor.netty.NettyPipeline;
  * 101 Switching Protocols). Reactor Netty's client skips a 100 only, and took any other 1xx for the response: the
  * client got the 103's head, the backend's real response was dropped, and the client waited for it until its own
  * timeout. Passing the hints on would need a write on the client's connection that neither Spring nor the gateway
- * offers; browsers use early hints only over HTTP/2 and HTTP/3, and the balancer serves its clients HTTP/1.1. A 100
- * and a 101 stay Reactor Netty's: it waits past the first and hands the second to the WebSocket upgrade.</li>
+ * offers; browsers use early hints only over HTTP/2 or HTTP/3, and the balancer serves its clients HTTP/1.1 unless
+ * {@code server.http2.enabled} is set. A 100 and a 101 stay Reactor Netty's: it waits past the first and hands the
+ * second to the WebSocket upgrade.</li>
  * <li><b>A head that Netty could not decode is marked as the backend's fault</b> ({@link InvalidResponseException}):
  * a malformed status line or header, or a head over the client's size limits. Netty's own cause, an
  * {@code IllegalArgumentException} or a {@code TooLongFrameException}, reached the failover filter as an error of

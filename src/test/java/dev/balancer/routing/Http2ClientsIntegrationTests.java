@@ -1,0 +1,72 @@
+package dev.balancer.routing;
+
+import java.time.Duration;
+import java.util.List;
+
+import io.netty.handler.codec.http.HttpVersion;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import reactor.netty.http.HttpProtocol;
+import reactor.netty.http.client.HttpClient;
+
+import dev.balancer.support.BalancerTestProperties;
+import dev.balancer.support.TestBackend;
+import dev.balancer.support.TestBackend.RecordedRequest;
+
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * With {@code server.http2.enabled=true}, clients speaking HTTP/2 in clear text, with prior knowledge or by
+ * upgrading from HTTP/1.1, are proxied too: the balancer's handler after the HTTP/1.1 codec
+ * ({@link ClientRequestHeads}) stays out of their way.
+ */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "server.http2.enabled=true")
+@DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
+class Http2ClientsIntegrationTests {
+
+	static final TestBackend backend = TestBackend.start("one");
+
+	@DynamicPropertySource
+	static void balancer(DynamicPropertyRegistry registry) {
+		BalancerTestProperties.register(registry, List.of(backend));
+	}
+
+	@AfterAll
+	static void stop() {
+		backend.stop();
+	}
+
+	@LocalServerPort
+	int port;
+
+	@Test
+	void anHttp2ClientWithPriorKnowledgeIsProxied() {
+		assertProxiedOverHttp2(HttpClient.create().protocol(HttpProtocol.H2C), "/prior?q=1");
+	}
+
+	@Test
+	void anHttp11ClientThatUpgradesToHttp2IsProxied() {
+		assertProxiedOverHttp2(HttpClient.create().protocol(HttpProtocol.HTTP11, HttpProtocol.H2C), "/upgraded");
+	}
+
+	private void assertProxiedOverHttp2(HttpClient client, String target) {
+		backend.clear();
+		List<Object> answer = client.get()
+			.uri("http://127.0.0.1:" + this.port + target)
+			.responseSingle((response, body) -> body.asString()
+				.map((text) -> List.<Object>of(response.status().code(), response.version(), text)))
+			.block(Duration.ofSeconds(10));
+
+		assertThat(answer).containsExactly(200, HttpVersion.valueOf("HTTP/2.0"), "one");
+		assertThat(backend.requests()).extracting(RecordedRequest::path)
+			.containsExactly(target.contains("?") ? target.substring(0, target.indexOf('?')) : target);
+	}
+
+}
