@@ -238,10 +238,10 @@ class BalancerConfiguration {
 		return (server) -> server.doOnChannelInit(ClientRequestHeads::install);
 	}
 
-	/** Backend response heads: 1xx before the final one skipped, invalid ones marked ({@link BackendResponseHeads}). */
+	/** Backend responses: 1xx skipped, invalid heads marked, silences cut off ({@link BackendResponseHeads}). */
 	@Bean
-	HttpClientCustomizer backendResponseHeads() {
-		return (client) -> client.doOnChannelInit(BackendResponseHeads::install);
+	HttpClientCustomizer backendResponseHeads(BalancerProperties properties) {
+		return (client) -> client.doOnChannelInit(BackendResponseHeads.installer(properties.timeouts().read()));
 	}
 
 	/** Backend connections send their writes in batches ({@link BatchedFlushes}). */

@@ -139,17 +139,21 @@ public record BalancerProperties(
 	}
 
 	/**
-	 * Timeouts of requests to backends. None of them cuts off a response that has started: a long download
-	 * streams for as long as it takes.
+	 * Timeouts of requests to backends. Only {@code read} cuts off a response that has started, and only when the
+	 * backend falls silent: a long download streams for as long as it takes.
 	 *
 	 * @param connect longest wait for a connection to a backend; then the attempt is retried elsewhere
 	 * @param response longest wait for a backend's response to begin, per attempt; then an idempotent request
 	 * is retried on another backend and any other gets a 504
 	 * @param request longest wait for a response to begin across all attempts, backoff included; then 504
+	 * @param read longest silence from a backend while its response is read, once the head has come (nginx's
+	 * {@code proxy_read_timeout}); then a 502 if nothing reached the client yet, else its connection is closed.
+	 * A WebSocket session is never cut.
 	 */
 	public record Timeouts(@DefaultValue("1s") @DurationMin(millis = 1, message = POSITIVE) Duration connect,
 			@DefaultValue("30s") @DurationMin(millis = 1, message = POSITIVE) Duration response,
-			@DefaultValue("60s") @DurationMin(millis = 1, message = POSITIVE) Duration request) {
+			@DefaultValue("60s") @DurationMin(millis = 1, message = POSITIVE) Duration request,
+			@DefaultValue("60s") @DurationMin(millis = 1, message = POSITIVE) Duration read) {
 	}
 
 	/**

@@ -1,17 +1,20 @@
 package dev.balancer.routing;
 
-import java.net.SocketAddress;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
-import org.jspecify.annotations.Nullable;
-import reactor.netty.ConnectionObserver;
+import reactor.netty.ChannelPipelineConfigurer;
 import reactor.netty.NettyPipeline;
 
 /**
@@ -29,25 +32,51 @@ import reactor.netty.NettyPipeline;
  * a malformed status line or header, or a head over the client's size limits. Netty's own cause, an
  * {@code IllegalArgumentException} or a {@code TooLongFrameException}, reached the failover filter as an error of
  * the balancer itself: the client got a 500 and the log a stack trace, where a 502 is the answer.</li>
+ * <li><b>A backend that falls silent in the middle of its response is cut off</b> after the read timeout
+ * ({@code balancer.timeouts.read}), as nginx's {@code proxy_read_timeout} does: Netty's {@link IdleStateHandler}
+ * in front of this handler tells of the silence, and the response fails with a {@link StalledResponseException}.
+ * Before, every timeout ended with the response's head, and a backend that sent a head and part of its body and
+ * then nothing held the client for as long as the backend kept the connection open; a short body is held back
+ * until complete, so that client had received nothing at all. The wait for the head is
+ * {@code balancer.timeouts.response}'s, and a WebSocket session after a 101 is never cut: the idle detector is
+ * taken out of the connection.</li>
  * </ul>
- * One instance per connection: it remembers whether the rest of a skipped response is still to come.
+ * One instance per connection: it remembers whether the rest of a skipped response is still to come, and whether a
+ * response is being read.
  */
 public final class BackendResponseHeads extends ChannelInboundHandlerAdapter {
 
 	/** Name of the handler in the pipeline of every backend connection. */
 	public static final String HANDLER_NAME = "balancer.backendResponseHeads";
 
+	/** Name of Netty's idle-read detector, right before it. */
+	public static final String IDLE_HANDLER_NAME = "balancer.backendReadIdle";
+
+	private final Duration readTimeout;
+
 	private boolean skipping;
 
+	private boolean reading;
+
+	BackendResponseHeads(Duration readTimeout) {
+		this.readTimeout = readTimeout;
+	}
+
 	/**
-	 * Adds a new instance right after the HTTP/1.1 codec of a new backend connection; a
-	 * {@code ChannelPipelineConfigurer} for the backend client, which Reactor Netty runs after building its own
+	 * Adds an idle-read detector and a new instance right after the HTTP/1.1 codec of each new backend connection;
+	 * a {@code ChannelPipelineConfigurer} for the backend client, which Reactor Netty runs after building its own
 	 * pipeline. A connection without that codec (HTTP/2) is left as it is.
+	 * @param readTimeout the longest silence from the backend while a response is read
 	 */
-	public static void install(ConnectionObserver observer, Channel channel, @Nullable SocketAddress remoteAddress) {
-		if (channel.pipeline().get(NettyPipeline.HttpCodec) != null) {
-			channel.pipeline().addAfter(NettyPipeline.HttpCodec, HANDLER_NAME, new BackendResponseHeads());
-		}
+	public static ChannelPipelineConfigurer installer(Duration readTimeout) {
+		return (observer, channel, remoteAddress) -> {
+			ChannelPipeline pipeline = channel.pipeline();
+			if (pipeline.get(NettyPipeline.HttpCodec) != null) {
+				pipeline.addAfter(NettyPipeline.HttpCodec, IDLE_HANDLER_NAME,
+						new IdleStateHandler(readTimeout.toNanos(), 0, 0, TimeUnit.NANOSECONDS));
+				pipeline.addAfter(IDLE_HANDLER_NAME, HANDLER_NAME, new BackendResponseHeads(readTimeout));
+			}
+		};
 	}
 
 	@Override
@@ -62,18 +91,53 @@ public final class BackendResponseHeads extends ChannelInboundHandlerAdapter {
 				ReferenceCountUtil.release(msg);
 				return;
 			}
+			else if (response.status().code() == 101) {
+				if (ctx.pipeline().get(IDLE_HANDLER_NAME) != null) {
+					ctx.pipeline().remove(IDLE_HANDLER_NAME);
+				}
+			}
+			else {
+				this.reading = !(msg instanceof LastHttpContent);
+			}
 		}
 		else if (this.skipping && msg instanceof HttpContent) {
 			this.skipping = !(msg instanceof LastHttpContent);
 			ReferenceCountUtil.release(msg);
 			return;
 		}
+		else if (msg instanceof LastHttpContent) {
+			this.reading = false;
+		}
 		ctx.fireChannelRead(msg);
+	}
+
+	@Override
+	public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+		if (!(event instanceof IdleStateEvent)) {
+			ctx.fireUserEventTriggered(event);
+			return;
+		}
+		// Silence while no response is being read is the pool's or the response timeout's business.
+		if (this.reading) {
+			this.reading = false;
+			ctx.fireExceptionCaught(new StalledResponseException(this.readTimeout));
+			ctx.close();
+		}
 	}
 
 	private static boolean informational(HttpResponse response) {
 		int code = response.status().code();
 		return code > 101 && code < 200;
+	}
+
+	/** A backend fell silent in the middle of its response for the read timeout. */
+	public static final class StalledResponseException extends IOException {
+
+		StalledResponseException(Duration readTimeout) {
+			super("the backend sent nothing for " + ((readTimeout.toMillis() % 1000 == 0)
+					? readTimeout.toSeconds() + " s" : readTimeout.toMillis() + " ms") + " in the middle of its response");
+		}
+
 	}
 
 	/**

@@ -33,7 +33,10 @@ public enum UpstreamFailure {
 	/** The connection closed or reset before a response arrived; the request may have been sent. */
 	RESET("reset"),
 
-	/** No response began within {@code balancer.timeouts.response}; the request was sent. */
+	/**
+	 * No response began within {@code balancer.timeouts.response}, or one fell silent for
+	 * {@code balancer.timeouts.read}; the request was sent.
+	 */
 	TIMEOUT("timeout"),
 
 	/**
@@ -61,7 +64,7 @@ public enum UpstreamFailure {
 				|| causedBy(failure, SSLHandshakeException.class)) {
 			return CONNECT;
 		}
-		if (isResponseTimeout(failure)) {
+		if (isResponseTimeout(failure) || causedBy(failure, BackendResponseHeads.StalledResponseException.class)) {
 			return TIMEOUT;
 		}
 		if (causedBy(failure, BackendResponseHeads.InvalidResponseException.class)) {
@@ -95,6 +98,9 @@ public enum UpstreamFailure {
 		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
 			if (cause instanceof BackendResponseHeads.InvalidResponseException) {
 				return describeInvalidResponse(cause);
+			}
+			if (cause instanceof BackendResponseHeads.StalledResponseException) {
+				return cause.getMessage();
 			}
 			if (cause instanceof ConnectTimeoutException) {
 				return "connect timed out";

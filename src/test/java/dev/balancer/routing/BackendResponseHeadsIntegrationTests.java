@@ -23,14 +23,15 @@ import org.springframework.test.context.DynamicPropertySource;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A backend whose response heads are unusual ({@link BackendResponseHeads}): informational responses before the
- * final one reach the client as the final response, at once, where the client got the 103's head and then waited
- * until its own timeout; heads that are not valid HTTP get a 502 naming the fault, where they got a 500 and a
- * stack trace in the log.
+ * A backend whose responses are unusual ({@link BackendResponseHeads}): informational responses before the final
+ * one reach the client as the final response, at once, where the client got the 103's head and then waited until
+ * its own timeout; heads that are not valid HTTP get a 502 naming the fault, where they got a 500 and a stack trace
+ * in the log; a response that falls silent is cut off after the read timeout, here 300 ms, where it held the
+ * client for as long as the backend kept the connection.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "balancer.health-check.interval=1h", "balancer.health-check.path=/health",
-				"management.server.port=0" })
+				"management.server.port=0", "balancer.timeouts.read=300ms" })
 @DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
 @ExtendWith(OutputCaptureExtension.class)
 class BackendResponseHeadsIntegrationTests {
@@ -80,6 +81,27 @@ class BackendResponseHeadsIntegrationTests {
 				+ "invalid response: ") && line.contains(" WARN ") && line.contains("(backend " + backend.url())))
 			.hasSize(3);
 		assertThat(output.getOut()).doesNotContain(" ERROR ").doesNotContain("\tat ");
+	}
+
+	@Test
+	void aResponseThatFallsSilentIsCutOffAfterTheReadTimeout(CapturedOutput output) throws IOException {
+		// A short body is held back until complete: nothing reached the client, which gets a 502.
+		assertThat(get("/stall")).startsWith("HTTP/1.1 502 Bad Gateway\r\n")
+			.endsWith("\"message\":\"The backend's response broke off (the backend sent nothing for 300 ms in the "
+					+ "middle of its response)\"}");
+
+		// A streamed body has begun: the client has its head and first chunk, then the connection closes.
+		String streamed = RawRequests.untilClosed(this.port,
+				"GET /stall-chunked HTTP/1.1\r\nHost: localhost\r\n\r\n");
+		assertThat(streamed).startsWith("HTTP/1.1 200 OK\r\n").contains("\r\n0123456789\r\n")
+			.doesNotContain("\r\n0\r\n\r\n");
+		assertThat(output.getOut()).contains("response to GET /stall-chunked broke off (the backend sent nothing "
+				+ "for 300 ms in the middle of its response): closing the client connection");
+	}
+
+	@Test
+	void aResponseWhosePartsComeWithinTheReadTimeoutIsWhole() throws IOException {
+		assertThat(get("/trickle")).startsWith("HTTP/1.1 200 OK\r\n").endsWith("\r\n\r\n" + "0123456789".repeat(5));
 	}
 
 	private String get(String path) throws IOException {

@@ -1,6 +1,7 @@
 package dev.balancer.routing;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -20,6 +21,7 @@ import reactor.netty.ConnectionObserver;
 import reactor.netty.NettyPipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Which of a backend's responses reach Reactor Netty's client: the final one, a 100 and a 101, never a 102 or 103;
@@ -27,11 +29,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class BackendResponseHeadsTests {
 
+	private static final Duration READ_TIMEOUT = Duration.ofMillis(100);
+
 	private final EmbeddedChannel channel = new EmbeddedChannel();
 
 	BackendResponseHeadsTests() {
 		this.channel.pipeline().addLast(NettyPipeline.HttpCodec, new HttpClientCodec());
-		BackendResponseHeads.install(ConnectionObserver.emptyListener(), this.channel, null);
+		BackendResponseHeads.installer(READ_TIMEOUT).onChannelInit(ConnectionObserver.emptyListener(), this.channel,
+				null);
 		this.channel.writeOutbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"));
 		this.channel.releaseOutbound();
 	}
@@ -42,9 +47,9 @@ class BackendResponseHeadsTests {
 	}
 
 	@Test
-	void goesRightAfterTheHttpCodec() {
+	void goesRightAfterTheHttpCodecBehindAnIdleReadDetector() {
 		assertThat(this.channel.pipeline().names()).containsSubsequence(NettyPipeline.HttpCodec,
-				BackendResponseHeads.HANDLER_NAME);
+				BackendResponseHeads.IDLE_HANDLER_NAME, BackendResponseHeads.HANDLER_NAME);
 	}
 
 	@Test
@@ -79,9 +84,49 @@ class BackendResponseHeadsTests {
 	}
 
 	@Test
+	void aResponseThatFallsSilentForTheReadTimeoutFailsAndItsConnectionCloses() throws InterruptedException {
+		receive("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+		assertThat(read()).containsExactly("response 200", "content 0123456789");
+
+		Thread.sleep(READ_TIMEOUT.toMillis() * 2);
+		this.channel.runScheduledPendingTasks();
+
+		assertThatThrownBy(this.channel::checkException)
+			.isInstanceOf(BackendResponseHeads.StalledResponseException.class)
+			.hasMessage("the backend sent nothing for 100 ms in the middle of its response");
+		assertThat(this.channel.isOpen()).isFalse();
+	}
+
+	@Test
+	void silenceBetweenResponsesIsLeftToThePool() throws InterruptedException {
+		receive("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+		assertThat(read()).containsExactly("response 200", "last content ok");
+
+		Thread.sleep(READ_TIMEOUT.toMillis() * 2);
+		this.channel.runScheduledPendingTasks();
+
+		this.channel.checkException();
+		assertThat(this.channel.isOpen()).isTrue();
+	}
+
+	@Test
+	void aWebSocketSessionIsNeverCut() throws InterruptedException {
+		receive("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+				+ "Sec-WebSocket-Accept: x\r\n\r\n");
+		assertThat(read()).first().isEqualTo("response 101");
+		assertThat(this.channel.pipeline().get(BackendResponseHeads.IDLE_HANDLER_NAME)).isNull();
+
+		Thread.sleep(READ_TIMEOUT.toMillis() * 2);
+		this.channel.runScheduledPendingTasks();
+
+		this.channel.checkException();
+		assertThat(this.channel.isOpen()).isTrue();
+	}
+
+	@Test
 	void aConnectionWithoutAnHttp11CodecIsLeftAsItIs() {
 		EmbeddedChannel http2 = new EmbeddedChannel();
-		BackendResponseHeads.install(ConnectionObserver.emptyListener(), http2, null);
+		BackendResponseHeads.installer(READ_TIMEOUT).onChannelInit(ConnectionObserver.emptyListener(), http2, null);
 
 		assertThat(http2.pipeline().get(BackendResponseHeads.HANDLER_NAME)).isNull();
 		http2.finishAndReleaseAll();

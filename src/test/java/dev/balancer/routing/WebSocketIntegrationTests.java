@@ -42,9 +42,11 @@ class WebSocketIntegrationTests {
 	@DynamicPropertySource
 	static void balancer(DynamicPropertyRegistry registry) {
 		BalancerTestProperties.register(registry, backend);
-		// Both time the wait for a response to begin, not a session: a short one must not cut a session.
+		// The first two time the wait for a response to begin, the third a silent response, not a session: a short
+		// one must not cut a session.
 		registry.add("balancer.timeouts.request", () -> "500ms");
 		registry.add("balancer.timeouts.response", () -> "500ms");
+		registry.add("balancer.timeouts.read", () -> "500ms");
 	}
 
 	@AfterAll

@@ -40,9 +40,11 @@ public final class RawBackend implements AutoCloseable {
 
 		/**
 		 * Answers by path, then closes: {@code /hints} with a 102 Processing and a 103 Early Hints, 50 ms apart,
-		 * then a 200 with the body {@code hinted} (not a fault); {@code /garbage} with a line that is not HTTP;
-		 * {@code /long-header} with a 200 whose header is over 8 KiB, the client's limit; anything else with a
-		 * status line whose code is not a number.
+		 * then a 200 with the body {@code hinted} (not a fault); {@code /trickle} with a 200 whose 50-byte body
+		 * comes in five parts 100 ms apart (not a fault); {@code /stall} with a 200 of 100 bytes that sends 10 and
+		 * then nothing for 1.5 s; {@code /stall-chunked} the same with one chunk; {@code /garbage} with a line that
+		 * is not HTTP; {@code /long-header} with a 200 whose header is over 8 KiB, the client's limit; anything else
+		 * with a status line whose code is not a number.
 		 */
 		HEADS_BY_PATH
 
@@ -137,6 +139,25 @@ public final class RawBackend implements AutoCloseable {
 			out.flush();
 			Thread.sleep(50);
 			out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhinted"));
+		}
+		else if (target.equals("/trickle")) {
+			out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 50\r\nConnection: close\r\n\r\n"));
+			for (int i = 0; i < 5; i++) {
+				out.flush();
+				Thread.sleep(100);
+				out.write(ascii("0123456789"));
+			}
+		}
+		else if (target.equals("/stall")) {
+			out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\n0123456789"));
+			out.flush();
+			Thread.sleep(1500);
+		}
+		else if (target.equals("/stall-chunked")) {
+			out.write(ascii("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+					+ "a\r\n0123456789\r\n"));
+			out.flush();
+			Thread.sleep(1500);
 		}
 		else if (target.equals("/garbage")) {
 			out.write(ascii("hello there\r\n\r\n"));

@@ -55,4 +55,16 @@ public final class RawRequests {
 		}
 	}
 
+	/**
+	 * Sends a request as {@link #statusLine} does and returns all it gets until the balancer closes the connection;
+	 * a connection still open after 5 s fails the read.
+	 */
+	public static String untilClosed(int port, String request) throws IOException {
+		try (Socket socket = new Socket("127.0.0.1", port)) {
+			socket.setSoTimeout(5000);
+			socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+			return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+		}
+	}
+
 }
