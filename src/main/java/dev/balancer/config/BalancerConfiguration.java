@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.ChannelOption;
 import reactor.netty.http.client.HttpClient;
@@ -240,8 +241,13 @@ class BalancerConfiguration {
 
 	/** Backend responses: 1xx skipped, invalid heads marked, silences cut off ({@link BackendResponseHeads}). */
 	@Bean
-	HttpClientCustomizer backendResponseHeads(BalancerProperties properties) {
-		return (client) -> client.doOnChannelInit(BackendResponseHeads.installer(properties.timeouts().read()));
+	HttpClientCustomizer backendResponseHeads(BalancerProperties properties, MeterRegistry meters) {
+		Counter readTimeouts = Counter.builder("balancer.timeouts")
+			.description(FailoverFilter.TIMEOUTS_DESCRIPTION)
+			.tag("timeout", "read")
+			.register(meters);
+		return (client) -> client
+			.doOnChannelInit(BackendResponseHeads.installer(properties.timeouts().read(), readTimeouts::increment));
 	}
 
 	/** Backend connections send their writes in batches ({@link BatchedFlushes}). */

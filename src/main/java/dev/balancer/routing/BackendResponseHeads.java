@@ -54,12 +54,15 @@ public final class BackendResponseHeads extends ChannelInboundHandlerAdapter {
 
 	private final Duration readTimeout;
 
+	private final Runnable onStall;
+
 	private boolean skipping;
 
 	private boolean reading;
 
-	BackendResponseHeads(Duration readTimeout) {
+	BackendResponseHeads(Duration readTimeout, Runnable onStall) {
 		this.readTimeout = readTimeout;
+		this.onStall = onStall;
 	}
 
 	/**
@@ -67,14 +70,15 @@ public final class BackendResponseHeads extends ChannelInboundHandlerAdapter {
 	 * a {@code ChannelPipelineConfigurer} for the backend client, which Reactor Netty runs after building its own
 	 * pipeline. A connection without that codec (HTTP/2) is left as it is.
 	 * @param readTimeout the longest silence from the backend while a response is read
+	 * @param onStall told of each response cut off for its silence (it counts them)
 	 */
-	public static ChannelPipelineConfigurer installer(Duration readTimeout) {
+	public static ChannelPipelineConfigurer installer(Duration readTimeout, Runnable onStall) {
 		return (observer, channel, remoteAddress) -> {
 			ChannelPipeline pipeline = channel.pipeline();
 			if (pipeline.get(NettyPipeline.HttpCodec) != null) {
 				pipeline.addAfter(NettyPipeline.HttpCodec, IDLE_HANDLER_NAME,
 						new IdleStateHandler(readTimeout.toNanos(), 0, 0, TimeUnit.NANOSECONDS));
-				pipeline.addAfter(IDLE_HANDLER_NAME, HANDLER_NAME, new BackendResponseHeads(readTimeout));
+				pipeline.addAfter(IDLE_HANDLER_NAME, HANDLER_NAME, new BackendResponseHeads(readTimeout, onStall));
 			}
 		};
 	}
@@ -120,6 +124,7 @@ public final class BackendResponseHeads extends ChannelInboundHandlerAdapter {
 		// Silence while no response is being read is the pool's or the response timeout's business.
 		if (this.reading) {
 			this.reading = false;
+			this.onStall.run();
 			ctx.fireExceptionCaught(new StalledResponseException(this.readTimeout));
 			ctx.close();
 		}

@@ -57,6 +57,10 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 	/** Runs just before the gateway's load-balancer filter, so each attempt picks a backend anew. */
 	public static final int ORDER = ReactiveLoadBalancerClientFilter.LOAD_BALANCER_CLIENT_FILTER_ORDER - 1;
 
+	/** Description of {@code balancer.timeouts}, whose {@code read} count is kept on backend connections. */
+	public static final String TIMEOUTS_DESCRIPTION = "Requests that hit a timeout: a try without a response in time, "
+			+ "the whole request, or a response that fell silent";
+
 	static final String ATTEMPTS_HEADER = "X-Balancer-Attempts";
 
 	static final String BACKEND_HEADER = "X-Balancer-Backend";
@@ -91,11 +95,11 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			.description("Retries not made because the retry budget was spent")
 			.register(meters);
 		this.requestTimeouts = Counter.builder("balancer.timeouts")
-			.description("Requests that hit a timeout: a try without a response in time, or the whole request")
+			.description(TIMEOUTS_DESCRIPTION)
 			.tag("timeout", "request")
 			.register(meters);
 		this.responseTimeouts = Counter.builder("balancer.timeouts")
-			.description("Requests that hit a timeout: a try without a response in time, or the whole request")
+			.description(TIMEOUTS_DESCRIPTION)
 			.tag("timeout", "response")
 			.register(meters);
 	}

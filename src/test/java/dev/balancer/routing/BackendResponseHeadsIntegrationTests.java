@@ -85,6 +85,8 @@ class BackendResponseHeadsIntegrationTests {
 
 	@Test
 	void aResponseThatFallsSilentIsCutOffAfterTheReadTimeout(CapturedOutput output) throws IOException {
+		double before = this.meters.get("balancer.timeouts").tag("timeout", "read").counter().count();
+
 		// A short body is held back until complete: nothing reached the client, which gets a 502.
 		assertThat(get("/stall")).startsWith("HTTP/1.1 502 Bad Gateway\r\n")
 			.endsWith("\"message\":\"The backend's response broke off (the backend sent nothing for 300 ms in the "
@@ -97,6 +99,8 @@ class BackendResponseHeadsIntegrationTests {
 			.doesNotContain("\r\n0\r\n\r\n");
 		assertThat(output.getOut()).contains("response to GET /stall-chunked broke off (the backend sent nothing "
 				+ "for 300 ms in the middle of its response): closing the client connection");
+		assertThat(this.meters.get("balancer.timeouts").tag("timeout", "read").counter().count() - before)
+			.isEqualTo(2);
 	}
 
 	@Test

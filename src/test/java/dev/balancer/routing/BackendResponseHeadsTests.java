@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -31,12 +32,14 @@ class BackendResponseHeadsTests {
 
 	private static final Duration READ_TIMEOUT = Duration.ofMillis(100);
 
+	private final AtomicInteger stalls = new AtomicInteger();
+
 	private final EmbeddedChannel channel = new EmbeddedChannel();
 
 	BackendResponseHeadsTests() {
 		this.channel.pipeline().addLast(NettyPipeline.HttpCodec, new HttpClientCodec());
-		BackendResponseHeads.installer(READ_TIMEOUT).onChannelInit(ConnectionObserver.emptyListener(), this.channel,
-				null);
+		BackendResponseHeads.installer(READ_TIMEOUT, this.stalls::incrementAndGet)
+			.onChannelInit(ConnectionObserver.emptyListener(), this.channel, null);
 		this.channel.writeOutbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"));
 		this.channel.releaseOutbound();
 	}
@@ -95,6 +98,7 @@ class BackendResponseHeadsTests {
 			.isInstanceOf(BackendResponseHeads.StalledResponseException.class)
 			.hasMessage("the backend sent nothing for 100 ms in the middle of its response");
 		assertThat(this.channel.isOpen()).isFalse();
+		assertThat(this.stalls).hasValue(1);
 	}
 
 	@Test
@@ -107,6 +111,7 @@ class BackendResponseHeadsTests {
 
 		this.channel.checkException();
 		assertThat(this.channel.isOpen()).isTrue();
+		assertThat(this.stalls).hasValue(0);
 	}
 
 	@Test
@@ -121,12 +126,14 @@ class BackendResponseHeadsTests {
 
 		this.channel.checkException();
 		assertThat(this.channel.isOpen()).isTrue();
+		assertThat(this.stalls).hasValue(0);
 	}
 
 	@Test
 	void aConnectionWithoutAnHttp11CodecIsLeftAsItIs() {
 		EmbeddedChannel http2 = new EmbeddedChannel();
-		BackendResponseHeads.installer(READ_TIMEOUT).onChannelInit(ConnectionObserver.emptyListener(), http2, null);
+		BackendResponseHeads.installer(READ_TIMEOUT, this.stalls::incrementAndGet)
+			.onChannelInit(ConnectionObserver.emptyListener(), http2, null);
 
 		assertThat(http2.pipeline().get(BackendResponseHeads.HANDLER_NAME)).isNull();
 		http2.finishAndReleaseAll();
