@@ -91,8 +91,7 @@ class BackendResponseHeadsTests {
 		receive("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
 		assertThat(read()).containsExactly("response 200", "content 0123456789");
 
-		Thread.sleep(READ_TIMEOUT.toMillis() * 2);
-		this.channel.runScheduledPendingTasks();
+		letTheReadTimeoutPass();
 
 		assertThatThrownBy(this.channel::checkException)
 			.isInstanceOf(BackendResponseHeads.StalledResponseException.class)
@@ -106,12 +105,9 @@ class BackendResponseHeadsTests {
 		receive("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
 		assertThat(read()).containsExactly("response 200", "last content ok");
 
-		Thread.sleep(READ_TIMEOUT.toMillis() * 2);
-		this.channel.runScheduledPendingTasks();
+		letTheReadTimeoutPass();
 
-		this.channel.checkException();
-		assertThat(this.channel.isOpen()).isTrue();
-		assertThat(this.stalls).hasValue(0);
+		assertNothingWasCut();
 	}
 
 	@Test
@@ -121,12 +117,9 @@ class BackendResponseHeadsTests {
 		assertThat(read()).first().isEqualTo("response 101");
 		assertThat(this.channel.pipeline().get(BackendResponseHeads.IDLE_HANDLER_NAME)).isNull();
 
-		Thread.sleep(READ_TIMEOUT.toMillis() * 2);
-		this.channel.runScheduledPendingTasks();
+		letTheReadTimeoutPass();
 
-		this.channel.checkException();
-		assertThat(this.channel.isOpen()).isTrue();
-		assertThat(this.stalls).hasValue(0);
+		assertNothingWasCut();
 	}
 
 	@Test
@@ -137,6 +130,18 @@ class BackendResponseHeadsTests {
 
 		assertThat(http2.pipeline().get(BackendResponseHeads.HANDLER_NAME)).isNull();
 		http2.finishAndReleaseAll();
+	}
+
+	/** Waits twice the read timeout, then runs what the channel's loop has scheduled by then. */
+	private void letTheReadTimeoutPass() throws InterruptedException {
+		Thread.sleep(READ_TIMEOUT.toMillis() * 2);
+		this.channel.runScheduledPendingTasks();
+	}
+
+	private void assertNothingWasCut() {
+		this.channel.checkException();
+		assertThat(this.channel.isOpen()).isTrue();
+		assertThat(this.stalls).hasValue(0);
 	}
 
 	private void receive(String bytes) {
