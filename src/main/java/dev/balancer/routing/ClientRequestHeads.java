@@ -143,25 +143,9 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 	 * with a character above 255, which Netty never makes, is returned as it is.
 	 */
 	static String encoded(String target) {
-		boolean originForm = !target.isEmpty() && target.charAt(0) == '/';
-		int length = target.length();
-		boolean inPath = originForm;
-		for (int i = 0; i < length; i++) {
-			char c = target.charAt(i);
-			if (c == '?') {
-				inPath = false;
-			}
-			else if (mayNotStayRaw(c, inPath)) {
-				return (c > 0xFF) ? target : encodedFrom(target, i, inPath);
-			}
-		}
-		return target;
-	}
-
-	private static String encodedFrom(String target, int first, boolean inPath) {
-		int length = target.length();
-		StringBuilder encoded = new StringBuilder(length + 16).append(target, 0, first);
-		for (int i = first; i < length; i++) {
+		boolean inPath = !target.isEmpty() && target.charAt(0) == '/';
+		StringBuilder encoded = null;
+		for (int i = 0; i < target.length(); i++) {
 			char c = target.charAt(i);
 			if (c > 0xFF) {
 				return target;
@@ -170,13 +154,16 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 				inPath = false;
 			}
 			if (mayNotStayRaw(c, inPath)) {
+				if (encoded == null) {
+					encoded = new StringBuilder(target.length() + 16).append(target, 0, i);
+				}
 				encoded.append('%').append(HEX[c >> 4]).append(HEX[c & 0xF]);
 			}
-			else {
+			else if (encoded != null) {
 				encoded.append(c);
 			}
 		}
-		return encoded.toString();
+		return (encoded != null) ? encoded.toString() : target;
 	}
 
 	private static boolean mayNotStayRaw(char c, boolean inPath) {
