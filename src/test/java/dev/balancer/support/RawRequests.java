@@ -25,9 +25,7 @@ public final class RawRequests {
 	 * 127.0.0.1 and returns the response's status line.
 	 */
 	public static String statusLine(int port, String request) throws IOException {
-		try (Socket socket = new Socket("127.0.0.1", port)) {
-			socket.setSoTimeout(5000);
-			socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+		try (Socket socket = sent(port, request)) {
 			BufferedReader response = new BufferedReader(
 					new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
 			return response.readLine();
@@ -39,9 +37,7 @@ public final class RawRequests {
 	 * body, without waiting for the connection to close: a response that is slow to come or to end fails the read.
 	 */
 	public static String response(int port, String request) throws IOException {
-		try (Socket socket = new Socket("127.0.0.1", port)) {
-			socket.setSoTimeout(5000);
-			socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+		try (Socket socket = sent(port, request)) {
 			InputStream in = new BufferedInputStream(socket.getInputStream());
 			String head = RawBackend.readHead(in);
 			Matcher length = Pattern.compile("(?i)\r\ncontent-length: *(\\d+)").matcher(head);
@@ -60,10 +56,22 @@ public final class RawRequests {
 	 * a connection still open after 5 s fails the read.
 	 */
 	public static String untilClosed(int port, String request) throws IOException {
-		try (Socket socket = new Socket("127.0.0.1", port)) {
+		try (Socket socket = sent(port, request)) {
+			return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+		}
+	}
+
+	/** A connection to 127.0.0.1 with the request written on it, whose reads give up after 5 s. */
+	private static Socket sent(int port, String request) throws IOException {
+		Socket socket = new Socket("127.0.0.1", port);
+		try {
 			socket.setSoTimeout(5000);
 			socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
-			return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+			return socket;
+		}
+		catch (IOException ex) {
+			socket.close();
+			throw ex;
 		}
 	}
 
