@@ -39,7 +39,8 @@ import reactor.netty.NettyPipeline;
  * then nothing held the client for as long as the backend kept the connection open; a short body is held back
  * until complete, so that client had received nothing at all. The wait for the head is
  * {@code balancer.timeouts.response}'s, and a WebSocket session after a 101 is never cut: the idle detector is
- * taken out of the connection.</li>
+ * taken out of the connection. (Reactor Netty's own {@code responseTimeout} would time the wait for the head as
+ * well, and cut a response timeout set longer than the read timeout.)</li>
  * </ul>
  * One instance per connection: it remembers whether the rest of a skipped response is still to come, and whether a
  * response is being read.
