@@ -299,7 +299,7 @@ class BalancerConfiguration {
 			ObjectProvider<StickySessions> stickySessions, BalancerProperties properties) {
 		List<GatewayFilter> filters = new ArrayList<>(List.of(failover, new InFlightReleaseFilter(),
 				new BrokenResponseFilter(), new SingleWriteResponseFilter(), new ClientAddressFilter(),
-				new ResponseTimeoutFilter(properties.timeouts().response())));
+				new ResponseTimeoutFilter(properties.timeouts().response(), properties.timeouts().client())));
 		stickySessions.ifAvailable((sessions) -> filters.add(new StickySessionFilter(sessions)));
 		return routes.routes()
 			.route(ROUTE_ID, (route) -> route.order(Ordered.LOWEST_PRECEDENCE)

@@ -143,17 +143,21 @@ public record BalancerProperties(
 	 * backend falls silent: a long download streams for as long as it takes.
 	 *
 	 * @param connect longest wait for a connection to a backend; then the attempt is retried elsewhere
-	 * @param response longest wait for a backend's response to begin, per attempt; then an idempotent request
-	 * is retried on another backend and any other gets a 504
+	 * @param response longest wait for a backend's response to begin, per attempt, and for it to take the request
+	 * body it is sent; then an idempotent request is retried on another backend and any other gets a 504
 	 * @param request longest wait for a response to begin across all attempts, backoff included; then 504
 	 * @param read longest silence from a backend while its response is read, once the head has come (nginx's
 	 * {@code proxy_read_timeout}); then a 502 if nothing reached the client yet, else its connection is closed.
 	 * A WebSocket session is never cut.
+	 * @param client longest silence from a client in the middle of its request body (nginx's
+	 * {@code client_body_timeout}); then a 408, not counted against the backend. The time a body takes to upload
+	 * counts toward neither {@code response} nor {@code request}: only the backend's silence does.
 	 */
 	public record Timeouts(@DefaultValue("1s") @DurationMin(millis = 1, message = POSITIVE) Duration connect,
 			@DefaultValue("30s") @DurationMin(millis = 1, message = POSITIVE) Duration response,
 			@DefaultValue("60s") @DurationMin(millis = 1, message = POSITIVE) Duration request,
-			@DefaultValue("60s") @DurationMin(millis = 1, message = POSITIVE) Duration read) {
+			@DefaultValue("60s") @DurationMin(millis = 1, message = POSITIVE) Duration read,
+			@DefaultValue("60s") @DurationMin(millis = 1, message = POSITIVE) Duration client) {
 	}
 
 	/**

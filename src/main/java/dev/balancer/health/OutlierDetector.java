@@ -14,7 +14,6 @@ import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import dev.balancer.routing.AttemptOutcome;
-import dev.balancer.routing.UpstreamFailure;
 
 import org.springframework.cloud.client.ServiceInstance;
 
@@ -104,7 +103,7 @@ public class OutlierDetector implements AttemptOutcome.Listener {
 			return;
 		}
 		if (outcome.failure() != null) {
-			if (outcome.failure() != UpstreamFailure.OTHER) {
+			if (outcome.failure().isBackendsFault()) {
 				failed(outcome.backend(), tracker, outcome.error());
 			}
 		}

@@ -14,6 +14,7 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
 import reactor.netty.Connection;
 
 import org.springframework.cloud.client.ServiceInstance;
@@ -42,11 +43,13 @@ import org.springframework.web.server.ServerWebExchange;
  * OPTIONS, PUT, DELETE) whose body can be sent again; a timed-out POST gets a 504, every other response
  * passes through unchanged.</li>
  * <li>A response that is not valid HTTP: not retried, as by nginx by default; the client gets a 502.</li>
+ * <li>The client stopped sending its body ({@link ResponseTimeoutFilter}): not retried; the client gets a 408.</li>
  * </ul>
  * Retries wait a short random backoff and must fit the {@link RetryBudget}; the whole request, retries
- * included, must begin to be answered within the request timeout. When no backend can serve the request the
- * client gets a 503. Each attempt runs the rest of the gateway's filter chain again: the load-balancer filter
- * asks {@link BackendLoadBalancer} for a backend, which leaves out the ones this request has tried.
+ * included, must begin to be answered within the request timeout, counted from the end of its body. When no
+ * backend can serve the request the client gets a 503. Each attempt runs the rest of the gateway's filter chain
+ * again: the load-balancer filter asks {@link BackendLoadBalancer} for a backend, which leaves out the ones this
+ * request has tried.
  * <p>
  * The gateway's Retry filter is not used: it caches every request body in memory (spring-cloud-gateway #3741),
  * cannot tell a connect failure, safe to retry for POST, from a reset after the body was sent, and has no
@@ -59,7 +62,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 
 	/** Description of {@code balancer.timeouts}, whose {@code read} count is kept on backend connections. */
 	public static final String TIMEOUTS_DESCRIPTION = "Requests that hit a timeout: a try without a response in time, "
-			+ "the whole request, or a response that fell silent";
+			+ "the whole request, a response that fell silent, or a client that stopped sending its request";
 
 	static final String ATTEMPTS_HEADER = "X-Balancer-Attempts";
 
@@ -87,6 +90,8 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 
 	private final Counter responseTimeouts;
 
+	private final Counter clientTimeouts;
+
 	public FailoverFilter(Settings settings, RetryBudget budget, MeterRegistry meters) {
 		this.settings = settings;
 		this.budget = budget;
@@ -101,6 +106,10 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 		this.responseTimeouts = Counter.builder("balancer.timeouts")
 			.description(TIMEOUTS_DESCRIPTION)
 			.tag("timeout", "response")
+			.register(meters);
+		this.clientTimeouts = Counter.builder("balancer.timeouts")
+			.description(TIMEOUTS_DESCRIPTION)
+			.tag("timeout", "client")
 			.register(meters);
 	}
 
@@ -122,8 +131,14 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 				: ReplayableBody.unread(exchange.getRequest());
 		URI balancedUrl = exchange.getRequiredAttribute(ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR);
 		Failover failover = new Failover(exchange, chain, balancedUrl, body, idempotent);
-		return ContextCache.at(failover.attempt(1, null)
-			.timeout(this.settings.requestTimeout(), Mono.defer(failover::timedOut), EventLoopTimers.current()));
+		Scheduler timers = EventLoopTimers.current();
+		Mono<Void> timedOut = Mono.defer(failover::timedOut);
+		Mono<Void> attempts = failover.attempt(1, null);
+		// The time the client takes to send a body does not count, as in Envoy: the request timeout starts when the
+		// body has come, and a client that stops sending is ResponseTimeoutFilter's.
+		return ContextCache.at(body.hasBody()
+				? attempts.timeout(body.received().then(Mono.delay(this.settings.requestTimeout(), timers)), timedOut)
+				: attempts.timeout(this.settings.requestTimeout(), timedOut, timers));
 	}
 
 	/**
@@ -227,11 +242,14 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			if (kind == UpstreamFailure.TIMEOUT) {
 				FailoverFilter.this.responseTimeouts.increment();
 			}
+			else if (kind == UpstreamFailure.CLIENT_TIMEOUT) {
+				FailoverFilter.this.clientTimeouts.increment();
+			}
 			boolean retryable = switch (kind) {
 				case CONNECT, RESET -> this.body.canReplay();
 				case TIMEOUT -> this.idempotent && this.body.canReplay();
 				// an invalid response, as by nginx by default: the backend acted on the request and answered, if badly
-				case INVALID_RESPONSE, OTHER -> false;
+				case INVALID_RESPONSE, CLIENT_TIMEOUT, OTHER -> false;
 			};
 			if (retryable && attempt < FailoverFilter.this.settings.attempts() && mayRetry(kind.tag(), reason)) {
 				this.retriedBackend = chosenBackend();
@@ -245,6 +263,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 				case TIMEOUT -> failed(HttpStatus.GATEWAY_TIMEOUT,
 						"The backend did not respond in time (attempt " + attempt + ")", backend);
 				case INVALID_RESPONSE -> failed(HttpStatus.BAD_GATEWAY, "The backend sent an " + reason, backend);
+				case CLIENT_TIMEOUT -> clientFailed(HttpStatus.REQUEST_TIMEOUT, "The request timed out: " + reason);
 				case CONNECT, RESET -> this.body.canReplay()
 						? failed(HttpStatus.SERVICE_UNAVAILABLE, "No backend could serve the request after " + attempt
 								+ " attempts; last failure: " + reason, backend)
@@ -266,6 +285,19 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 						+ ((backend != null) ? " (backend " + backend + ")" : ""));
 			}
 			return Mono.error(new ResponseStatusException(status, message));
+		}
+
+		/**
+		 * Fails the request for the client's own doing, logged at INFO: a slow mobile network is nothing to warn
+		 * an operator about (nginx logs its client timeouts at info as well). The answer closes the connection,
+		 * as nginx's does, rather than wait for the rest of a body that no longer goes anywhere.
+		 */
+		private Mono<Void> clientFailed(HttpStatus status, String message) {
+			if (logger.isInfoEnabled()) {
+				logger.info(this.exchange.getLogPrefix() + this.exchange.getRequest().getMethod() + " "
+						+ this.exchange.getRequest().getPath() + " answered " + status.value() + ": " + message);
+			}
+			return Mono.error(new ClosingResponseStatusException(status, message));
 		}
 
 		private Mono<Void> retry(int attempt, String reason) {
@@ -309,6 +341,28 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			this.exchange.getAttributes().remove(ServerWebExchangeUtils.CLIENT_RESPONSE_ATTR);
 			this.exchange.getAttributes().remove(ServerWebExchangeUtils.GATEWAY_LOADBALANCER_RESPONSE_ATTR);
 			ServerWebExchangeUtils.reset(this.exchange);
+		}
+
+	}
+
+	/** A failure whose answer asks the client to close the connection. */
+	private static final class ClosingResponseStatusException extends ResponseStatusException {
+
+		private static final HttpHeaders CLOSE = HttpHeaders.readOnlyHttpHeaders(closing());
+
+		private static HttpHeaders closing() {
+			HttpHeaders headers = new HttpHeaders();
+			headers.set(HttpHeaders.CONNECTION, "close");
+			return headers;
+		}
+
+		ClosingResponseStatusException(HttpStatus status, String message) {
+			super(status, message);
+		}
+
+		@Override
+		public HttpHeaders getHeaders() {
+			return CLOSE;
 		}
 
 	}

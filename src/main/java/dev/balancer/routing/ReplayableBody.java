@@ -3,7 +3,10 @@ package dev.balancer.routing;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferFactory;
@@ -38,10 +41,14 @@ final class ReplayableBody {
 
 	private volatile boolean completed;
 
+	/** Completes once the client has sent all of the body; only for a request that has one. */
+	private final Sinks.@Nullable Empty<Void> received;
+
 	private ReplayableBody(ServerHttpRequest request, long bufferLimit) {
 		this.request = request;
 		this.bufferLimit = bufferLimit;
 		this.declaredLength = declaredLength(request.getHeaders());
+		this.received = (this.declaredLength != 0) ? Sinks.empty() : null;
 	}
 
 	/** A body that can be sent again once read if it was at most {@code bufferLimit} bytes long. */
@@ -52,6 +59,16 @@ final class ReplayableBody {
 	/** A body that can be sent again only if no attempt has read any of it. */
 	static ReplayableBody unread(ServerHttpRequest request) {
 		return new ReplayableBody(request, -1);
+	}
+
+	/** Whether the request has a body. */
+	boolean hasBody() {
+		return this.declaredLength != 0;
+	}
+
+	/** Completes once the client has sent the whole body; at once for a request without body. */
+	Mono<Void> received() {
+		return (this.received != null) ? this.received.asMono() : Mono.empty();
 	}
 
 	/** Whether another attempt can be sent the same body. */
@@ -80,10 +97,17 @@ final class ReplayableBody {
 
 	private Flux<DataBuffer> firstRead() {
 		Flux<DataBuffer> body = this.request.getBody().doOnSubscribe((subscription) -> this.read = true);
-		if (this.bufferLimit < 0) {
-			return body;
+		if (this.bufferLimit >= 0) {
+			body = body.doOnNext(this::copy);
 		}
-		return body.doOnNext(this::copy).doOnComplete(() -> this.completed = true);
+		return body.doOnComplete(this::complete);
+	}
+
+	private void complete() {
+		this.completed = true;
+		if (this.received != null) {
+			this.received.tryEmitEmpty();
+		}
 	}
 
 	private void copy(DataBuffer buffer) {
@@ -100,6 +124,11 @@ final class ReplayableBody {
 			this.copies.clear(); // too large to replay: stop holding on to any of it
 		}
 		this.copiedBytes = total; // volatile write: publishes the copies to the thread that replays them
+	}
+
+	/** Whether a request with these headers has a body (RFC 9112 6.3); HTTP/2 requests are given the same headers. */
+	static boolean hasBody(HttpHeaders headers) {
+		return declaredLength(headers) != 0;
 	}
 
 	/** Content-Length, 0 for a request without body headers (RFC 9112 6.3), -1 when chunked. */

@@ -45,6 +45,12 @@ public enum UpstreamFailure {
 	 */
 	INVALID_RESPONSE("invalid_response"),
 
+	/**
+	 * Not the backend's doing: the client fell silent in the middle of its request body for longer than
+	 * {@code balancer.timeouts.client} ({@link ResponseTimeoutFilter.StalledRequestException}).
+	 */
+	CLIENT_TIMEOUT("client_timeout"),
+
 	/** Anything else. */
 	OTHER("error");
 
@@ -58,6 +64,11 @@ public enum UpstreamFailure {
 		return this.tag;
 	}
 
+	/** Whether the failure tells something about the backend, so counts toward ejecting it. */
+	public boolean isBackendsFault() {
+		return this != OTHER && this != CLIENT_TIMEOUT;
+	}
+
 	public static UpstreamFailure of(Throwable failure) {
 		// The request is written only once the TLS handshake is done, so a failed handshake sent nothing.
 		if (causedBy(failure, ConnectException.class) || causedBy(failure, UnknownHostException.class)
@@ -69,6 +80,9 @@ public enum UpstreamFailure {
 		}
 		if (causedBy(failure, BackendResponseHeads.InvalidResponseException.class)) {
 			return INVALID_RESPONSE;
+		}
+		if (causedBy(failure, ResponseTimeoutFilter.StalledRequestException.class)) {
+			return CLIENT_TIMEOUT;
 		}
 		// Reactor Netty's AbortedException is no IOException: a pooled connection closed before the send.
 		return (causedBy(failure, IOException.class) || causedBy(failure, AbortedException.class)) ? RESET : OTHER;
@@ -99,7 +113,8 @@ public enum UpstreamFailure {
 			if (cause instanceof BackendResponseHeads.InvalidResponseException) {
 				return describeInvalidResponse(cause);
 			}
-			if (cause instanceof BackendResponseHeads.StalledResponseException) {
+			if (cause instanceof BackendResponseHeads.StalledResponseException
+					|| cause instanceof ResponseTimeoutFilter.StalledRequestException) {
 				return cause.getMessage();
 			}
 			if (cause instanceof ConnectTimeoutException) {

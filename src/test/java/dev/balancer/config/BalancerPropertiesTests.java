@@ -40,7 +40,7 @@ class BalancerPropertiesTests {
 					new BalancerProperties.Budget(20, 3),
 					new BalancerProperties.Backoff(Duration.ofMillis(25), Duration.ofMillis(250))));
 			assertThat(properties.timeouts()).isEqualTo(new BalancerProperties.Timeouts(Duration.ofSeconds(1),
-					Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(60)));
+					Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(60)));
 			assertThat(properties.outlierDetection()).isEqualTo(new BalancerProperties.OutlierDetection(true, 5,
 					Duration.ofSeconds(30), Duration.ofMinutes(5), 50));
 			assertThat(properties.panic())
@@ -120,6 +120,7 @@ class BalancerPropertiesTests {
 					"balancer.retry.budget.percent=10", "balancer.retry.budget.min-retries-per-second=0",
 					"balancer.retry.backoff.base=0ms", "balancer.timeouts.connect=250ms",
 					"balancer.timeouts.response=5s", "balancer.timeouts.request=8s", "balancer.timeouts.read=9s",
+					"balancer.timeouts.client=7s",
 					"balancer.outlier-detection.enabled=false", "balancer.panic.mode=all",
 					"balancer.panic.threshold=30", "balancer.debug-headers=true")
 			.run((context) -> {
@@ -131,7 +132,7 @@ class BalancerPropertiesTests {
 						new BalancerProperties.Budget(10, 0),
 						new BalancerProperties.Backoff(Duration.ZERO, Duration.ofMillis(250))));
 				assertThat(properties.timeouts()).isEqualTo(new BalancerProperties.Timeouts(Duration.ofMillis(250),
-						Duration.ofSeconds(5), Duration.ofSeconds(8), Duration.ofSeconds(9)));
+						Duration.ofSeconds(5), Duration.ofSeconds(8), Duration.ofSeconds(9), Duration.ofSeconds(7)));
 				assertThat(properties.outlierDetection().enabled()).isFalse();
 				assertThat(properties.panic()).isEqualTo(new BalancerProperties.Panic(30, BalancerProperties.PanicMode.ALL));
 				assertThat(properties.debugHeaders()).isTrue();
@@ -168,6 +169,7 @@ class BalancerPropertiesTests {
 			balancer.backends[0].url=http://x:1,balancer.retry.budget.percent=101   | balancer.retry.budget.percent
 			balancer.backends[0].url=http://x:1,balancer.timeouts.response=0s       | balancer.timeouts.response
 			balancer.backends[0].url=http://x:1,balancer.timeouts.read=0s           | balancer.timeouts.read
+			balancer.backends[0].url=http://x:1,balancer.timeouts.client=0s         | balancer.timeouts.client
 			balancer.backends[0].url=http://x:1,balancer.outlier-detection.consecutive-errors=0 | balancer.outlier-detection.consecutive-errors
 			balancer.backends[0].url=http://x:1,balancer.panic.threshold=-1         | balancer.panic.threshold
 			""")

@@ -46,6 +46,7 @@ class ShippedConfigurationTests {
 				assertThat(properties.healthCheck().timeout()).isEqualTo(Duration.ofSeconds(2));
 				assertThat(properties.healthCheck().path()).isEqualTo("/");
 				assertThat(properties.timeouts().read()).isEqualTo(Duration.ofSeconds(60));
+				assertThat(properties.timeouts().client()).isEqualTo(Duration.ofSeconds(60));
 				assertThat(properties.retry().attempts()).isEqualTo(3);
 				assertThat(properties.retry().bodyBufferSize()).isEqualTo(DataSize.ofKilobytes(256));
 				assertThat(properties.trustedProxies()).isEmpty();

@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
 import dev.balancer.routing.BackendResponseHeads.InvalidResponseException;
+import dev.balancer.routing.ResponseTimeoutFilter.StalledRequestException;
 import dev.balancer.support.Instances;
 import dev.balancer.support.MutableClock;
 
@@ -25,6 +26,7 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.util.LinkedMultiValueMap;
+import org.springframework.web.server.ResponseStatusException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -75,6 +77,15 @@ class OutlierDetectorTests {
 			fail(this.backends.get(1), new IllegalStateException("not the backend's fault"));
 		}
 		assertThat(this.detector.isEjected(this.backends.get(1))).isFalse();
+	}
+
+	@Test
+	void aClientThatStoppedSendingItsBodyDoesNotCountAgainstTheBackend() {
+		for (int i = 0; i < 5; i++) {
+			fail(this.one, new ResponseStatusException(HttpStatus.REQUEST_TIMEOUT, null,
+					new StalledRequestException(Duration.ofSeconds(60))));
+		}
+		assertThat(this.detector.isEjected(this.one)).isFalse();
 	}
 
 	@Test

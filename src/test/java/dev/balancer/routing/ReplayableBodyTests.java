@@ -2,6 +2,7 @@ package dev.balancer.routing;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
@@ -67,6 +68,31 @@ class ReplayableBodyTests {
 	}
 
 	@Test
+	void receivedCompletesOnceTheClientHasSentTheWholeBody() {
+		for (ReplayableBody body : List.of(ReplayableBody.copying(fiveBytes(), 1024), ReplayableBody.unread(fiveBytes()))) {
+			AtomicBoolean received = receivedOf(body);
+			assertThat(received).isFalse();
+
+			assertThat(read(body.nextAttempt())).isEqualTo("12345");
+			assertThat(received).isTrue();
+		}
+	}
+
+	@Test
+	void receivedWaitsForTheRestOfABodyReadInPart() {
+		ReplayableBody body = ReplayableBody.copying(fiveBytes(), 1024);
+		AtomicBoolean received = receivedOf(body);
+
+		body.nextAttempt().getBody().take(1).map(this::release).blockLast();
+		assertThat(received).isFalse();
+	}
+
+	@Test
+	void receivedCompletesAtOnceForARequestWithoutBody() {
+		assertThat(receivedOf(ReplayableBody.copying(MockServerHttpRequest.get("/").build(), 1024))).isTrue();
+	}
+
+	@Test
 	void aStreamOnlyBodyIsNotReplayedOnceRead() {
 		ReplayableBody body = ReplayableBody.unread(request("tiny"));
 
@@ -96,6 +122,18 @@ class ReplayableBodyTests {
 			.collectList()
 			.block();
 		assertThat(forwarded).containsExactly("abc", "def");
+	}
+
+	private static AtomicBoolean receivedOf(ReplayableBody body) {
+		AtomicBoolean received = new AtomicBoolean();
+		body.received().subscribe(null, null, () -> received.set(true));
+		return received;
+	}
+
+	private static ServerHttpRequest fiveBytes() {
+		return MockServerHttpRequest.method(HttpMethod.POST, "/doc")
+			.contentLength(5)
+			.body(Flux.just("12", "345").map(ReplayableBodyTests::buffer));
 	}
 
 	private static ServerHttpRequest request(String... chunks) {

@@ -1,12 +1,16 @@
 package dev.balancer.routing;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
 import org.springframework.cloud.gateway.support.TimeoutException;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DefaultDataBufferFactory;
 import org.springframework.http.HttpStatus;
 import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
 import org.springframework.mock.web.server.MockServerWebExchange;
@@ -17,7 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Through the real gateway: {@code HangingBackendIntegrationTests}, {@code TimeoutsIntegrationTests}. */
 class ResponseTimeoutFilterTests {
 
-	final ResponseTimeoutFilter filter = new ResponseTimeoutFilter(Duration.ofMillis(50));
+	final ResponseTimeoutFilter filter = new ResponseTimeoutFilter(Duration.ofMillis(50), Duration.ofMillis(50));
 
 	@Test
 	void anAttemptWithoutAResponseHeadInTimeFailsAsTheGatewaysTimeoutDoes() {
@@ -62,12 +66,56 @@ class ResponseTimeoutFilterTests {
 	}
 
 	@Test
+	void anUploadSlowerThanTheResponseTimeoutIsNotCutOff() {
+		// five parts 30 ms apart: 150 ms of upload against a 50 ms response timeout
+		Flux<DataBuffer> body = Flux.interval(Duration.ofMillis(30)).take(5).map((tick) -> part());
+		MockServerWebExchange exchange = MockServerWebExchange
+			.from(MockServerHttpRequest.post("/upload").contentLength(20).body(body));
+
+		StepVerifier.create(this.filter.filter(exchange, (e) -> e.getRequest().getBody().then()))
+			.verifyComplete();
+	}
+
+	@Test
+	void aClientThatStopsSendingItsBodyFailsTheAttemptWithA408NotTheBackendsTimeout() {
+		Flux<DataBuffer> body = Flux.just(part()).concatWith(Flux.never());
+		MockServerWebExchange exchange = MockServerWebExchange
+			.from(MockServerHttpRequest.post("/upload").contentLength(20).body(body));
+
+		StepVerifier.create(this.filter.filter(exchange, (e) -> e.getRequest().getBody().then()))
+			.expectErrorSatisfies((failure) -> {
+				assertThat(failure).isInstanceOf(ResponseStatusException.class)
+					.hasCauseInstanceOf(ResponseTimeoutFilter.StalledRequestException.class);
+				assertThat(((ResponseStatusException) failure).getStatusCode()).isEqualTo(HttpStatus.REQUEST_TIMEOUT);
+				assertThat(UpstreamFailure.of(failure)).isEqualTo(UpstreamFailure.CLIENT_TIMEOUT);
+				assertThat(UpstreamFailure.describe(failure))
+					.isEqualTo("the client sent nothing for 50 ms in the middle of its request body");
+			})
+			.verify(Duration.ofSeconds(5));
+	}
+
+	@Test
+	void aBackendThatTakesNoneOfTheBodyTimesOutAsOneThatDoesNotAnswer() {
+		Flux<DataBuffer> body = Flux.just(part()).concatWith(Flux.never());
+		MockServerWebExchange exchange = MockServerWebExchange
+			.from(MockServerHttpRequest.post("/upload").contentLength(20).body(body));
+
+		StepVerifier.create(this.filter.filter(exchange, (e) -> Mono.never()))
+			.expectErrorSatisfies((failure) -> assertThat(UpstreamFailure.of(failure)).isEqualTo(UpstreamFailure.TIMEOUT))
+			.verify(Duration.ofSeconds(5));
+	}
+
+	@Test
 	void aWebSocketSessionIsNotTimed() {
 		MockServerWebExchange exchange = MockServerWebExchange
 			.from(MockServerHttpRequest.get("/").header("Upgrade", "WebSocket"));
 
 		StepVerifier.create(this.filter.filter(exchange, (e) -> Mono.delay(Duration.ofMillis(200)).then()))
 			.verifyComplete();
+	}
+
+	private static DataBuffer part() {
+		return DefaultDataBufferFactory.sharedInstance.wrap("0123".getBytes(StandardCharsets.US_ASCII));
 	}
 
 }

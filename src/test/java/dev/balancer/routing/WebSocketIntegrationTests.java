@@ -101,7 +101,7 @@ class WebSocketIntegrationTests {
 			.block(Duration.ofSeconds(10));
 
 		assertThat(replies).containsExactly("echo before", "echo after");
-		assertThat(this.meters.find("balancer.timeouts").counters()).hasSize(3)
+		assertThat(this.meters.find("balancer.timeouts").counters()).hasSize(4)
 			.allSatisfy((timeouts) -> assertThat(timeouts.count()).as(timeouts.getId().toString()).isZero());
 	}
 

@@ -31,6 +31,12 @@ public final class TestBackend implements AutoCloseable {
 	/** The path tests configure as {@code balancer.health-check.path}. */
 	public static final String HEALTH_PATH = "/health";
 
+	/**
+	 * A path whose requests the backend neither reads nor answers for 3 s: a backend stuck before it takes the
+	 * body. They are not recorded.
+	 */
+	public static final String TAKES_NOTHING_PATH = "/take-nothing";
+
 	/** Bodies up to this size are kept whole; larger ones only by length and digest. */
 	private static final int KEPT_BODY_LIMIT = 8 * 1024 * 1024;
 
@@ -175,6 +181,10 @@ public final class TestBackend implements AutoCloseable {
 
 	private void handle(HttpExchange exchange) throws IOException {
 		try {
+			if (exchange.getRequestURI().getPath().equals(TAKES_NOTHING_PATH)) {
+				pause(Duration.ofSeconds(3));
+				return;
+			}
 			boolean probe = exchange.getRequestURI().getPath().equals(HEALTH_PATH);
 			Body body = read(exchange.getRequestBody());
 			if (probe) {
