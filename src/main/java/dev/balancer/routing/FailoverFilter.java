@@ -44,6 +44,8 @@ import org.springframework.web.server.ServerWebExchange;
  * passes through unchanged.</li>
  * <li>A response that is not valid HTTP: not retried, as by nginx by default; the client gets a 502.</li>
  * <li>The client stopped sending its body ({@link ResponseTimeoutFilter}): not retried; the client gets a 408.</li>
+ * <li>The client's body broke off ({@link BrokenRequestException}), mostly because the client went away: not
+ * retried; a 400.</li>
  * </ul>
  * Retries wait a short random backoff and must fit the {@link RetryBudget}; the whole request, retries
  * included, must begin to be answered within the request timeout, counted from the end of its body. When no
@@ -249,7 +251,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 				case CONNECT, RESET -> this.body.canReplay();
 				case TIMEOUT -> this.idempotent && this.body.canReplay();
 				// an invalid response, as by nginx by default: the backend acted on the request and answered, if badly
-				case INVALID_RESPONSE, CLIENT_TIMEOUT, OTHER -> false;
+				case INVALID_RESPONSE, CLIENT_TIMEOUT, CLIENT_ABORT, OTHER -> false;
 			};
 			if (retryable && attempt < FailoverFilter.this.settings.attempts() && mayRetry(kind.tag(), reason)) {
 				this.retriedBackend = chosenBackend();
@@ -264,6 +266,8 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 						"The backend did not respond in time (attempt " + attempt + ")", backend);
 				case INVALID_RESPONSE -> failed(HttpStatus.BAD_GATEWAY, "The backend sent an " + reason, backend);
 				case CLIENT_TIMEOUT -> clientFailed(HttpStatus.REQUEST_TIMEOUT, "The request timed out: " + reason);
+				// Usually heard by no one: the client is gone.
+				case CLIENT_ABORT -> clientFailed(HttpStatus.BAD_REQUEST, "The request broke off: " + reason);
 				case CONNECT, RESET -> this.body.canReplay()
 						? failed(HttpStatus.SERVICE_UNAVAILABLE, "No backend could serve the request after " + attempt
 								+ " attempts; last failure: " + reason, backend)

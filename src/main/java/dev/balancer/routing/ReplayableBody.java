@@ -97,6 +97,10 @@ final class ReplayableBody {
 
 	private Flux<DataBuffer> firstRead() {
 		Flux<DataBuffer> body = this.request.getBody().doOnSubscribe((subscription) -> this.read = true);
+		if (hasBody()) {
+			// a failure of the client's body is the client's, however Reactor Netty words it
+			body = body.onErrorMap(BrokenRequestException::new);
+		}
 		if (this.bufferLimit >= 0) {
 			body = body.doOnNext(this::copy);
 		}

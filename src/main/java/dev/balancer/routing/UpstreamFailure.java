@@ -51,6 +51,12 @@ public enum UpstreamFailure {
 	 */
 	CLIENT_TIMEOUT("client_timeout"),
 
+	/**
+	 * Not the backend's doing: the client's request body broke off, because the client closed the connection in
+	 * the middle of it or sent a malformed one ({@link BrokenRequestException}).
+	 */
+	CLIENT_ABORT("client_abort"),
+
 	/** Anything else. */
 	OTHER("error");
 
@@ -66,10 +72,14 @@ public enum UpstreamFailure {
 
 	/** Whether the failure tells something about the backend, so counts toward ejecting it. */
 	public boolean isBackendsFault() {
-		return this != OTHER && this != CLIENT_TIMEOUT;
+		return this != OTHER && this != CLIENT_TIMEOUT && this != CLIENT_ABORT;
 	}
 
 	public static UpstreamFailure of(Throwable failure) {
+		// First: a client gone mid-upload fails the send with what a closed backend connection fails it with.
+		if (causedBy(failure, BrokenRequestException.class)) {
+			return CLIENT_ABORT;
+		}
 		// The request is written only once the TLS handshake is done, so a failed handshake sent nothing.
 		if (causedBy(failure, ConnectException.class) || causedBy(failure, UnknownHostException.class)
 				|| causedBy(failure, SSLHandshakeException.class)) {
@@ -114,7 +124,8 @@ public enum UpstreamFailure {
 				return describeInvalidResponse(cause);
 			}
 			if (cause instanceof BackendResponseHeads.StalledResponseException
-					|| cause instanceof ResponseTimeoutFilter.StalledRequestException) {
+					|| cause instanceof ResponseTimeoutFilter.StalledRequestException
+					|| cause instanceof BrokenRequestException) {
 				return cause.getMessage();
 			}
 			if (cause instanceof ConnectTimeoutException) {

@@ -10,8 +10,10 @@ import java.util.stream.IntStream;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
+import reactor.netty.channel.AbortedException;
 
 import dev.balancer.routing.BackendResponseHeads.InvalidResponseException;
+import dev.balancer.routing.BrokenRequestException;
 import dev.balancer.routing.ResponseTimeoutFilter.StalledRequestException;
 import dev.balancer.support.Instances;
 import dev.balancer.support.MutableClock;
@@ -84,6 +86,14 @@ class OutlierDetectorTests {
 		for (int i = 0; i < 5; i++) {
 			fail(this.one, new ResponseStatusException(HttpStatus.REQUEST_TIMEOUT, null,
 					new StalledRequestException(Duration.ofSeconds(60))));
+		}
+		assertThat(this.detector.isEjected(this.one)).isFalse();
+	}
+
+	@Test
+	void aClientGoneInTheMiddleOfItsBodyDoesNotCountAgainstTheBackend() {
+		for (int i = 0; i < 5; i++) {
+			fail(this.one, new BrokenRequestException(new AbortedException("Connection has been closed")));
 		}
 		assertThat(this.detector.isEjected(this.one)).isFalse();
 	}

@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
+import reactor.netty.channel.AbortedException;
 
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferUtils;
@@ -15,6 +16,7 @@ import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The bookkeeping of request bodies between attempts; HTTP itself is covered by the integration tests. */
 class ReplayableBodyTests {
@@ -90,6 +92,17 @@ class ReplayableBodyTests {
 	@Test
 	void receivedCompletesAtOnceForARequestWithoutBody() {
 		assertThat(receivedOf(ReplayableBody.copying(MockServerHttpRequest.get("/").build(), 1024))).isTrue();
+	}
+
+	@Test
+	void aFailureOfTheClientsBodyIsMarkedAsTheClients() {
+		MockServerHttpRequest request = MockServerHttpRequest.method(HttpMethod.POST, "/doc")
+			.contentLength(5)
+			.body(Flux.just(buffer("12")).concatWith(Flux.error(new AbortedException("Connection has been closed"))));
+		ReplayableBody body = ReplayableBody.unread(request);
+
+		assertThatThrownBy(() -> read(body.nextAttempt())).isInstanceOf(BrokenRequestException.class)
+			.hasCauseInstanceOf(AbortedException.class);
 	}
 
 	@Test

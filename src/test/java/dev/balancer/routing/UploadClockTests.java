@@ -21,7 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Who an upload waits on and for how long, on virtual time. Through the real gateway:
- * {@code UploadTimeoutsIntegrationTests}.
+ * {@code UploadFaultsIntegrationTests}.
  */
 class UploadClockTests {
 

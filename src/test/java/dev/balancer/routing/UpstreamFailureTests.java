@@ -48,6 +48,21 @@ class UpstreamFailureTests {
 	}
 
 	@Test
+	void aRequestBodyThatBrokeOffIsTheClientsDoingThoughNettySaysItAsForABackend() {
+		Throwable gone = new IllegalStateException(
+				new BrokenRequestException(new AbortedException("Connection has been closed")));
+		Throwable malformed = new BrokenRequestException(new IllegalArgumentException("invalid chunk size"));
+
+		assertThat(List.of(gone, malformed)).extracting(UpstreamFailure::of)
+			.containsOnly(UpstreamFailure.CLIENT_ABORT);
+		assertThat(UpstreamFailure.CLIENT_ABORT.isBackendsFault()).isFalse();
+		assertThat(UpstreamFailure.describe(gone))
+			.isEqualTo("the client closed the connection in the middle of its request body");
+		assertThat(UpstreamFailure.describe(malformed))
+			.isEqualTo("the client's request body is not valid: invalid chunk size");
+	}
+
+	@Test
 	void aResponseHeadNettyCouldNotDecodeIsAnInvalidResponseThatSaysWhichLimitToRaise() {
 		Throwable garbage = new BackendResponseHeads.InvalidResponseException(
 				new IllegalArgumentException("invalid version format: HELLO"));
