@@ -242,12 +242,18 @@ class BalancerConfiguration {
 	/** Backend responses: 1xx skipped, invalid heads marked, silences cut off ({@link BackendResponseHeads}). */
 	@Bean
 	HttpClientCustomizer backendResponseHeads(BalancerProperties properties, MeterRegistry meters) {
-		Counter readTimeouts = Counter.builder("balancer.timeouts")
+		Counter readTimeouts = timeouts(meters, "read");
+		Counter clientTimeouts = timeouts(meters, "client");
+		return (client) -> client.doOnChannelInit(BackendResponseHeads.installer(properties.timeouts().read(),
+				readTimeouts::increment, clientTimeouts::increment));
+	}
+
+	/** A count of {@code balancer.timeouts}; the failover filter registers the same for its timeouts. */
+	private static Counter timeouts(MeterRegistry meters, String timeout) {
+		return Counter.builder("balancer.timeouts")
 			.description(FailoverFilter.TIMEOUTS_DESCRIPTION)
-			.tag("timeout", "read")
+			.tag("timeout", timeout)
 			.register(meters);
-		return (client) -> client
-			.doOnChannelInit(BackendResponseHeads.installer(properties.timeouts().read(), readTimeouts::increment));
 	}
 
 	/** Backend connections send their writes in batches ({@link BatchedFlushes}). */

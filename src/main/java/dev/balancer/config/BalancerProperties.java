@@ -148,7 +148,8 @@ public record BalancerProperties(
 	 * @param request longest wait for a response to begin across all attempts, backoff included; then 504
 	 * @param read longest silence from a backend while its response is read, once the head has come (nginx's
 	 * {@code proxy_read_timeout}); then a 502 if nothing reached the client yet, else its connection is closed.
-	 * A WebSocket session is never cut.
+	 * A WebSocket session is never cut. A client that takes none of a response for as long is cut off as well,
+	 * as the client's doing (nginx's {@code send_timeout}): the balancer does not read from the backend meanwhile.
 	 * @param client longest silence from a client in the middle of its request body (nginx's
 	 * {@code client_body_timeout}); then a 408, not counted against the backend. The time a body takes to upload
 	 * counts toward neither {@code response} nor {@code request}: only the backend's silence does.

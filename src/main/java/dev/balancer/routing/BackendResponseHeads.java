@@ -57,13 +57,16 @@ public final class BackendResponseHeads extends ChannelInboundHandlerAdapter {
 
 	private final Runnable onStall;
 
+	private final Runnable onClientStall;
+
 	private boolean skipping;
 
 	private boolean reading;
 
-	BackendResponseHeads(Duration readTimeout, Runnable onStall) {
+	BackendResponseHeads(Duration readTimeout, Runnable onStall, Runnable onClientStall) {
 		this.readTimeout = readTimeout;
 		this.onStall = onStall;
+		this.onClientStall = onClientStall;
 	}
 
 	/**
@@ -72,14 +75,16 @@ public final class BackendResponseHeads extends ChannelInboundHandlerAdapter {
 	 * pipeline. A connection without that codec (HTTP/2) is left as it is.
 	 * @param readTimeout the longest silence from the backend while a response is read
 	 * @param onStall told of each response cut off for its silence (it counts them)
+	 * @param onClientStall told of each response cut off because its client took none of it
 	 */
-	public static ChannelPipelineConfigurer installer(Duration readTimeout, Runnable onStall) {
+	public static ChannelPipelineConfigurer installer(Duration readTimeout, Runnable onStall,
+			Runnable onClientStall) {
 		return (observer, channel, remoteAddress) -> {
 			ChannelPipeline pipeline = channel.pipeline();
 			if (pipeline.get(NettyPipeline.HttpCodec) != null) {
 				pipeline.addAfter(NettyPipeline.HttpCodec, IDLE_HANDLER_NAME,
 						new IdleStateHandler(readTimeout.toNanos(), 0, 0, TimeUnit.NANOSECONDS));
-				pipeline.addAfter(IDLE_HANDLER_NAME, HANDLER_NAME, new BackendResponseHeads(readTimeout, onStall));
+				pipeline.addAfter(IDLE_HANDLER_NAME, HANDLER_NAME, new BackendResponseHeads(readTimeout, onStall, onClientStall));
 			}
 		};
 	}
@@ -123,12 +128,21 @@ public final class BackendResponseHeads extends ChannelInboundHandlerAdapter {
 			return;
 		}
 		// Silence while no response is being read is the pool's or the response timeout's business.
-		if (this.reading) {
-			this.reading = false;
+		if (!this.reading) {
+			return;
+		}
+		this.reading = false;
+		if (ctx.channel().config().isAutoRead()) {
 			this.onStall.run();
 			ctx.fireExceptionCaught(new StalledResponseException(this.readTimeout));
-			ctx.close();
 		}
+		else {
+			// Reactor Netty stops reading while the client takes none of what it was sent: the silence is the
+			// client's. Cut off all the same, as nginx's send_timeout does, but not blamed on the backend.
+			this.onClientStall.run();
+			ctx.fireExceptionCaught(new StalledClientException(this.readTimeout));
+		}
+		ctx.close();
 	}
 
 	private static boolean informational(HttpResponse response) {
@@ -140,10 +154,25 @@ public final class BackendResponseHeads extends ChannelInboundHandlerAdapter {
 	public static final class StalledResponseException extends IOException {
 
 		StalledResponseException(Duration readTimeout) {
-			super("the backend sent nothing for " + ((readTimeout.toMillis() % 1000 == 0)
-					? readTimeout.toSeconds() + " s" : readTimeout.toMillis() + " ms") + " in the middle of its response");
+			super("the backend sent nothing for " + seconds(readTimeout) + " in the middle of its response");
 		}
 
+	}
+
+	/**
+	 * A client took none of a response for the read timeout, so none of it was read from the backend; the client's
+	 * doing ({@link UpstreamFailure#CLIENT_TIMEOUT}).
+	 */
+	public static final class StalledClientException extends IOException {
+
+		StalledClientException(Duration readTimeout) {
+			super("the client took none of the response for " + seconds(readTimeout));
+		}
+
+	}
+
+	private static String seconds(Duration timeout) {
+		return (timeout.toMillis() % 1000 == 0) ? timeout.toSeconds() + " s" : timeout.toMillis() + " ms";
 	}
 
 	/**

@@ -4,6 +4,7 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import reactor.core.publisher.Mono;
 import reactor.netty.Connection;
+import reactor.netty.channel.AbortedException;
 
 import org.springframework.cloud.gateway.filter.GatewayFilter;
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
@@ -40,10 +41,19 @@ public class BrokenResponseFilter implements GatewayFilter, Ordered {
 			if (response.isCommitted()
 					&& ServerHttpResponseDecorator.getNativeResponse(response) instanceof Connection client
 					&& client.channel().isActive()) {
-				logger.warn(exchange.getLogPrefix() + "response to " + exchange.getRequest().getMethod() + " "
+				String line = exchange.getLogPrefix() + "response to " + exchange.getRequest().getMethod() + " "
 						+ exchange.getRequest().getPath() + " broke off (" + UpstreamFailure.describe(failure)
-						+ "): closing the client connection");
+						+ "): closing the client connection";
+				if (UpstreamFailure.of(failure) == UpstreamFailure.CLIENT_TIMEOUT) {
+					logger.info(line); // the client's doing, as in FailoverFilter
+				}
+				else {
+					logger.warn(line);
+				}
 				client.channel().close();
+				// The client is gone now, which Spring logs at DEBUG. Handed the failure itself, Spring logged it
+				// again at ERROR, and Reactor Netty a stack trace; the line above is the one record.
+				return Mono.error(new AbortedException(failure));
 			}
 			return Mono.error(failure);
 		});

@@ -47,7 +47,8 @@ public enum UpstreamFailure {
 
 	/**
 	 * Not the backend's doing: the client fell silent in the middle of its request body for longer than
-	 * {@code balancer.timeouts.client} ({@link ResponseTimeoutFilter.StalledRequestException}).
+	 * {@code balancer.timeouts.client} ({@link ResponseTimeoutFilter.StalledRequestException}), or took none of
+	 * the response for {@code balancer.timeouts.read} ({@link BackendResponseHeads.StalledClientException}).
 	 */
 	CLIENT_TIMEOUT("client_timeout"),
 
@@ -80,6 +81,10 @@ public enum UpstreamFailure {
 		if (causedBy(failure, BrokenRequestException.class)) {
 			return CLIENT_ABORT;
 		}
+		if (causedBy(failure, ResponseTimeoutFilter.StalledRequestException.class)
+				|| causedBy(failure, BackendResponseHeads.StalledClientException.class)) {
+			return CLIENT_TIMEOUT;
+		}
 		// The request is written only once the TLS handshake is done, so a failed handshake sent nothing.
 		if (causedBy(failure, ConnectException.class) || causedBy(failure, UnknownHostException.class)
 				|| causedBy(failure, SSLHandshakeException.class)) {
@@ -90,9 +95,6 @@ public enum UpstreamFailure {
 		}
 		if (causedBy(failure, BackendResponseHeads.InvalidResponseException.class)) {
 			return INVALID_RESPONSE;
-		}
-		if (causedBy(failure, ResponseTimeoutFilter.StalledRequestException.class)) {
-			return CLIENT_TIMEOUT;
 		}
 		// Reactor Netty's AbortedException is no IOException: a pooled connection closed before the send.
 		return (causedBy(failure, IOException.class) || causedBy(failure, AbortedException.class)) ? RESET : OTHER;
@@ -125,6 +127,7 @@ public enum UpstreamFailure {
 			}
 			if (cause instanceof BackendResponseHeads.StalledResponseException
 					|| cause instanceof ResponseTimeoutFilter.StalledRequestException
+					|| cause instanceof BackendResponseHeads.StalledClientException
 					|| cause instanceof BrokenRequestException) {
 				return cause.getMessage();
 			}

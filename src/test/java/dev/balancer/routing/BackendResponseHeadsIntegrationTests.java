@@ -1,6 +1,11 @@
 package dev.balancer.routing;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
@@ -101,6 +106,35 @@ class BackendResponseHeadsIntegrationTests {
 				+ "for 300 ms in the middle of its response): closing the client connection");
 		assertThat(this.meters.get("balancer.timeouts").tag("timeout", "read").counter().count() - before)
 			.isEqualTo(2);
+		assertThat(output.getOut()).doesNotContain(" ERROR ").doesNotContain("\tat ");
+	}
+
+	@Test
+	void aClientThatTakesNoneOfTheResponseIsCutOffAsTheClientsDoingNotTheBackends(CapturedOutput output)
+			throws Exception {
+		double readBefore = timeouts("read");
+		double clientBefore = timeouts("client");
+
+		long received;
+		try (Socket socket = new Socket()) {
+			socket.setReceiveBufferSize(8 * 1024);
+			socket.connect(new InetSocketAddress("127.0.0.1", this.port));
+			socket.setSoTimeout(5000);
+			socket.getOutputStream().write("GET /big HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+			InputStream in = socket.getInputStream();
+			assertThat(RawBackend.readHead(in)).startsWith("HTTP/1.1 200 OK\r\n");
+			Thread.sleep(1000); // takes nothing for more than the 300 ms read timeout
+			received = in.transferTo(OutputStream.nullOutputStream());
+		}
+
+		assertThat(received).as("bytes before the connection closed").isLessThan(RawBackend.BIG_LENGTH);
+		assertThat(timeouts("client") - clientBefore).isEqualTo(1);
+		assertThat(timeouts("read")).isEqualTo(readBefore);
+		assertThat(output.getOut()).contains(" INFO ", "response to GET /big broke off (the client took none of the "
+				+ "response for 300 ms): closing the client connection")
+			.doesNotContain("the backend sent nothing")
+			.doesNotContain(" ERROR ")
+			.doesNotContain("\tat ");
 	}
 
 	@Test
@@ -110,6 +144,10 @@ class BackendResponseHeadsIntegrationTests {
 
 	private String get(String path) throws IOException {
 		return RawRequests.response(this.port, "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+	}
+
+	private double timeouts(String timeout) {
+		return this.meters.get("balancer.timeouts").tag("timeout", timeout).counter().count();
 	}
 
 	private double invalidResponses() {

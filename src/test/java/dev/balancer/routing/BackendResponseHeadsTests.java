@@ -34,11 +34,13 @@ class BackendResponseHeadsTests {
 
 	private final AtomicInteger stalls = new AtomicInteger();
 
+	private final AtomicInteger clientStalls = new AtomicInteger();
+
 	private final EmbeddedChannel channel = new EmbeddedChannel();
 
 	BackendResponseHeadsTests() {
 		this.channel.pipeline().addLast(NettyPipeline.HttpCodec, new HttpClientCodec());
-		BackendResponseHeads.installer(READ_TIMEOUT, this.stalls::incrementAndGet)
+		BackendResponseHeads.installer(READ_TIMEOUT, this.stalls::incrementAndGet, this.clientStalls::incrementAndGet)
 			.onChannelInit(ConnectionObserver.emptyListener(), this.channel, null);
 		this.channel.writeOutbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"));
 		this.channel.releaseOutbound();
@@ -101,6 +103,24 @@ class BackendResponseHeadsTests {
 	}
 
 	@Test
+	void aResponseNotReadBecauseItsClientTakesNoneIsCutOffAsTheClientsDoing() throws InterruptedException {
+		receive("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+		assertThat(read()).containsExactly("response 200", "content 0123456789");
+		this.channel.config().setAutoRead(false); // what Reactor Netty does while the client takes nothing
+
+		letTheReadTimeoutPass();
+
+		assertThatThrownBy(this.channel::checkException)
+			.isInstanceOf(BackendResponseHeads.StalledClientException.class)
+			.hasMessage("the client took none of the response for 100 ms");
+		assertThat(UpstreamFailure.of(new IllegalStateException(new BackendResponseHeads.StalledClientException(
+				READ_TIMEOUT)))).isEqualTo(UpstreamFailure.CLIENT_TIMEOUT);
+		assertThat(this.channel.isOpen()).isFalse();
+		assertThat(this.clientStalls).hasValue(1);
+		assertThat(this.stalls).hasValue(0);
+	}
+
+	@Test
 	void silenceBetweenResponsesIsLeftToThePool() throws InterruptedException {
 		receive("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
 		assertThat(read()).containsExactly("response 200", "last content ok");
@@ -125,7 +145,7 @@ class BackendResponseHeadsTests {
 	@Test
 	void aConnectionWithoutAnHttp11CodecIsLeftAsItIs() {
 		EmbeddedChannel http2 = new EmbeddedChannel();
-		BackendResponseHeads.installer(READ_TIMEOUT, this.stalls::incrementAndGet)
+		BackendResponseHeads.installer(READ_TIMEOUT, this.stalls::incrementAndGet, this.clientStalls::incrementAndGet)
 			.onChannelInit(ConnectionObserver.emptyListener(), http2, null);
 
 		assertThat(http2.pipeline().get(BackendResponseHeads.HANDLER_NAME)).isNull();
@@ -142,6 +162,7 @@ class BackendResponseHeadsTests {
 		this.channel.checkException();
 		assertThat(this.channel.isOpen()).isTrue();
 		assertThat(this.stalls).hasValue(0);
+		assertThat(this.clientStalls).hasValue(0);
 	}
 
 	private void receive(String bytes) {

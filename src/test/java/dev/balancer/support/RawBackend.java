@@ -43,12 +43,16 @@ public final class RawBackend implements AutoCloseable {
 		 * then a 200 with the body {@code hinted} (not a fault); {@code /trickle} with a 200 whose 50-byte body
 		 * comes in five parts 100 ms apart (not a fault); {@code /stall} with a 200 of 100 bytes that sends 10 and
 		 * then nothing for 1.5 s; {@code /stall-chunked} the same with one chunk; {@code /garbage} with a line that
-		 * is not HTTP; {@code /long-header} with a 200 whose header is over 8 KiB, the client's limit; anything else
-		 * with a status line whose code is not a number.
+		 * is not HTTP; {@code /long-header} with a 200 whose header is over 8 KiB, the client's limit; {@code /big}
+		 * with a 200 of 32 MiB, as fast as it is taken (not a fault); anything else with a status line whose code is
+		 * not a number.
 		 */
 		HEADS_BY_PATH
 
 	}
+
+	/** Length of the body of {@code /big} in {@link Behaviour#HEADS_BY_PATH}. */
+	public static final int BIG_LENGTH = 32 * 1024 * 1024;
 
 	private final ServerSocket server;
 
@@ -158,6 +162,13 @@ public final class RawBackend implements AutoCloseable {
 					+ "a\r\n0123456789\r\n"));
 			out.flush();
 			Thread.sleep(1500);
+		}
+		else if (target.equals("/big")) {
+			out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: " + BIG_LENGTH + "\r\nConnection: close\r\n\r\n"));
+			byte[] part = new byte[64 * 1024];
+			for (int sent = 0; sent < BIG_LENGTH; sent += part.length) {
+				out.write(part);
+			}
 		}
 		else if (target.equals("/garbage")) {
 			out.write(ascii("hello there\r\n\r\n"));
