@@ -40,7 +40,8 @@ import reactor.netty.NettyPipeline;
  * until complete, so that client had received nothing at all. The wait for the head is
  * {@code balancer.timeouts.response}'s, and a WebSocket session after a 101 is never cut: the idle detector is
  * taken out of the connection. (Reactor Netty's own {@code responseTimeout} would time the wait for the head as
- * well, and cut a response timeout set longer than the read timeout.)</li>
+ * well, and cut a response timeout set longer than the read timeout.) When the balancer was not reading at all,
+ * because its client took none of the response, the silence is the client's: a {@link StalledClientException}.</li>
  * </ul>
  * One instance per connection: it remembers whether the rest of a skipped response is still to come, and whether a
  * response is being read.
@@ -84,7 +85,8 @@ public final class BackendResponseHeads extends ChannelInboundHandlerAdapter {
 			if (pipeline.get(NettyPipeline.HttpCodec) != null) {
 				pipeline.addAfter(NettyPipeline.HttpCodec, IDLE_HANDLER_NAME,
 						new IdleStateHandler(readTimeout.toNanos(), 0, 0, TimeUnit.NANOSECONDS));
-				pipeline.addAfter(IDLE_HANDLER_NAME, HANDLER_NAME, new BackendResponseHeads(readTimeout, onStall, onClientStall));
+				pipeline.addAfter(IDLE_HANDLER_NAME, HANDLER_NAME,
+						new BackendResponseHeads(readTimeout, onStall, onClientStall));
 			}
 		};
 	}
