@@ -34,15 +34,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The time a client takes to upload a body counts toward no backend timeout: an upload of 2 s passes response and
- * request timeouts of 300 ms, where it got a 504 that also counted against the backend. A client that stops
+ * request timeouts of 1 s, where it got a 504 that also counted against the backend. A client that stops
  * sending gets a 408 after the client timeout and leaves the backend's record clean; a backend that stops taking
  * the body still gets the response timeout. A client that goes away in the middle of its upload is not counted
  * against the backend either, where it counted as a connection the backend closed and ejected it.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "balancer.health-check.interval=1h", "management.server.port=0",
-				"balancer.timeouts.response=300ms", "balancer.timeouts.request=300ms",
-				"balancer.timeouts.client=600ms", "balancer.outlier-detection.consecutive-errors=1",
+				"balancer.timeouts.response=1s", "balancer.timeouts.request=1s",
+				"balancer.timeouts.client=2s", "balancer.outlier-detection.consecutive-errors=1",
 				// each failure that counts against the backend ejects it, for a moment only: tests see it in the
 				// ejection count, and the next one still has its backend
 				"balancer.outlier-detection.base-ejection-time=1ms" })
@@ -107,7 +107,7 @@ class UploadFaultsIntegrationTests {
 
 		assertThat(answer).startsWith("HTTP/1.1 408 Request Timeout\r\n")
 			.containsIgnoringCase("\r\nConnection: close\r\n")
-			.endsWith("\"message\":\"The request timed out: the client sent nothing for 600 ms in the middle of its "
+			.endsWith("\"message\":\"The request timed out: the client sent nothing for 2000 ms in the middle of its "
 					+ "request body\"}");
 		assertThat(timeouts("client") - clientTimeoutsBefore).isEqualTo(1);
 		assertThat(timeouts("response") + timeouts("request")).isEqualTo(backendTimeoutsBefore);
