@@ -242,18 +242,10 @@ class BalancerConfiguration {
 	/** Backend responses: 1xx skipped, invalid heads marked, silences cut off ({@link BackendResponseHeads}). */
 	@Bean
 	HttpClientCustomizer backendResponseHeads(BalancerProperties properties, MeterRegistry meters) {
-		Counter readTimeouts = timeouts(meters, "read");
-		Counter clientTimeouts = timeouts(meters, "client");
+		Counter readTimeouts = FailoverFilter.timeouts(meters, "read");
+		Counter clientTimeouts = FailoverFilter.timeouts(meters, "client");
 		return (client) -> client.doOnChannelInit(BackendResponseHeads.installer(properties.timeouts().read(),
 				readTimeouts::increment, clientTimeouts::increment));
-	}
-
-	/** A count of {@code balancer.timeouts}; the failover filter registers the same for its timeouts. */
-	private static Counter timeouts(MeterRegistry meters, String timeout) {
-		return Counter.builder("balancer.timeouts")
-			.description(FailoverFilter.TIMEOUTS_DESCRIPTION)
-			.tag("timeout", timeout)
-			.register(meters);
 	}
 
 	/** Backend connections send their writes in batches ({@link BatchedFlushes}). */

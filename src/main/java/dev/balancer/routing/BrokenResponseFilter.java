@@ -44,7 +44,7 @@ public class BrokenResponseFilter implements GatewayFilter, Ordered {
 				String line = exchange.getLogPrefix() + "response to " + exchange.getRequest().getMethod() + " "
 						+ exchange.getRequest().getPath() + " broke off (" + UpstreamFailure.describe(failure)
 						+ "): closing the client connection";
-				if (UpstreamFailure.of(failure) == UpstreamFailure.CLIENT_TIMEOUT) {
+				if (UpstreamFailure.of(failure).isClientsDoing()) {
 					logger.info(line); // the client's doing, as in FailoverFilter
 				}
 				else {

@@ -62,8 +62,8 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 	/** Runs just before the gateway's load-balancer filter, so each attempt picks a backend anew. */
 	public static final int ORDER = ReactiveLoadBalancerClientFilter.LOAD_BALANCER_CLIENT_FILTER_ORDER - 1;
 
-	/** Description of {@code balancer.timeouts}, whose {@code read} count is kept on backend connections. */
-	public static final String TIMEOUTS_DESCRIPTION = "Requests that hit a timeout: a try without a response in time, "
+	/** Description of {@code balancer.timeouts}. */
+	private static final String TIMEOUTS_DESCRIPTION = "Requests that hit a timeout: a try without a response in time, "
 			+ "the whole request, a response that fell silent, or a client that stopped sending its request";
 
 	static final String ATTEMPTS_HEADER = "X-Balancer-Attempts";
@@ -101,17 +101,19 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 		this.budgetExhausted = Counter.builder("balancer.retries.budget.exhausted")
 			.description("Retries not made because the retry budget was spent")
 			.register(meters);
-		this.requestTimeouts = Counter.builder("balancer.timeouts")
+		this.requestTimeouts = timeouts(meters, "request");
+		this.responseTimeouts = timeouts(meters, "response");
+		this.clientTimeouts = timeouts(meters, "client");
+	}
+
+	/**
+	 * The count of {@code balancer.timeouts} with the tag {@code timeout}; the backend connections count theirs
+	 * ({@code read}, and {@code client} for a response its client took none of) in the same counters.
+	 */
+	public static Counter timeouts(MeterRegistry meters, String timeout) {
+		return Counter.builder("balancer.timeouts")
 			.description(TIMEOUTS_DESCRIPTION)
-			.tag("timeout", "request")
-			.register(meters);
-		this.responseTimeouts = Counter.builder("balancer.timeouts")
-			.description(TIMEOUTS_DESCRIPTION)
-			.tag("timeout", "response")
-			.register(meters);
-		this.clientTimeouts = Counter.builder("balancer.timeouts")
-			.description(TIMEOUTS_DESCRIPTION)
-			.tag("timeout", "client")
+			.tag("timeout", timeout)
 			.register(meters);
 	}
 
@@ -284,9 +286,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 		 */
 		private Mono<Void> failed(HttpStatus status, String message, @Nullable String backend) {
 			if (logger.isWarnEnabled()) {
-				logger.warn(this.exchange.getLogPrefix() + this.exchange.getRequest().getMethod() + " "
-						+ this.exchange.getRequest().getPath() + " answered " + status.value() + ": " + message
-						+ ((backend != null) ? " (backend " + backend + ")" : ""));
+				logger.warn(answered(status, message) + ((backend != null) ? " (backend " + backend + ")" : ""));
 			}
 			return Mono.error(new ResponseStatusException(status, message));
 		}
@@ -298,10 +298,14 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 		 */
 		private Mono<Void> clientFailed(HttpStatus status, String message) {
 			if (logger.isInfoEnabled()) {
-				logger.info(this.exchange.getLogPrefix() + this.exchange.getRequest().getMethod() + " "
-						+ this.exchange.getRequest().getPath() + " answered " + status.value() + ": " + message);
+				logger.info(answered(status, message));
 			}
 			return Mono.error(new ClosingResponseStatusException(status, message));
+		}
+
+		private String answered(HttpStatus status, String message) {
+			return this.exchange.getLogPrefix() + this.exchange.getRequest().getMethod() + " "
+					+ this.exchange.getRequest().getPath() + " answered " + status.value() + ": " + message;
 		}
 
 		private Mono<Void> retry(int attempt, String reason) {

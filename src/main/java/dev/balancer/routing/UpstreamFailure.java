@@ -71,9 +71,14 @@ public enum UpstreamFailure {
 		return this.tag;
 	}
 
+	/** Whether the client caused the failure: it fell silent or went away. */
+	public boolean isClientsDoing() {
+		return this == CLIENT_TIMEOUT || this == CLIENT_ABORT;
+	}
+
 	/** Whether the failure tells something about the backend, so counts toward ejecting it. */
 	public boolean isBackendsFault() {
-		return this != OTHER && this != CLIENT_TIMEOUT && this != CLIENT_ABORT;
+		return this != OTHER && !isClientsDoing();
 	}
 
 	public static UpstreamFailure of(Throwable failure) {
