@@ -45,7 +45,9 @@ class ShippedConfigurationTests {
 				assertThat(properties.healthCheck().interval()).isEqualTo(Duration.ofSeconds(20));
 				assertThat(properties.healthCheck().timeout()).isEqualTo(Duration.ofSeconds(2));
 				assertThat(properties.healthCheck().path()).isEqualTo("/");
-				assertThat(properties.timeouts().read()).isEqualTo(Duration.ofSeconds(60));
+				// the same as the defaults: read from the file, to show that the file names them as they are bound
+				assertThat(context.getEnvironment().getProperty("balancer.timeouts.read")).isEqualTo("60s");
+				assertThat(context.getEnvironment().getProperty("balancer.timeouts.client")).isEqualTo("60s");
 				assertThat(properties.timeouts().client()).isEqualTo(Duration.ofSeconds(60));
 				assertThat(properties.retry().attempts()).isEqualTo(3);
 				assertThat(properties.retry().bodyBufferSize()).isEqualTo(DataSize.ofKilobytes(256));

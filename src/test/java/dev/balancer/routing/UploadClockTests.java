@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -155,14 +156,20 @@ class UploadClockTests {
 	}
 
 	@Test
-	void aCancelledExpiryNeverFires() {
-		AtomicBoolean expired = new AtomicBoolean();
-		Disposable expiry = this.clock.expiry(this.time).subscribe((signal) -> expired.set(true));
+	void aCancelledExpiryLeavesNoTimerBehind() {
+		AtomicInteger reads = new AtomicInteger();
+		UploadClock counted = new UploadClock(RESPONSE, CLIENT, () -> {
+			reads.incrementAndGet();
+			return this.time.now(TimeUnit.NANOSECONDS);
+		});
+		Disposable expiry = counted.expiry(this.time).subscribe();
 		advance(500);
 		expiry.dispose();
+		int readsWhenCancelled = reads.get();
 		advance(5000);
 
-		assertThat(expired).isFalse();
+		// a check still armed would have read the clock when it ran
+		assertThat(reads).hasValue(readsWhenCancelled);
 	}
 
 	private AtomicBoolean expiry() {
