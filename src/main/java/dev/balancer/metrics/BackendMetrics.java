@@ -20,7 +20,7 @@ import org.springframework.http.HttpStatusCode;
 /**
  * Per-backend meters: {@code balancer.backend.up} (1 or 0), {@code balancer.backend.requests.active} (requests
  * in flight) and {@code balancer.backend.requests}, one count per attempt sent to a backend, tagged with the
- * status it answered or, when it did not answer, with {@code connect_error}, {@code reset} or {@code error}.
+ * status it answered or, when it did not answer, with why not ({@link UpstreamFailure#tag()}).
  * <p>
  * Spring Cloud LoadBalancer's own {@code MicrometerStatsLoadBalancerLifecycle} tags every request with its URI,
  * which for a proxy means one time series per path a client invents; these meters stay bounded.

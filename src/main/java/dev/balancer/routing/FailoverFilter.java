@@ -140,9 +140,13 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 		Mono<Void> attempts = failover.attempt(1, null);
 		// The time the client takes to send a body does not count, as in Envoy: the request timeout starts when the
 		// body has come, and a client that stops sending is ResponseTimeoutFilter's.
-		return ContextCache.at(body.hasBody()
-				? attempts.timeout(body.received().then(Mono.delay(this.settings.requestTimeout(), timers)), timedOut)
-				: attempts.timeout(this.settings.requestTimeout(), timedOut, timers));
+		Duration timeout = this.settings.requestTimeout();
+		Mono<Long> expiry = body.hasBody() ? body.received().then(Mono.delay(timeout, timers))
+				: Mono.delay(timeout, timers);
+		// Marked before the attempt under way is called off, so that it is counted as the backend's timeout and
+		// not as a client gone away (ExactUrlLoadBalancerClientFilter).
+		return ContextCache.at(attempts.timeout(expiry.doOnNext((expired) -> exchange.getAttributes()
+			.put(ExactUrlLoadBalancerClientFilter.REQUEST_TIMED_OUT_ATTR, timeout)), timedOut));
 	}
 
 	/**

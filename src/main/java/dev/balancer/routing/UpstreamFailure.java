@@ -34,8 +34,9 @@ public enum UpstreamFailure {
 	RESET("reset"),
 
 	/**
-	 * No response began within {@code balancer.timeouts.response}, or one fell silent for
-	 * {@code balancer.timeouts.read}; the request was sent.
+	 * No response began within {@code balancer.timeouts.response}, or within what was left of
+	 * {@code balancer.timeouts.request}, or one fell silent for {@code balancer.timeouts.read}; the request was
+	 * sent.
 	 */
 	TIMEOUT("timeout"),
 
@@ -54,7 +55,8 @@ public enum UpstreamFailure {
 
 	/**
 	 * Not the backend's doing: the client's request body broke off, because the client closed the connection in
-	 * the middle of it or sent a malformed one ({@link BrokenRequestException}).
+	 * the middle of it or sent a malformed one ({@link BrokenRequestException}), or the client went away while it
+	 * waited for the response ({@link AttemptCancelledException}; nginx logs these as 499).
 	 */
 	CLIENT_ABORT("client_abort"),
 
@@ -85,6 +87,9 @@ public enum UpstreamFailure {
 		// First: a client gone mid-upload fails the send with what a closed backend connection fails it with.
 		if (causedBy(failure, BrokenRequestException.class)) {
 			return CLIENT_ABORT;
+		}
+		if (failure instanceof AttemptCancelledException cancelled) {
+			return cancelled.isRequestTimeout() ? TIMEOUT : CLIENT_ABORT;
 		}
 		if (causedBy(failure, ResponseTimeoutFilter.StalledRequestException.class)
 				|| causedBy(failure, BackendResponseHeads.StalledClientException.class)) {
@@ -133,7 +138,7 @@ public enum UpstreamFailure {
 			if (cause instanceof BackendResponseHeads.StalledResponseException
 					|| cause instanceof ResponseTimeoutFilter.StalledRequestException
 					|| cause instanceof BackendResponseHeads.StalledClientException
-					|| cause instanceof BrokenRequestException) {
+					|| cause instanceof BrokenRequestException || cause instanceof AttemptCancelledException) {
 				return cause.getMessage();
 			}
 			if (cause instanceof ConnectTimeoutException) {

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -28,8 +29,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
 
 /**
- * The request timeout bounds a whole request even when the response timeout per attempt is longer, and debug
- * headers tell the client what happened.
+ * The request timeout bounds a whole request even when the response timeout per attempt is longer, counts as the
+ * backend's timeout, and debug headers tell the client what happened.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "balancer.health-check.interval=1h", "balancer.timeouts.response=5s",
@@ -58,6 +59,9 @@ class TimeoutsIntegrationTests {
 	@Autowired
 	WebTestClient client;
 
+	@Autowired
+	MeterRegistry meters;
+
 	@Test
 	void theRequestTimeoutAnswers504AndDebugHeadersNameTheAttemptsAndTheBackend(CapturedOutput output) {
 		List<EntityExchangeResult<String>> answers = new ArrayList<>();
@@ -78,6 +82,10 @@ class TimeoutsIntegrationTests {
 			.singleElement(as(STRING))
 			.contains(" WARN ", "answered 504: No response within the request timeout of 500 ms",
 					"(backend " + hanging.url() + ")");
+		// The attempt the request timeout called off is the backend's timeout, not a client gone away.
+		assertThat(this.meters.get("balancer.backend.requests").tag("backend", hanging.url()).tag("status", "timeout")
+			.counter().count()).isEqualTo(1);
+		assertThat(this.meters.find("balancer.backend.requests").tag("status", "client_abort").counter()).isNull();
 	}
 
 }

@@ -63,6 +63,17 @@ class UpstreamFailureTests {
 	}
 
 	@Test
+	void anAttemptCalledOffIsTheBackendsTimeoutWhenTheRequestTimedOutAndElseTheClientsDoing() {
+		Throwable timedOut = AttemptCancelledException.ofRequestTimeout(Duration.ofMillis(500));
+		Throwable gone = AttemptCancelledException.ofClientGone();
+
+		assertThat(UpstreamFailure.of(timedOut)).isEqualTo(UpstreamFailure.TIMEOUT);
+		assertThat(UpstreamFailure.describe(timedOut)).isEqualTo("no response within the request timeout of 500 ms");
+		assertThat(UpstreamFailure.of(gone)).isEqualTo(UpstreamFailure.CLIENT_ABORT);
+		assertThat(UpstreamFailure.describe(gone)).isEqualTo("the client went away while waiting for the response");
+	}
+
+	@Test
 	void aResponseHeadNettyCouldNotDecodeIsAnInvalidResponseThatSaysWhichLimitToRaise() {
 		Throwable garbage = new BackendResponseHeads.InvalidResponseException(
 				new IllegalArgumentException("invalid version format: HELLO"));

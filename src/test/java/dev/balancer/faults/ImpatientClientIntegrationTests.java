@@ -1,0 +1,141 @@
+package dev.balancer.faults;
+
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.DoubleSupplier;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.HttpProtocol;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.http.server.HttpServer;
+
+import dev.balancer.support.BalancerTestProperties;
+
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A client that gives up while the backend has not yet answered, nginx's 499, by closing its connection or
+ * resetting its HTTP/2 stream: the attempt is counted as {@code client_abort}, where it was counted as nothing at
+ * all, it counts toward no ejection, and the balancer lets go of the backend connection.
+ */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "balancer.health-check.interval=1h", "balancer.outlier-detection.consecutive-errors=1",
+				"server.http2.enabled=true" })
+@DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
+@ExtendWith(OutputCaptureExtension.class)
+class ImpatientClientIntegrationTests {
+
+	/** Requests for {@code /wait} that reached the backend. */
+	static final AtomicInteger waiting = new AtomicInteger();
+
+	/** Of those, the ones whose connection the balancer closed. */
+	static final AtomicInteger abandoned = new AtomicInteger();
+
+	/** Answers probes, and never answers {@code /wait}. */
+	static final DisposableServer backend = HttpServer.create()
+		.host("127.0.0.1")
+		.port(0)
+		.route((routes) -> routes.get("/health", (request, response) -> response.sendString(Mono.just("ok")))
+			.get("/wait", (request, response) -> Mono.<Void>never()
+				.doOnSubscribe((subscription) -> waiting.incrementAndGet())
+				.doOnCancel(abandoned::incrementAndGet)))
+		.bindNow();
+
+	@DynamicPropertySource
+	static void balancer(DynamicPropertyRegistry registry) {
+		BalancerTestProperties.register(registry, backend);
+	}
+
+	@AfterAll
+	static void stop() {
+		backend.disposeNow();
+	}
+
+	@LocalServerPort
+	int port;
+
+	@Autowired
+	MeterRegistry meters;
+
+	@Test
+	void aClientThatGivesUpWhileWaitingIsCountedAsItsOwnDoingAndFreesTheBackendConnection(CapturedOutput output)
+			throws Exception {
+		double abortsBefore = clientAborts();
+		double ejectionsBefore = ejections();
+		int waitingBefore = waiting.get();
+		int abandonedBefore = abandoned.get();
+
+		try (Socket socket = new Socket("127.0.0.1", this.port)) {
+			OutputStream out = socket.getOutputStream();
+			out.write("GET /wait HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+			out.flush();
+			awaitChange(() -> waiting.get(), waitingBefore);
+		}
+
+		awaitChange(this::clientAborts, abortsBefore);
+		awaitChange(() -> abandoned.get(), abandonedBefore);
+		assertThat(clientAborts() - abortsBefore).isEqualTo(1);
+		assertThat(abandoned.get() - abandonedBefore).as("backend connections closed").isEqualTo(1);
+		assertThat(this.meters.get("balancer.backend.requests.active").gauge().value()).isZero();
+		assertThat(this.meters.find("balancer.backend.requests").counters())
+			.allSatisfy((count) -> assertThat(count.getId().getTag("status")).isEqualTo("client_abort"));
+		assertThat(ejections()).as("ejections").isEqualTo(ejectionsBefore);
+		assertThat(output.getOut()).doesNotContain(" WARN ").doesNotContain(" ERROR ");
+	}
+
+	@Test
+	void aClientThatResetsItsHttp2StreamWhileWaitingIsCountedAsItsOwnDoing() throws Exception {
+		double abortsBefore = clientAborts();
+		int waitingBefore = waiting.get();
+		int abandonedBefore = abandoned.get();
+		HttpClient client = HttpClient.create().protocol(HttpProtocol.H2C);
+
+		Disposable request = client.get().uri("http://127.0.0.1:" + this.port + "/wait").response().subscribe();
+		awaitChange(() -> waiting.get(), waitingBefore);
+		request.dispose(); // resets the stream; the connection stays
+
+		awaitChange(this::clientAborts, abortsBefore);
+		awaitChange(() -> abandoned.get(), abandonedBefore);
+		assertThat(clientAborts() - abortsBefore).isEqualTo(1);
+		assertThat(abandoned.get() - abandonedBefore).as("backend connections closed").isEqualTo(1);
+		assertThat(this.meters.get("balancer.backend.requests.active").gauge().value()).isZero();
+	}
+
+	private double clientAborts() {
+		Counter aborts = this.meters.find("balancer.backend.requests").tag("status", "client_abort").counter();
+		return (aborts != null) ? aborts.count() : 0;
+	}
+
+	private double ejections() {
+		return this.meters.find("balancer.outlier.ejections").counters().stream().mapToDouble(Counter::count).sum();
+	}
+
+	/** Waits up to 5 s for the value to move away from what it was. */
+	private static void awaitChange(DoubleSupplier value, double before) throws InterruptedException {
+		long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+		while (value.getAsDouble() == before && System.nanoTime() < deadline) {
+			Thread.sleep(20);
+		}
+	}
+
+}
