@@ -1,19 +1,32 @@
 package dev.balancer.routing;
 
 import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 import reactor.netty.ConnectionObserver;
 import reactor.netty.NettyPipeline;
+
+import org.springframework.http.HttpStatus;
 
 /**
  * What Spring gets of the request heads clients send, on client connections (HTTP/1.1): the request, with two
@@ -31,19 +44,34 @@ import reactor.netty.NettyPipeline;
  * Malformed escapes ({@code /50%off}) are left alone and still answered 400, as Go's server, the seed's, answers
  * them.</li>
  * <li><b>A request whose {@code Host} header is missing (HTTP/1.1), repeated or not a host and port is refused</b>
- * with a 400, as RFC 9112 (3.2) asks of a server and nginx does: the request is marked as failed to decode, which
- * Reactor Netty answers as it answers Netty's own decoding failures (400, connection closed, one WARN line). Passed
- * on, the backend got {@code X-Forwarded-Host: localhost} made up for a request without one, the first of two, or
- * whatever the client sent, which backends use to build links.</li>
+ * with a 400, as RFC 9112 (3.2) asks of a server and nginx does. Passed on, the backend got
+ * {@code X-Forwarded-Host: localhost} made up for a request without one, the first of two, or whatever the client
+ * sent, which backends use to build links.</li>
  * </ul>
- * Neither Spring nor Reactor Netty has an option for either. An HTTP/2 connection has no HTTP/1.1 codec to follow,
- * and gets neither step.
+ * <b>A request that is not valid HTTP is answered here</b>: one Netty could not decode, one without a valid
+ * {@code Host}, or one whose target holds a control character or a malformed escape ({@code /50%off}; Spring
+ * cannot parse either). The
+ * client gets the balancer's JSON error, a 400 (a 414 for a request line over
+ * {@code server.netty.max-initial-line-length}, a 431 for headers over {@code server.max-http-request-header-size})
+ * with the reason, and the connection is closed, as nginx closes it; the log gets one INFO line, as nginx logs
+ * these at info. Reactor Netty answered them with an empty body and logged each at WARN over several lines, the
+ * request's head included, so that a scanner could fill the log; Spring answered a target it could not parse with
+ * an empty 400 and logged nothing.
+ * <p>
+ * Neither Spring nor Reactor Netty has an option for any of this. An HTTP/2 connection has no HTTP/1.1 codec to
+ * follow, and gets none of it.
  */
 @Sharable
 public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 
 	/** Name of the handler in the pipeline of every client connection. */
 	static final String HANDLER_NAME = "balancer.clientRequestHeads";
+
+	private static final String DISCARD_NAME = "balancer.refusedRequestDiscard";
+
+	private static final int MAX_REASON_LENGTH = 200;
+
+	private static final Log logger = LogFactory.getLog(ClientRequestHeads.class);
 
 	private static final ClientRequestHeads INSTANCE = new ClientRequestHeads();
 
@@ -64,18 +92,103 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 
 	@Override
 	public void channelRead(ChannelHandlerContext ctx, Object msg) {
-		if (msg instanceof HttpRequest request && request.decoderResult().isSuccess()) {
+		if (msg instanceof HttpRequest request) {
+			if (request.decoderResult().isFailure()) {
+				refuse(ctx, request, request.decoderResult().cause());
+				return;
+			}
 			String target = request.uri();
 			String encoded = encoded(target);
+			if (encoded == null) {
+				refuse(ctx, request, new IllegalArgumentException(targetFault(target)));
+				return;
+			}
 			if (encoded != target) {
 				request.setUri(encoded);
 			}
 			String hostFault = hostFault(request);
 			if (hostFault != null) {
-				request.setDecoderResult(DecoderResult.failure(new IllegalArgumentException(hostFault)));
+				refuse(ctx, request, new IllegalArgumentException(hostFault));
+				return;
 			}
 		}
 		ctx.fireChannelRead(msg);
+	}
+
+	/**
+	 * Answers a request that is not valid HTTP with the balancer's JSON error and closes the connection. What the
+	 * client sends after it is dropped: the request's body, if Netty goes on decoding one.
+	 */
+	private static void refuse(ChannelHandlerContext ctx, HttpRequest request, Throwable fault) {
+		ReferenceCountUtil.release(request);
+		if (ctx.pipeline().get(DISCARD_NAME) != null) {
+			return; // a second request read with the first: the first's answer closes the connection
+		}
+		ctx.channel().config().setAutoRead(false);
+		ctx.pipeline().addAfter(HANDLER_NAME, DISCARD_NAME, Discard.INSTANCE);
+		HttpStatus status = (fault instanceof TooLongHttpLineException) ? HttpStatus.URI_TOO_LONG
+				: (fault instanceof TooLongHttpHeaderException) ? HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+						: HttpStatus.BAD_REQUEST;
+		String reason = printable(fault.getMessage());
+		// The shape of JsonErrorHandler's answers; no request reached Spring to be answered there.
+		byte[] body = ("{\"status\":" + status.value() + ",\"error\":\"" + status.getReasonPhrase()
+				+ "\",\"message\":\"The request is not valid HTTP: " + jsonEscaped(reason) + "\"}")
+			.getBytes(StandardCharsets.US_ASCII);
+		FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+				HttpResponseStatus.valueOf(status.value(), status.getReasonPhrase()), Unpooled.wrappedBuffer(body));
+		response.headers()
+			.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+			.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
+			.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+		ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+		if (logger.isInfoEnabled()) {
+			logger.info("[" + ctx.channel().id().asShortText() + "] answered " + status.value() + " to "
+					+ ctx.channel().remoteAddress() + ", a request that is not valid HTTP: " + reason + hint(fault));
+		}
+	}
+
+	/** Which limit the operator may raise, for a request over one. */
+	private static String hint(Throwable fault) {
+		if (fault instanceof TooLongHttpLineException) {
+			return " (limit: server.netty.max-initial-line-length)";
+		}
+		if (fault instanceof TooLongHttpHeaderException) {
+			return " (limit: server.max-http-request-header-size)";
+		}
+		return "";
+	}
+
+	/**
+	 * Netty's reasons can quote what the client sent: kept to printable ASCII and 200 characters, for the log and
+	 * the answer.
+	 */
+	static String printable(@Nullable String reason) {
+		if (reason == null) {
+			return "malformed request";
+		}
+		StringBuilder printable = new StringBuilder(Math.min(reason.length(), MAX_REASON_LENGTH));
+		for (int i = 0; i < reason.length() && i < MAX_REASON_LENGTH; i++) {
+			char c = reason.charAt(i);
+			printable.append((c >= 0x20 && c < 0x7F) ? c : '?');
+		}
+		return printable.toString();
+	}
+
+	private static String jsonEscaped(String text) {
+		return text.replace("\\", "\\\\").replace("\"", "\\\"");
+	}
+
+	/** Drops what a refused client sends before its connection is closed. */
+	@Sharable
+	private static final class Discard extends ChannelInboundHandlerAdapter {
+
+		private static final Discard INSTANCE = new Discard();
+
+		@Override
+		public void channelRead(ChannelHandlerContext ctx, Object msg) {
+			ReferenceCountUtil.release(msg);
+		}
+
 	}
 
 	/** Why the request's {@code Host} header is refused, or {@code null} when it is fine. */
@@ -139,10 +252,11 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 
 	/**
 	 * The request target with what a URI may not hold percent-encoded, or the same instance when it holds none
-	 * (nothing is allocated then). Each character is one byte of the request line, as Netty decodes it; a target
-	 * with a character above 255, which Netty never makes, is returned as it is.
+	 * (nothing is allocated then), or {@code null} when it is not valid ({@link #targetFault}). Each character is
+	 * one byte of the request line, as Netty decodes it; a target with a character above 255, which Netty never
+	 * makes, is returned as it is.
 	 */
-	static String encoded(String target) {
+	static @Nullable String encoded(String target) {
 		boolean inPath = !target.isEmpty() && target.charAt(0) == '/';
 		StringBuilder encoded = null;
 		for (int i = 0; i < target.length(); i++) {
@@ -152,6 +266,9 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 			}
 			if (c == '?') {
 				inPath = false;
+			}
+			else if (c < 0x20 || (c == '%' && !isEscape(target, i))) {
+				return null;
 			}
 			if (mayNotStayRaw(c, inPath)) {
 				if (encoded == null) {
@@ -164,6 +281,27 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 			}
 		}
 		return (encoded != null) ? encoded.toString() : target;
+	}
+
+	/**
+	 * Why a target {@link #encoded} refuses is not valid: it holds a control character, which nginx and Go's server
+	 * refuse as well, or a {@code %} that does not start an escape of two hex digits, which Spring cannot parse.
+	 */
+	static String targetFault(String target) {
+		for (int i = 0; i < target.length(); i++) {
+			if (target.charAt(i) < 0x20) {
+				return "a control character in the request target";
+			}
+		}
+		return "a malformed percent-escape in the request target";
+	}
+
+	private static boolean isEscape(String target, int percent) {
+		return percent + 2 < target.length() && isHex(target.charAt(percent + 1)) && isHex(target.charAt(percent + 2));
+	}
+
+	private static boolean isHex(char c) {
+		return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 	}
 
 	private static boolean mayNotStayRaw(char c, boolean inPath) {

@@ -3,6 +3,7 @@ package dev.balancer.routing;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpRequest;
@@ -20,7 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Which parts of a request target are percent-encoded before Spring reads it, and which stay as sent; which
- * {@code Host} headers are refused.
+ * {@code Host} headers and targets are refused, and how a request that is not valid HTTP is answered.
  */
 class ClientRequestHeadsTests {
 
@@ -39,7 +40,7 @@ class ClientRequestHeadsTests {
 
 	@Test
 	void aValidTargetIsTheSameInstance() {
-		String target = "/a//b;v=1/caf%C3%A9?a=1&a=2&&=x&d=a+b&e=[1]&f=%zz#frag";
+		String target = "/a//b;v=1/caf%C3%A9?a=1&a=2&&=x&d=a+b&e=[1]&f=%2f#frag";
 
 		assertThat(ClientRequestHeads.encoded(target)).isSameAs(target);
 		assertThat(ClientRequestHeads.encoded("*")).isSameAs("*");
@@ -68,8 +69,20 @@ class ClientRequestHeadsTests {
 	}
 
 	@Test
-	void escapesAlreadyThereAndMalformedOnesStayAsSent() {
-		assertThat(ClientRequestHeads.encoded("/50%off/caf%c3%a9|?q=%zz|")).isEqualTo("/50%off/caf%c3%a9%7C?q=%zz%7C");
+	void escapesAlreadyThereStayAsSent() {
+		assertThat(ClientRequestHeads.encoded("/50%25off/caf%c3%a9|?q=%2F|")).isEqualTo("/50%25off/caf%c3%a9%7C?q=%2F%7C");
+	}
+
+	@Test
+	void aTargetWithAMalformedEscapeOrAControlCharacterHasNoEncodedForm() {
+		assertThat(List.of("/50%off", "/a?q=%zz", "/a%2", "/a%", "/%g0", "/a|b?c=%"))
+			.allSatisfy((target) -> assertThat(ClientRequestHeads.encoded(target)).as(target).isNull())
+			.allSatisfy((target) -> assertThat(ClientRequestHeads.targetFault(target))
+				.isEqualTo("a malformed percent-escape in the request target"));
+		assertThat(List.of("/a\u0000", "/\u0001\u00ff", "/a?b=\u001f", "/%zz\u0007"))
+			.allSatisfy((target) -> assertThat(ClientRequestHeads.encoded(target)).as(target).isNull())
+			.allSatisfy((target) -> assertThat(ClientRequestHeads.targetFault(target))
+				.isEqualTo("a control character in the request target"));
 	}
 
 	@Test
@@ -99,18 +112,79 @@ class ClientRequestHeadsTests {
 	}
 
 	@Test
-	void marksARequestWithABadHostHeaderAsFailedToDecode() {
+	void aRequestWithABadHostHeaderIsAnsweredWithAJson400AndGoesNoFurther() {
+		EmbeddedChannel channel = clientConnection();
+
+		channel.writeInbound(ascii("POST / HTTP/1.1\r\nHost: a\r\nHost: b\r\nContent-Length: 5\r\n\r\nhello"));
+
+		assertThat(channel.<Object>readInbound()).as("passed on").isNull(); // neither the head nor its body
+		assertThat(answer(channel)).startsWith("HTTP/1.1 400 Bad Request\r\n")
+			.contains("\r\ncontent-type: application/json\r\n", "\r\nconnection: close\r\n")
+			.endsWith("\r\n\r\n{\"status\":400,\"error\":\"Bad Request\","
+					+ "\"message\":\"The request is not valid HTTP: more than one Host header\"}");
+		assertThat(channel.isOpen()).as("open").isFalse();
+	}
+
+	@Test
+	void aRequestNettyCouldNotDecodeIsAnsweredWithItsReasonInPrintableAscii() {
+		EmbeddedChannel channel = clientConnection();
+
+		channel.writeInbound(ascii("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: +3\"\\\r\n\r\n"));
+
+		assertThat(channel.<Object>readInbound()).isNull();
+		assertThat(answer(channel)).startsWith("HTTP/1.1 400 Bad Request\r\n")
+			.endsWith("\"message\":\"The request is not valid HTTP: Content-Length value is not a number: "
+					+ "+3\\\"\\\\\"}");
+		assertThat(channel.isOpen()).isFalse();
+		assertThat(ClientRequestHeads.printable("a\u0000b\u00e9\r\n")).isEqualTo("a?b???");
+		assertThat(ClientRequestHeads.printable("x".repeat(300))).hasSize(200);
+	}
+
+	@Test
+	void requestsOverTheSizeLimitsGetA414OrA431() {
+		EmbeddedChannel longLine = clientConnection();
+		longLine.writeInbound(ascii("GET /" + "a".repeat(5000) + " HTTP/1.1\r\n"));
+		assertThat(answer(longLine)).startsWith("HTTP/1.1 414 URI Too Long\r\n")
+			.contains("\"error\":\"URI Too Long\"");
+
+		EmbeddedChannel longHeaders = clientConnection();
+		longHeaders.writeInbound(ascii("GET / HTTP/1.1\r\nHost: a\r\nX: " + "a".repeat(9000) + "\r\n\r\n"));
+		assertThat(answer(longHeaders)).startsWith("HTTP/1.1 431 Request Header Fields Too Large\r\n");
+	}
+
+	@Test
+	void aTargetWithAMalformedEscapeIsAnsweredWithAJson400() {
+		EmbeddedChannel channel = clientConnection();
+
+		channel.writeInbound(ascii("GET /50%off HTTP/1.1\r\nHost: a\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n"));
+
+		assertThat(channel.<Object>readInbound()).as("passed on").isNull(); // nor the request after it
+		assertThat(answer(channel)).startsWith("HTTP/1.1 400 Bad Request\r\n")
+			.endsWith("\"message\":\"The request is not valid HTTP: a malformed percent-escape in the request "
+					+ "target\"}");
+	}
+
+	/** A client connection's pipeline as far as the handler: Netty's HTTP/1.1 codec, with its default limits. */
+	private static EmbeddedChannel clientConnection() {
 		EmbeddedChannel channel = new EmbeddedChannel();
 		channel.pipeline().addLast(NettyPipeline.HttpCodec, new HttpServerCodec());
 		ClientRequestHeads.install(ConnectionObserver.emptyListener(), channel, null);
+		return channel;
+	}
 
-		channel.writeInbound(Unpooled.copiedBuffer("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
-				StandardCharsets.US_ASCII));
-		HttpRequest request = channel.readInbound();
-		assertThat(request.decoderResult().cause()).isInstanceOf(IllegalArgumentException.class)
-			.hasMessage("more than one Host header");
-		ReferenceCountUtil.release(request);
+	/** What the handler wrote to the client, as the codec encoded it. */
+	private static String answer(EmbeddedChannel channel) {
+		StringBuilder answer = new StringBuilder();
+		for (ByteBuf written = channel.readOutbound(); written != null; written = channel.readOutbound()) {
+			answer.append(written.toString(StandardCharsets.US_ASCII));
+			written.release();
+		}
 		channel.finishAndReleaseAll();
+		return answer.toString();
+	}
+
+	private static ByteBuf ascii(String text) {
+		return Unpooled.copiedBuffer(text, StandardCharsets.US_ASCII);
 	}
 
 	@Test

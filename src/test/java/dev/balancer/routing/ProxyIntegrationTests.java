@@ -14,6 +14,7 @@ import io.netty.channel.EventLoopGroup;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.server.HttpServer;
 
@@ -27,6 +28,8 @@ import org.springframework.boot.reactor.netty.NettyServerCustomizer;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.cloud.client.loadbalancer.LoadBalancerLifecycle;
@@ -55,6 +58,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
 @AutoConfigureWebTestClient
 @DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
+@ExtendWith(OutputCaptureExtension.class)
 class ProxyIntegrationTests {
 
 	static final List<TestBackend> backends = List.of(TestBackend.start("one"), TestBackend.start("two"),
@@ -166,10 +170,36 @@ class ProxyIntegrationTests {
 
 	@Test
 	void aTargetWithAMalformedEscapeIsABadRequest() throws IOException {
-		assertThat(RawRequests.statusLine(this.port,
-				"GET /50%off HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
-			.isEqualTo("HTTP/1.1 400 Bad Request");
+		assertThat(RawRequests.untilClosed(this.port, "GET /50%off HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+			.startsWith("HTTP/1.1 400 Bad Request\r\n")
+			.endsWith("{\"status\":400,\"error\":\"Bad Request\",\"message\":\"The request is not valid HTTP: "
+					+ "a malformed percent-escape in the request target\"}");
 		assertThat(backends).allMatch((backend) -> backend.requests().isEmpty());
+	}
+
+	/**
+	 * Reactor Netty answered these with an empty body and logged each at WARN over several lines, the request's
+	 * head included.
+	 */
+	@Test
+	void aRequestThatIsNotValidHttpGetsAJsonAnswerAndOneInfoLine(CapturedOutput output) throws IOException {
+		String answer = RawRequests.untilClosed(this.port,
+				"GET /smuggle HTTP/1.1\r\nHost: localhost\r\nContent-Length: +3\r\n\r\nabc");
+
+		assertThat(answer).startsWith("HTTP/1.1 400 Bad Request\r\n")
+			.containsIgnoringCase("\r\nContent-Type: application/json\r\n")
+			.endsWith("{\"status\":400,\"error\":\"Bad Request\",\"message\":\"The request is not valid HTTP: "
+					+ "Content-Length value is not a number: +3\"}");
+		assertThat(RawRequests.untilClosed(this.port,
+				"GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: " + "a".repeat(9000) + "\r\n\r\n"))
+			.startsWith("HTTP/1.1 431 Request Header Fields Too Large\r\n");
+		assertThat(backends).allMatch((backend) -> backend.requests().isEmpty());
+		assertThat(output.getOut().lines().filter((line) -> line.contains("not valid HTTP")))
+			.satisfiesExactly((line) -> assertThat(line).contains(" INFO ", "answered 400 to /127.0.0.1:",
+					"a request that is not valid HTTP: Content-Length value is not a number: +3"),
+					(line) -> assertThat(line).contains(" INFO ", "answered 431 to /127.0.0.1:",
+							"(limit: server.max-http-request-header-size)"));
+		assertThat(output.getOut()).doesNotContain("Decoding failed").doesNotContain(" WARN ");
 	}
 
 	/**
@@ -179,8 +209,9 @@ class ProxyIntegrationTests {
 	@Test
 	void aRequestWithoutOneValidHostHeaderIsABadRequestAndNeverSentOn() throws IOException {
 		for (String hosts : List.of("", "Host: a.example\r\nHost: b.example\r\n", "Host: a b\r\n")) {
-			assertThat(RawRequests.statusLine(this.port, "GET /host HTTP/1.1\r\n" + hosts + "\r\n")).as(hosts)
-				.isEqualTo("HTTP/1.1 400 Bad Request");
+			assertThat(RawRequests.untilClosed(this.port, "GET /host HTTP/1.1\r\n" + hosts + "\r\n")).as(hosts)
+				.startsWith("HTTP/1.1 400 Bad Request\r\n")
+				.contains("\"message\":\"The request is not valid HTTP: ");
 		}
 		assertThat(backends).allMatch((backend) -> backend.requests().isEmpty());
 
