@@ -23,7 +23,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 import dev.balancer.support.BalancerProcess;
 import dev.balancer.support.TestBackend;
 
+import static org.assertj.core.api.Assertions.as;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
 
 /** The packaged jar, started as users start it: configuration from the command line or a file, clear failures. */
 class StartupIT {
@@ -31,6 +33,8 @@ class StartupIT {
 	static final TestBackend backend = TestBackend.start("one");
 
 	static final Duration STARTUP = Duration.ofSeconds(60);
+
+	static final String ACCESS_LOG = "reactor.netty.http.server.AccessLog";
 
 	@AfterAll
 	static void stopBackend() {
@@ -47,6 +51,28 @@ class StartupIT {
 			assertThat(balancer.output()).contains("Configured backend: " + backend.url())
 				.contains("Load balancer started at :" + port);
 			assertThat(get(port, "/hello")).isEqualTo("one");
+			assertThat(balancer.output()).as("no access log by default").doesNotContain(ACCESS_LOG);
+		}
+	}
+
+	/** What README's "Access log" says to do, and the line it shows. */
+	@Test
+	void reactorNettysAccessLogComesOnWithItsSystemProperty() throws Exception {
+		try (BalancerProcess balancer = BalancerProcess.start(
+				List.of("-Dreactor.netty.http.server.accessLogEnabled=true"),
+				List.of("--server.port=0", "--management.server.port=0", "--balancer.backends[0].url=" + backend.url(),
+						"--balancer.health-check.interval=1s", "--balancer.health-check.path=/health"))) {
+			int port = balancer.awaitStarted(STARTUP);
+
+			assertThat(get(port, "/hello?to=access-log")).isEqualTo("one");
+
+			long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+			while (!balancer.output().contains("/hello?to=access-log") && System.nanoTime() < deadline) {
+				Thread.sleep(50); // the line is written once the response has been sent
+			}
+			assertThat(balancer.output().lines().filter((line) -> line.contains("/hello?to=access-log")))
+				.singleElement(as(STRING))
+				.contains(" INFO ", ACCESS_LOG, "127.0.0.1 - - [", "] \"GET /hello?to=access-log HTTP/1.1\" 200 3 ");
 		}
 	}
 
