@@ -41,8 +41,7 @@ import org.springframework.http.HttpStatus;
  * reached the backend garbled: Netty reads the request line one byte to one character, and the routing step wrote
  * those characters out as UTF-8 again, so {@code é} arrived as {@code %C3%83%C2%A9} ("Ã©"). The percent-encoded
  * form is the one browsers send for the same target, and a backend decodes it to the bytes the client sent.
- * Malformed escapes ({@code /50%off}) are left alone and still answered 400, as Go's server, the seed's, answers
- * them.</li>
+ * Malformed escapes ({@code /50%off}) are refused, as Go's server, the seed's, refuses them (below).</li>
  * <li><b>A request whose {@code Host} header is missing (HTTP/1.1), repeated or not a host and port is refused</b>
  * with a 400, as RFC 9112 (3.2) asks of a server and nginx does. Passed on, the backend got
  * {@code X-Forwarded-Host: localhost} made up for a request without one, the first of two, or whatever the client
@@ -50,8 +49,7 @@ import org.springframework.http.HttpStatus;
  * </ul>
  * <b>A request that is not valid HTTP is answered here</b>: one Netty could not decode, one without a valid
  * {@code Host}, or one whose target holds a control character or a malformed escape ({@code /50%off}; Spring
- * cannot parse either). The
- * client gets the balancer's JSON error, a 400 (a 414 for a request line over
+ * cannot parse either). The client gets the balancer's JSON error, a 400 (a 414 for a request line over
  * {@code server.netty.max-initial-line-length}, a 431 for headers over {@code server.max-http-request-header-size})
  * with the reason, and the connection is closed, as nginx closes it; the log gets one INFO line, as nginx logs
  * these at info. Reactor Netty answered them with an empty body and logged each at WARN over several lines, the
