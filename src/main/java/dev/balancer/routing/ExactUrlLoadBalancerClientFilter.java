@@ -30,8 +30,8 @@ import org.springframework.web.server.ServerWebExchange;
  * <p>
  * The gateway's filter reports an attempt that answered or failed, but not one that was called off while it
  * waited for the response, which left no trace in {@code balancer.backend.requests}. This one reports those too,
- * as failures: a request timeout is the backend's
- * {@link UpstreamFailure#TIMEOUT}, and any other call-off is the client going away
+ * as failures: a request timeout is the backend's {@link UpstreamFailure#TIMEOUT} (Envoy counts its route
+ * timeout against the host as well), and any other call-off is the client going away
  * ({@link UpstreamFailure#CLIENT_ABORT}: nginx's 499), which counts against no backend.
  */
 public final class ExactUrlLoadBalancerClientFilter extends ReactiveLoadBalancerClientFilter {
