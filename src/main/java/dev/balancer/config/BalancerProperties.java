@@ -39,7 +39,7 @@ import org.springframework.validation.annotation.Validated;
  * @param transport the network transport of the event loops that serve clients and talk to backends
  */
 @Validated
-@ConfigurationProperties("balancer")
+@ConfigurationProperties(prefix = "balancer", ignoreUnknownFields = false)
 public record BalancerProperties(
 		@NotEmpty(message = NO_BACKENDS) @UniqueBackendUrls List<@Valid @NotNull Backend> backends,
 		@Valid @DefaultValue HealthCheck healthCheck, @Valid @DefaultValue Retry retry,

@@ -1,13 +1,18 @@
 package dev.balancer.config;
 
+import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 
 import io.netty.channel.uring.IoUring;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.bind.validation.BindValidationException;
@@ -16,6 +21,9 @@ import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
+import org.springframework.core.io.ClassPathResource;
 import org.springframework.util.unit.DataSize;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -194,6 +202,53 @@ class BalancerPropertiesTests {
 					.contains("Origin: ")
 					.contains("Reason: must be a positive duration");
 			});
+	}
+
+	@Test
+	void aMisspeltKeyFailsNamingItAndTheSettingItMeant() {
+		this.runner.withPropertyValues("balancer.backends[0].url=http://x:1", "balancer.helth-check.interval=1s",
+				"balancer.backends[0].wieght=2", "balancer.max-connections=10")
+			.run((context) -> {
+				assertThat(context).hasFailed();
+				FailureAnalysis analysis = new UnknownPropertyFailureAnalyzer().analyze(context.getStartupFailure());
+				assertThat(analysis).isNotNull();
+				assertThat(analysis.getDescription()).startsWith("Unknown configuration:\n")
+					.contains("Property: balancer.helth-check.interval\n    Value: \"1s\"\n")
+					.contains("Reason: not a balancer setting; did you mean balancer.health-check.interval?\n")
+					.contains("Reason: not a balancer setting; did you mean balancer.backends[0].weight?\n")
+					.contains("Property: balancer.max-connections\n")
+					.contains("Reason: not a balancer setting\n")
+					.contains("Origin: ");
+			});
+	}
+
+	@Test
+	void environmentVariablesLikeKubernetesServiceLinksAreNoUnknownKeys() {
+		// Every pod beside a Service named balancer gets these; BALANCER_PORT would bind to balancer.port.
+		Map<String, Object> serviceLinks = Map.of("BALANCER_SERVICE_HOST", "10.0.0.1", "BALANCER_PORT",
+				"tcp://10.0.0.1:8080", "BALANCER_PORT_8080_TCP_ADDR", "10.0.0.1");
+		this.runner.withPropertyValues("balancer.backends[0].url=http://x:1")
+			.withInitializer((context) -> context.getEnvironment()
+				.getPropertySources()
+				.addFirst(new SystemEnvironmentPropertySource(
+						StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, serviceLinks)))
+			.run((context) -> assertThat(context).hasNotFailed());
+	}
+
+	@Test
+	void knowsEveryKeyTheConfigurationMetadataLists() throws IOException {
+		JsonNode metadata = JsonMapper.shared()
+			.readTree(new ClassPathResource("META-INF/spring-configuration-metadata.json").getInputStream());
+		List<String> listed = metadata.get("properties")
+			.valueStream()
+			.map((property) -> property.get("name").asString())
+			.filter((name) -> name.startsWith("balancer.") && !name.equals("balancer.backends"))
+			.toList();
+
+		assertThat(listed).hasSizeGreaterThan(30);
+		assertThat(UnknownPropertyFailureAnalyzer.keys("balancer", BalancerProperties.class))
+			.containsAll(listed)
+			.contains("balancer.backends[].url", "balancer.backends[].weight");
 	}
 
 	@Test
