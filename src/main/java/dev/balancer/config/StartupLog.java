@@ -1,24 +1,35 @@
 package dev.balancer.config;
 
+import java.util.Set;
+import java.util.TreeSet;
+
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import reactor.netty.resources.LoopResources;
 
 import dev.balancer.health.BackendHealthRegistry;
 
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.boot.context.properties.source.IterableConfigurationPropertySource;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.boot.web.server.context.WebServerInitializedEvent;
 import org.springframework.cloud.client.ServiceInstance;
 import org.springframework.context.ApplicationListener;
+import org.springframework.core.env.Environment;
 import org.springframework.http.client.ReactorResourceFactory;
 
 /**
  * The seed's start-up lines: one {@code Configured backend: <url>} per backend, then the port it listens on, last
- * (tools wait for it); before it, the network transport.
+ * (tools wait for it); before it, the network transport. First, a warning for each setting Spring Cloud Gateway
+ * ignores because it is written under the prefix it had before version 5.
  */
 class StartupLog implements ApplicationListener<WebServerInitializedEvent> {
 
 	private static final Log logger = LogFactory.getLog("dev.balancer");
+
+	private static final String RETIRED_GATEWAY_PREFIX = "spring.cloud.gateway.";
 
 	private final BackendHealthRegistry registry;
 
@@ -35,6 +46,10 @@ class StartupLog implements ApplicationListener<WebServerInitializedEvent> {
 		if (context.getServerNamespace() != null) {
 			return; // the management server
 		}
+		for (String ignored : ignoredGatewayKeys(context.getEnvironment())) {
+			logger.warn(ignored + " is ignored: Spring Cloud Gateway 5 reads " + RETIRED_GATEWAY_PREFIX
+					+ "server.webflux." + ignored.substring(RETIRED_GATEWAY_PREFIX.length()) + " instead");
+		}
 		for (ServiceInstance backend : this.registry.backends()) {
 			logger.info("Configured backend: " + backend.getInstanceId());
 		}
@@ -43,6 +58,26 @@ class StartupLog implements ApplicationListener<WebServerInitializedEvent> {
 		logger.info("Network transport: " + TransportLoopResources.describe(loops) + ", " + serving + " event loop"
 				+ ((serving != 1) ? "s" : "") + " serving clients");
 		logger.info("Load balancer started at :" + event.getWebServer().getPort());
+	}
+
+	/**
+	 * The settings under {@code spring.cloud.gateway.} but not {@code spring.cloud.gateway.server.}: Spring Cloud
+	 * Gateway 5 moved every one of its settings to {@code spring.cloud.gateway.server.webflux.*} and reads nothing
+	 * under the old prefix, without a word. Settings copied from older guides (the connection pool's, say) would
+	 * otherwise seem to be in force. Not a failure: a configuration shared by several services may hold them.
+	 */
+	static Set<String> ignoredGatewayKeys(Environment environment) {
+		Set<String> ignored = new TreeSet<>();
+		for (ConfigurationPropertySource source : ConfigurationPropertySources.get(environment)) {
+			if (source instanceof IterableConfigurationPropertySource iterable) {
+				iterable.stream()
+					.map(ConfigurationPropertyName::toString)
+					.filter((name) -> name.startsWith(RETIRED_GATEWAY_PREFIX)
+							&& !name.startsWith(RETIRED_GATEWAY_PREFIX + "server."))
+					.forEach(ignored::add);
+			}
+		}
+		return ignored;
 	}
 
 }
