@@ -19,6 +19,7 @@ import dev.balancer.health.PanicMode;
 import dev.balancer.health.PassiveHealthLifecycle;
 import dev.balancer.health.StatusRange;
 import dev.balancer.metrics.BackendMetrics;
+import dev.balancer.metrics.BoundedMethodTagsProvider;
 import dev.balancer.routing.AddressRange;
 import dev.balancer.routing.BackendResponseHeads;
 import dev.balancer.routing.Backends;
@@ -68,6 +69,7 @@ import org.springframework.cloud.gateway.handler.FilteringWebHandler;
 import org.springframework.cloud.gateway.route.RouteLocator;
 import org.springframework.cloud.gateway.route.builder.RouteLocatorBuilder;
 import org.springframework.cloud.gateway.support.RouteMetadataUtils;
+import org.springframework.cloud.gateway.support.tagsprovider.GatewayHttpTagsProvider;
 import org.springframework.cloud.loadbalancer.annotation.LoadBalancerClient;
 import org.springframework.cloud.loadbalancer.annotation.LoadBalancerClientSpecification;
 import org.springframework.cloud.loadbalancer.support.LoadBalancerClientFactory;
@@ -179,7 +181,8 @@ class BalancerConfiguration {
 	/**
 	 * The gateway's hop-by-hop and gRPC request headers filters give way to ones with the same rules at less cost,
 	 * its route-to-URL and WebSocket filters to ones that keep the client's path and query as sent, and its routing
-	 * filter to one that copies headers once each way. (The gateway declares these beans unconditionally.)
+	 * filter to one that copies headers once each way; its request metric's HTTP tags to ones whose method tag is
+	 * bounded. (The gateway declares these beans unconditionally.)
 	 */
 	@Bean
 	static BeanPostProcessor replacedGatewayFilters(ObjectProvider<HttpClient> httpClient,
@@ -198,6 +201,9 @@ class BalancerConfiguration {
 				}
 				if (bean.getClass() == WebsocketRoutingFilter.class) {
 					return new ExactWebSocketUrlFilter((WebsocketRoutingFilter) bean);
+				}
+				if (bean.getClass() == GatewayHttpTagsProvider.class) {
+					return new BoundedMethodTagsProvider();
 				}
 				return (bean.getClass() == GRPCRequestHeadersFilter.class) ? new LeanGrpcRequestHeadersFilter() : bean;
 			}

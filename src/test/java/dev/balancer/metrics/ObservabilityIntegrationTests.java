@@ -1,6 +1,7 @@
 package dev.balancer.metrics;
 
 import java.io.BufferedInputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.reflect.Field;
@@ -12,6 +13,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -20,12 +22,14 @@ import dev.balancer.health.ActiveHealthChecker;
 import dev.balancer.health.BackendHealthRegistry;
 import dev.balancer.support.BalancerTestProperties;
 import dev.balancer.support.RawBackend;
+import dev.balancer.support.RawRequests;
 import dev.balancer.support.TestBackend;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.web.server.LocalManagementPort;
+import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.http.HttpStatus;
 import org.springframework.test.annotation.DirtiesContext;
@@ -71,6 +75,9 @@ class ObservabilityIntegrationTests {
 
 	@LocalManagementPort
 	int managementPort;
+
+	@LocalServerPort
+	int port;
 
 	@Autowired
 	BackendHealthRegistry registry;
@@ -163,6 +170,30 @@ class ObservabilityIntegrationTests {
 			// Each proxied request is timed once: neither the server's nor the gateway client's observation.
 			.doesNotContain("http_server_requests_seconds_count")
 			.doesNotContain("http_client_requests_seconds_count{");
+	}
+
+	/**
+	 * The balancer proxies any method a client makes up; tagged as sent, each made a timer of its own for good,
+	 * and a client sending made-up methods grew the balancer's memory and the scrape without bound.
+	 */
+	@Test
+	void madeUpMethodsShareOneTagValueInTheGatewaysRequestMetric() throws IOException {
+		for (String method : List.of("FOO1", "FOO2", "BREW")) {
+			RawRequests.statusLine(this.port,
+					method + " /made-up HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+		}
+		this.client.get().uri("/made-up").exchange().expectStatus().isOk();
+
+		await().atMost(Duration.ofSeconds(5)).until(() -> unknownMethodRequests() >= 3);
+		assertThat(this.meters.find("spring.cloud.gateway.requests").timers())
+			.extracting((timer) -> timer.getId().getTag("httpMethod"))
+			.containsOnly("GET", "UNKNOWN");
+		assertThat(unknownMethodRequests()).isEqualTo(3);
+	}
+
+	private long unknownMethodRequests() {
+		Timer unknown = this.meters.find("spring.cloud.gateway.requests").tag("httpMethod", "UNKNOWN").timer();
+		return (unknown != null) ? unknown.count() : 0;
 	}
 
 	@Test
