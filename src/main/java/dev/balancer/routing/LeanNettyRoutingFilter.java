@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
 
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -100,6 +101,12 @@ public class LeanNettyRoutingFilter extends NettyRoutingFilter {
 						outbound.withConnection(connection -> log.trace("outbound route: "
 								+ connection.channel().id().asShortText() + ", inbound: " + exchange.getLogPrefix()));
 					}
+					io.netty.handler.codec.http.HttpHeaders sent = backendRequest.requestHeaders();
+					withoutAddedHeaders(filtered, sent);
+					if (sent.contains(HttpHeaderNames.TRANSFER_ENCODING)
+							&& !ReplayableBody.hasBody(request.getHeaders())) {
+						withoutBody(method, sent);
+					}
 					return outbound.send(request.getBody().map(this::getByteBuf));
 				})
 				.responseConnection((backendResponse, connection) -> Mono
@@ -158,6 +165,44 @@ public class LeanNettyRoutingFilter extends NettyRoutingFilter {
 		headers.remove(HttpHeaders.HOST);
 		if (preservedHost != null) {
 			headers.add(HttpHeaders.HOST, preservedHost);
+		}
+	}
+
+	/**
+	 * Takes back the {@code User-Agent: ReactorNetty/...} and {@code Accept: *}{@code /*} that Reactor Netty's
+	 * client adds to a request without them, so that the backend gets the headers the client sent, as from nginx
+	 * or the seed (Go's reverse proxy takes care to do the same).
+	 *
+	 * @param filtered the headers passed on to the backend
+	 * @param sent the headers of the backend request, before they are sent
+	 */
+	static void withoutAddedHeaders(HttpHeaders filtered, io.netty.handler.codec.http.HttpHeaders sent) {
+		if (!filtered.containsHeader(HttpHeaders.USER_AGENT)) {
+			sent.remove(HttpHeaderNames.USER_AGENT);
+		}
+		if (!filtered.containsHeader(HttpHeaders.ACCEPT)) {
+			sent.remove(HttpHeaderNames.ACCEPT);
+		}
+	}
+
+	/**
+	 * Frames a request without a body as one: Reactor Netty's client makes every request but a GET, HEAD or
+	 * DELETE without a {@code Content-Length} chunked, so that a POST without a body reached the backend as an
+	 * empty chunked body, which backends that want a length answer with 411. Without it, a POST, PUT or PATCH
+	 * gets {@code Content-Length: 0}, as Go's client sends it and RFC 9110 (8.6) asks of methods that define a
+	 * meaning for content, and any other method neither header.
+	 * <p>
+	 * Whether there is a body is read from the request's headers, as HTTP/1.1 defines it (and Netty gives an
+	 * HTTP/2 request with a body {@code Transfer-Encoding: chunked}). A filter that gives a request a body must say
+	 * so in its headers, as the gateway's body-modifying filters do.
+	 *
+	 * @param method the request's method
+	 * @param sent the headers of the backend request, before they are sent
+	 */
+	static void withoutBody(HttpMethod method, io.netty.handler.codec.http.HttpHeaders sent) {
+		sent.remove(HttpHeaderNames.TRANSFER_ENCODING);
+		if (method == HttpMethod.POST || method == HttpMethod.PUT || method == HttpMethod.PATCH) {
+			sent.set(HttpHeaderNames.CONTENT_LENGTH, 0);
 		}
 	}
 

@@ -1,11 +1,15 @@
 package dev.balancer.routing;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 
 import io.netty.handler.codec.http.HttpVersion;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.netty.ByteBufFlux;
 import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.client.HttpClient;
 
@@ -54,6 +58,37 @@ class Http2ClientsIntegrationTests {
 	@Test
 	void anHttp11ClientThatUpgradesToHttp2IsProxied() {
 		assertProxiedOverHttp2(HttpClient.create().protocol(HttpProtocol.HTTP11, HttpProtocol.H2C), "/upgraded");
+	}
+
+	/**
+	 * HTTP/2 frames a body with DATA frames, not a length or chunks: a body without {@code content-length} must still
+	 * reach the HTTP/1.1 backend whole, and a request without one with none.
+	 */
+	@Test
+	void anHttp2ClientsBodyWithoutALengthReachesTheBackendWholeAndNoBodyAsNone() {
+		backend.clear();
+		HttpClient client = HttpClient.create().protocol(HttpProtocol.H2C);
+		String part = "0123456789".repeat(100);
+
+		Integer withBody = client.post()
+			.uri("http://127.0.0.1:" + this.port + "/h2-upload")
+			.send(ByteBufFlux.fromString(Flux.just(part, part, part)))
+			.responseSingle((response, body) -> Mono.just(response.status().code()))
+			.block(Duration.ofSeconds(10));
+		Integer withoutBody = client.post()
+			.uri("http://127.0.0.1:" + this.port + "/h2-empty")
+			.responseSingle((response, body) -> Mono.just(response.status().code()))
+			.block(Duration.ofSeconds(10));
+
+		assertThat(List.of(withBody, withoutBody)).containsExactly(200, 200);
+		assertThat(backend.requests()).satisfiesExactly((upload) -> {
+			assertThat(upload.path()).isEqualTo("/h2-upload");
+			assertThat(new String(upload.body(), StandardCharsets.UTF_8)).isEqualTo(part.repeat(3));
+		}, (empty) -> {
+			assertThat(empty.path()).isEqualTo("/h2-empty");
+			assertThat(empty.bodyLength()).isZero();
+			assertThat(empty.header("Transfer-Encoding")).isNull();
+		});
 	}
 
 	private void assertProxiedOverHttp2(HttpClient client, String target) {

@@ -168,6 +168,38 @@ class ProxyIntegrationTests {
 		assertThat(received.query()).isEqualTo("q=caf%C3%A9&m=a%7Cb&j=%7B%22k%22:[1]%7D&e=%C3%A9");
 	}
 
+	/**
+	 * Reactor Netty's client adds {@code User-Agent: ReactorNetty/...} and {@code Accept: *}{@code /*} where the
+	 * client sent none, and frames a POST without a body as an empty chunked one.
+	 */
+	@Test
+	void theBackendGetsNoHeadersTheClientDidNotSendAndNoBodyWhereItSentNone() throws IOException {
+		assertThat(RawRequests.statusLine(this.port,
+				"GET /bare HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")).isEqualTo("HTTP/1.1 200 OK");
+		RecordedRequest bare = onlyRequest();
+		assertThat(bare.header("User-Agent")).isNull();
+		assertThat(bare.header("Accept")).isNull();
+
+		backends.forEach(TestBackend::clear);
+		assertThat(RawRequests.statusLine(this.port, "GET /dressed HTTP/1.1\r\nHost: localhost\r\nUser-Agent: mine/1"
+				+ "\r\nAccept: text/html\r\nConnection: close\r\n\r\n")).isEqualTo("HTTP/1.1 200 OK");
+		RecordedRequest dressed = onlyRequest();
+		assertThat(dressed.header("User-Agent")).isEqualTo("mine/1");
+		assertThat(dressed.header("Accept")).isEqualTo("text/html");
+
+		for (String method : List.of("POST", "PUT", "PATCH", "OPTIONS", "DELETE")) {
+			backends.forEach(TestBackend::clear);
+			assertThat(RawRequests.statusLine(this.port,
+					method + " /no-body HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")).as(method)
+				.isEqualTo("HTTP/1.1 200 OK");
+			RecordedRequest received = onlyRequest();
+			assertThat(received.header("Transfer-Encoding")).as(method).isNull();
+			assertThat(received.header("Content-Length")).as(method)
+				.isEqualTo(List.of("POST", "PUT", "PATCH").contains(method) ? "0" : null);
+			assertThat(received.bodyLength()).as(method).isZero();
+		}
+	}
+
 	@Test
 	void aTargetWithAMalformedEscapeIsABadRequest() throws IOException {
 		assertThat(RawRequests.untilClosed(this.port, "GET /50%off HTTP/1.1\r\nHost: localhost\r\n\r\n"))
