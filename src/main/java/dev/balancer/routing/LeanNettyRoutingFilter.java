@@ -48,6 +48,9 @@ import static org.springframework.cloud.gateway.support.RouteMetadataUtils.RESPO
  * on as {@link NettyHeaders} (the balancer's own filters do) are copied from Netty's set into Netty's set, and the
  * backend's response headers start as such a set. Headers of any other class are copied as the gateway copies them.
  * <p>
+ * Unlike the gateway's, it sends the backend no {@code User-Agent}, {@code Accept} or chunked framing that
+ * Reactor Netty's client makes up for a request without them ({@link #withoutAddedHeaders}, {@link #withoutBody}).
+ * <p>
  * Everything else is the gateway's: which URLs it routes, its {@link #getHttpClient connect timeout per route},
  * its {@code response-timeout} per route or in {@link HttpClientProperties} (504), the {@code PreserveHostHeader}
  * filter, the exchange attributes that its response-writing filter and other filters read, and the response
