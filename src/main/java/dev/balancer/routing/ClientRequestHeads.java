@@ -1,7 +1,6 @@
 package dev.balancer.routing;
 
 import java.net.SocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 
 import io.netty.buffer.Unpooled;
@@ -25,6 +24,9 @@ import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 import reactor.netty.ConnectionObserver;
 import reactor.netty.NettyPipeline;
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.balancer.web.JsonErrorHandler;
 
 import org.springframework.http.HttpStatus;
 
@@ -128,10 +130,8 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 				: (fault instanceof TooLongHttpHeaderException) ? HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
 						: HttpStatus.BAD_REQUEST;
 		String reason = printable(fault.getMessage());
-		// The shape of JsonErrorHandler's answers; no request reached Spring to be answered there.
-		byte[] body = ("{\"status\":" + status.value() + ",\"error\":\"" + status.getReasonPhrase()
-				+ "\",\"message\":\"The request is not valid HTTP: " + jsonEscaped(reason) + "\"}")
-			.getBytes(StandardCharsets.US_ASCII);
+		// No request reached Spring to be answered by JsonErrorHandler: its body, made here.
+		byte[] body = JsonErrorHandler.body(JsonMapper.shared(), status, "The request is not valid HTTP: " + reason);
 		FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
 				HttpResponseStatus.valueOf(status.value(), status.getReasonPhrase()), Unpooled.wrappedBuffer(body));
 		response.headers()
@@ -170,10 +170,6 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 			printable.append((c >= 0x20 && c < 0x7F) ? c : '?');
 		}
 		return printable.toString();
-	}
-
-	private static String jsonEscaped(String text) {
-		return text.replace("\\", "\\\\").replace("\"", "\\\"");
 	}
 
 	/** Drops what a refused client sends before its connection is closed. */

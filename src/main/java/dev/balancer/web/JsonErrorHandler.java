@@ -59,11 +59,7 @@ public class JsonErrorHandler implements WebExceptionHandler, Ordered {
 			status = HttpStatus.INTERNAL_SERVER_ERROR;
 			message = "Internal error in the load balancer";
 		}
-		Map<String, Object> body = new LinkedHashMap<>();
-		body.put("status", status.value());
-		body.put("error", reasonPhrase(status));
-		body.put("message", message);
-		byte[] bytes = this.json.writeValueAsString(body).getBytes(StandardCharsets.UTF_8);
+		byte[] bytes = body(this.json, status, message);
 		response.setStatusCode(status);
 		HttpHeaders headers = response.getHeaders();
 		headers.clear();
@@ -75,6 +71,19 @@ public class JsonErrorHandler implements WebExceptionHandler, Ordered {
 		headers.setContentLength(bytes.length);
 		DataBuffer buffer = response.bufferFactory().wrap(bytes);
 		return response.writeWith(Mono.just(buffer));
+	}
+
+	/**
+	 * The JSON body of an error the balancer answers itself, such as
+	 * {@code {"status":503,"error":"Service Unavailable","message":"No healthy backend available"}}; also for the
+	 * requests answered before they reach Spring ({@code ClientRequestHeads}).
+	 */
+	public static byte[] body(JsonMapper json, HttpStatusCode status, String message) {
+		Map<String, Object> body = new LinkedHashMap<>();
+		body.put("status", status.value());
+		body.put("error", reasonPhrase(status));
+		body.put("message", message);
+		return json.writeValueAsString(body).getBytes(StandardCharsets.UTF_8);
 	}
 
 	private static String reasonPhrase(HttpStatusCode status) {
