@@ -5,7 +5,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.DoubleSupplier;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -32,6 +31,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A client that gives up while the backend has not yet answered, nginx's 499, by closing its connection or
@@ -44,6 +44,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
 @ExtendWith(OutputCaptureExtension.class)
 class ImpatientClientIntegrationTests {
+
+	static final Duration WAIT = Duration.ofSeconds(5);
 
 	/** Requests for {@code /wait} that reached the backend. */
 	static final AtomicInteger waiting = new AtomicInteger();
@@ -80,45 +82,53 @@ class ImpatientClientIntegrationTests {
 	@Test
 	void aClientThatGivesUpWhileWaitingIsCountedAsItsOwnDoingAndFreesTheBackendConnection(CapturedOutput output)
 			throws Exception {
-		double abortsBefore = clientAborts();
+		Counts before = new Counts();
 		double ejectionsBefore = ejections();
-		int waitingBefore = waiting.get();
-		int abandonedBefore = abandoned.get();
 
 		try (Socket socket = new Socket("127.0.0.1", this.port)) {
 			OutputStream out = socket.getOutputStream();
 			out.write("GET /wait HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
 			out.flush();
-			awaitChange(() -> waiting.get(), waitingBefore);
+			await().atMost(WAIT).until(() -> waiting.get() > before.waiting);
 		}
 
-		awaitChange(this::clientAborts, abortsBefore);
-		awaitChange(() -> abandoned.get(), abandonedBefore);
-		assertThat(clientAborts() - abortsBefore).isEqualTo(1);
-		assertThat(abandoned.get() - abandonedBefore).as("backend connections closed").isEqualTo(1);
-		assertThat(this.meters.get("balancer.backend.requests.active").gauge().value()).isZero();
+		assertCountedAsAClientAbortAndTheBackendConnectionClosed(before);
 		assertThat(this.meters.find("balancer.backend.requests").counters())
 			.allSatisfy((count) -> assertThat(count.getId().getTag("status")).isEqualTo("client_abort"));
 		assertThat(ejections()).as("ejections").isEqualTo(ejectionsBefore);
-		assertThat(output.getOut()).doesNotContain(" ERROR ").doesNotContain("answered ").doesNotContain("post termination");
+		assertThat(output.getOut()).doesNotContain(" ERROR ")
+			.doesNotContain("answered ")
+			.doesNotContain("post termination");
 	}
 
 	@Test
-	void aClientThatResetsItsHttp2StreamWhileWaitingIsCountedAsItsOwnDoing() throws Exception {
-		double abortsBefore = clientAborts();
-		int waitingBefore = waiting.get();
-		int abandonedBefore = abandoned.get();
+	void aClientThatResetsItsHttp2StreamWhileWaitingIsCountedAsItsOwnDoing() {
+		Counts before = new Counts();
 		HttpClient client = HttpClient.create().protocol(HttpProtocol.H2C);
 
 		Disposable request = client.get().uri("http://127.0.0.1:" + this.port + "/wait").response().subscribe();
-		awaitChange(() -> waiting.get(), waitingBefore);
+		await().atMost(WAIT).until(() -> waiting.get() > before.waiting);
 		request.dispose(); // resets the stream; the connection stays
 
-		awaitChange(this::clientAborts, abortsBefore);
-		awaitChange(() -> abandoned.get(), abandonedBefore);
-		assertThat(clientAborts() - abortsBefore).isEqualTo(1);
-		assertThat(abandoned.get() - abandonedBefore).as("backend connections closed").isEqualTo(1);
+		assertCountedAsAClientAbortAndTheBackendConnectionClosed(before);
+	}
+
+	private void assertCountedAsAClientAbortAndTheBackendConnectionClosed(Counts before) {
+		await().atMost(WAIT).until(() -> clientAborts() > before.clientAborts && abandoned.get() > before.abandoned);
+		assertThat(clientAborts() - before.clientAborts).isEqualTo(1);
+		assertThat(abandoned.get() - before.abandoned).as("backend connections closed").isEqualTo(1);
 		assertThat(this.meters.get("balancer.backend.requests.active").gauge().value()).isZero();
+	}
+
+	/** The counts a test compares with after the client gave up. */
+	private final class Counts {
+
+		final double clientAborts = clientAborts();
+
+		final int waiting = ImpatientClientIntegrationTests.waiting.get();
+
+		final int abandoned = ImpatientClientIntegrationTests.abandoned.get();
+
 	}
 
 	private double clientAborts() {
@@ -128,14 +138,6 @@ class ImpatientClientIntegrationTests {
 
 	private double ejections() {
 		return this.meters.find("balancer.outlier.ejections").counters().stream().mapToDouble(Counter::count).sum();
-	}
-
-	/** Waits up to 5 s for the value to move away from what it was. */
-	private static void awaitChange(DoubleSupplier value, double before) throws InterruptedException {
-		long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-		while (value.getAsDouble() == before && System.nanoTime() < deadline) {
-			Thread.sleep(20);
-		}
 	}
 
 }

@@ -26,6 +26,7 @@ import dev.balancer.support.TestBackend;
 import static org.assertj.core.api.Assertions.as;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
+import static org.awaitility.Awaitility.await;
 
 /** The packaged jar, started as users start it: configuration from the command line or a file, clear failures. */
 class StartupIT {
@@ -66,10 +67,8 @@ class StartupIT {
 
 			assertThat(get(port, "/hello?to=access-log")).isEqualTo("one");
 
-			long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-			while (!balancer.output().contains("/hello?to=access-log") && System.nanoTime() < deadline) {
-				Thread.sleep(50); // the line is written once the response has been sent
-			}
+			// The line is written once the response has been sent.
+			await().atMost(Duration.ofSeconds(5)).until(() -> balancer.output().contains("/hello?to=access-log"));
 			assertThat(balancer.output().lines().filter((line) -> line.contains("/hello?to=access-log")))
 				.singleElement(as(STRING))
 				.contains(" INFO ", ACCESS_LOG, "127.0.0.1 - - [", "] \"GET /hello?to=access-log HTTP/1.1\" 200 3 ");
