@@ -50,6 +50,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProp
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.reactor.netty.NettyServerCustomizer;
 import org.springframework.boot.reactor.netty.autoconfigure.ReactorNettyProperties;
+import org.springframework.boot.ssl.SslBundles;
 import org.springframework.boot.web.server.autoconfigure.ServerProperties;
 import org.springframework.cloud.client.loadbalancer.LoadBalancerClientsProperties;
 import org.springframework.cloud.gateway.config.GatewayLoadBalancerProperties;
@@ -342,8 +343,16 @@ class BalancerConfiguration {
 	}
 
 	@Bean
-	StartupLog startupLog(BackendHealthRegistry registry, ReactorResourceFactory netty) {
-		return new StartupLog(registry, netty);
+	StartupLog startupLog(BackendHealthRegistry registry, ReactorResourceFactory netty,
+			ServerProperties serverProperties, SslBundles bundles) {
+		return new StartupLog(registry, netty, serverProperties.getSsl(), bundles);
+	}
+
+	/** TLS settings checked before the server is made, so that a wrong one stops start-up naming the property. */
+	@Bean
+	TlsSettingsCheck tlsSettingsCheck(ServerProperties serverProperties, HttpClientProperties backendProperties,
+			SslBundles bundles, Environment environment) {
+		return new TlsSettingsCheck(serverProperties.getSsl(), backendProperties.getSsl(), bundles, environment);
 	}
 
 }

@@ -9,6 +9,7 @@ import org.springframework.boot.context.properties.source.ConfigurationProperty;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.ssl.pem.PemContent;
 import org.springframework.core.Ordered;
 import org.springframework.validation.FieldError;
 import org.springframework.validation.ObjectError;
@@ -40,16 +41,35 @@ class InvalidConfigurationFailureAnalyzer extends AbstractFailureAnalyzer<BindVa
 		for (ObjectError error : errors) {
 			String property = (error instanceof FieldError field)
 					? PREFIX + "." + DataObjectPropertyName.toDashedForm(field.getField()) : PREFIX;
-			ConfigurationProperty bound = find(errors, property);
-			description.append("\n    Property: ").append(property);
-			description.append("\n    Value: ").append((bound != null) ? "\"" + bound.getValue() + "\"" : "(not set)");
-			if (bound != null && bound.getOrigin() != null) {
-				description.append("\n    Origin: ").append(bound.getOrigin());
-			}
-			description.append("\n    Reason: ").append(error.getDefaultMessage()).append('\n');
+			describe(description, property, find(errors, property), String.valueOf(error.getDefaultMessage()));
 		}
 		return new FailureAnalysis(description.toString(),
 				"Fix the balancer.* properties named above in config/application.yml or on the command line.", cause);
+	}
+
+	/**
+	 * One entry of the report: the property, its value as written (but no password or PEM text: the report goes to
+	 * the log), where it came from and what is wrong with it.
+	 */
+	static void describe(StringBuilder description, String property, @Nullable ConfigurationProperty bound,
+			String reason) {
+		description.append("\n    Property: ").append(property);
+		description.append("\n    Value: ").append(shown(property, bound));
+		if (bound != null && bound.getOrigin() != null) {
+			description.append("\n    Origin: ").append(bound.getOrigin());
+		}
+		description.append("\n    Reason: ").append(reason).append('\n');
+	}
+
+	private static String shown(String property, @Nullable ConfigurationProperty bound) {
+		if (bound == null || bound.getValue() == null) {
+			return "(not set)";
+		}
+		String value = String.valueOf(bound.getValue());
+		if (property.endsWith("password")) {
+			return "(hidden)";
+		}
+		return PemContent.isPresentInText(value) ? "(PEM text)" : "\"" + value + "\"";
 	}
 
 	private static @Nullable ConfigurationProperty find(ValidationErrors errors, String property) {

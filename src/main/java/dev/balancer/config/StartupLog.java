@@ -1,10 +1,13 @@
 package dev.balancer.config;
 
+import java.security.cert.X509Certificate;
+import java.time.Clock;
 import java.util.Set;
 import java.util.TreeSet;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 import reactor.netty.resources.LoopResources;
 
 import dev.balancer.health.BackendHealthRegistry;
@@ -13,17 +16,22 @@ import org.springframework.boot.context.properties.source.ConfigurationPropertyN
 import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
 import org.springframework.boot.context.properties.source.IterableConfigurationPropertySource;
+import org.springframework.boot.ssl.SslBundles;
+import org.springframework.boot.web.server.Ssl;
+import org.springframework.boot.web.server.WebServerSslBundle;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.boot.web.server.context.WebServerInitializedEvent;
 import org.springframework.cloud.client.ServiceInstance;
 import org.springframework.context.ApplicationListener;
 import org.springframework.core.env.Environment;
 import org.springframework.http.client.ReactorResourceFactory;
+import org.springframework.util.StringUtils;
 
 /**
  * The seed's start-up lines: one {@code Configured backend: <url>} per backend, then the port it listens on, last
- * (tools wait for it); before it, the network transport. First, a warning for each setting Spring Cloud Gateway
- * ignores because it is written under the prefix it had before version 5.
+ * (tools wait for it); before it, the network transport and, with TLS on, the certificate clients get. First, a
+ * warning for each setting Spring Cloud Gateway ignores because it is written under the prefix it had before version
+ * 5.
  */
 class StartupLog implements ApplicationListener<WebServerInitializedEvent> {
 
@@ -35,9 +43,16 @@ class StartupLog implements ApplicationListener<WebServerInitializedEvent> {
 
 	private final ReactorResourceFactory netty;
 
-	StartupLog(BackendHealthRegistry registry, ReactorResourceFactory netty) {
+	private final @Nullable Ssl clientTls;
+
+	private final SslBundles bundles;
+
+	StartupLog(BackendHealthRegistry registry, ReactorResourceFactory netty, @Nullable Ssl clientTls,
+			SslBundles bundles) {
 		this.registry = registry;
 		this.netty = netty;
+		this.clientTls = clientTls;
+		this.bundles = bundles;
 	}
 
 	@Override
@@ -57,7 +72,43 @@ class StartupLog implements ApplicationListener<WebServerInitializedEvent> {
 		int serving = TransportLoopResources.servingLoops(loops);
 		logger.info("Network transport: " + TransportLoopResources.describe(loops) + ", " + serving + " event loop"
 				+ ((serving != 1) ? "s" : "") + " serving clients");
+		logClientTls(context.getEnvironment());
 		logger.info("Load balancer started at :" + event.getWebServer().getPort());
+	}
+
+	/**
+	 * The certificate clients get, and when it expires; a bundle's certificate again each time Spring Boot reloads
+	 * it. The reload is logged by a handler added after the server's own, which is called only when the server took
+	 * the new certificate ({@link TlsSettingsCheck} refuses one that cannot work, and logs that).
+	 */
+	private void logClientTls(Environment environment) {
+		Ssl ssl = this.clientTls;
+		if (!Ssl.isEnabled(ssl)) {
+			return;
+		}
+		X509Certificate certificate = ServedCertificate.of(WebServerSslBundle.get(ssl, this.bundles));
+		String bundle = ssl.getBundle();
+		boolean reloaded = StringUtils.hasText(bundle)
+				&& (environment.getProperty("spring.ssl.bundle.pem." + bundle + ".reload-on-update", Boolean.class,
+						false)
+						|| environment.getProperty("spring.ssl.bundle.jks." + bundle + ".reload-on-update",
+								Boolean.class, false));
+		String line = "Clients connect over TLS: certificate "
+				+ ((certificate != null) ? ServedCertificate.describe(certificate) : "(none found)")
+				+ (reloaded ? "; reloaded when the files of bundle " + bundle + " change" : "");
+		if (certificate != null && ServedCertificate.isExpired(certificate, Clock.systemUTC())) {
+			logger.warn(line);
+		}
+		else {
+			logger.info(line);
+		}
+		if (reloaded) {
+			this.bundles.addBundleUpdateHandler(bundle, (updated) -> {
+				X509Certificate now = ServedCertificate.of(updated);
+				logger.info("TLS certificate for clients reloaded: "
+						+ ((now != null) ? ServedCertificate.describe(now) : "(none found)"));
+			});
+		}
 	}
 
 	/**

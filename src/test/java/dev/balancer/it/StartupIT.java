@@ -103,6 +103,7 @@ class StartupIT {
 			--balancer.backends[0].url=http://127.0.0.1:1,--balancer.backends[1].url=http://127.0.0.1:1 | balancer.backends[1].url
 			--balancer.backends[0].url=http://127.0.0.1:1,--balancer.retry.attempts=0                | balancer.retry.attempts
 			--balancer.backends[0].url=http://127.0.0.1:1,--balancer.health-check.interval=0s        | balancer.health-check.interval
+			--balancer.backends[0].url=http://127.0.0.1:1,--server.ssl.certificate=file:/nonexistent/tls.crt,--server.ssl.certificate-private-key=file:/nonexistent/tls.key | server.ssl.certificate
 			""")
 	void invalidConfigurationStopsStartupNamingTheProperty(String arguments, String property) {
 		try (BalancerProcess balancer = BalancerProcess.start(List.of(), List.of(arguments.split(",")))) {
