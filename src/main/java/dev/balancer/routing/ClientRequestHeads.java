@@ -9,6 +9,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -18,6 +19,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -58,14 +60,17 @@ import org.springframework.http.HttpStatus;
  * request's head included, so that a scanner could fill the log; Spring answered a target it could not parse with
  * an empty 400 and logged nothing.
  * <p>
- * Neither Spring nor Reactor Netty has an option for any of this. An HTTP/2 connection has no HTTP/1.1 codec to
- * follow, and gets none of it.
+ * Neither Spring nor Reactor Netty has an option for any of this. HTTP/1.1 requests get it also where the server
+ * offers HTTP/2 ({@code server.http2.enabled}), in clear text or over TLS; HTTP/2 requests get none of it: each
+ * stream has a pipeline of its own, which Reactor Netty builds without a hook for handlers.
  */
 @Sharable
 public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 
 	/** Name of the handler in the pipeline of every client connection. */
 	static final String HANDLER_NAME = "balancer.clientRequestHeads";
+
+	private static final String INSTALLER_NAME = "balancer.clientRequestHeadsAfterNegotiation";
 
 	private static final String DISCARD_NAME = "balancer.refusedRequestDiscard";
 
@@ -81,13 +86,29 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 	}
 
 	/**
-	 * Adds the handler right after the HTTP/1.1 codec of a new client connection; a
+	 * Adds the handler to a new client connection, where requests leave the HTTP/1.1 codec; a
 	 * {@code ChannelPipelineConfigurer} for the server, which Reactor Netty runs after building its own pipeline.
+	 * Over TLS with HTTP/2 offered ({@code server.http2.enabled}), the protocol is chosen in the handshake, and the
+	 * handler is added then, to a connection that chose HTTP/1.1.
 	 */
 	public static void install(ConnectionObserver observer, Channel channel, @Nullable SocketAddress remoteAddress) {
-		if (channel.pipeline().get(NettyPipeline.HttpCodec) != null) {
-			channel.pipeline().addAfter(NettyPipeline.HttpCodec, HANDLER_NAME, INSTANCE);
+		ChannelPipeline pipeline = channel.pipeline();
+		if (!addTo(pipeline) && pipeline.get(NettyPipeline.H2OrHttp11Codec) != null) {
+			pipeline.addAfter(NettyPipeline.H2OrHttp11Codec, INSTALLER_NAME, AfterNegotiation.INSTANCE);
 		}
+	}
+
+	/**
+	 * Adds the handler in front of Reactor Netty's HTTP/1.1 traffic handler, where there is one. Netty's HTTP/1.1
+	 * codec is then ahead of it: as {@link NettyPipeline#HttpCodec}, or, where clients may upgrade to HTTP/2 in clear
+	 * text, inside the upgrade handler, which puts it in its own place, under a name of Netty's, on the first request.
+	 */
+	private static boolean addTo(ChannelPipeline pipeline) {
+		if (pipeline.get(NettyPipeline.HttpTrafficHandler) == null) {
+			return false;
+		}
+		pipeline.addBefore(NettyPipeline.HttpTrafficHandler, HANDLER_NAME, INSTANCE);
+		return true;
 	}
 
 	@Override
@@ -170,6 +191,40 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 			printable.append((c >= 0x20 && c < 0x7F) ? c : '?');
 		}
 		return printable.toString();
+	}
+
+	/**
+	 * Waits for the TLS handshake to choose the protocol. Reactor Netty sets up the pipeline for it, then hands on
+	 * what the client sent meanwhile, then the handshake's event: the first of the two adds the handler, if HTTP/1.1
+	 * was chosen, before anything reaches the HTTP/1.1 codec.
+	 */
+	@Sharable
+	private static final class AfterNegotiation extends ChannelInboundHandlerAdapter {
+
+		static final AfterNegotiation INSTANCE = new AfterNegotiation();
+
+		@Override
+		public void channelRead(ChannelHandlerContext ctx, Object msg) {
+			addHandler(ctx);
+			ctx.fireChannelRead(msg);
+		}
+
+		@Override
+		public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+			if (evt instanceof SslHandshakeCompletionEvent) {
+				addHandler(ctx);
+			}
+			ctx.fireUserEventTriggered(evt);
+		}
+
+		private static void addHandler(ChannelHandlerContext ctx) {
+			ChannelPipeline pipeline = ctx.pipeline();
+			if (pipeline.get(INSTALLER_NAME) != null) {
+				pipeline.remove(INSTALLER_NAME);
+				addTo(pipeline);
+			}
+		}
+
 	}
 
 	/** Drops what a refused client sends before its connection is closed. */

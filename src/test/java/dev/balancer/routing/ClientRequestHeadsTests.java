@@ -5,6 +5,7 @@ import java.util.List;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -12,6 +13,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import org.junit.jupiter.api.Test;
 import reactor.netty.ConnectionObserver;
@@ -164,10 +166,15 @@ class ClientRequestHeadsTests {
 					+ "target\"}");
 	}
 
-	/** A client connection's pipeline as far as the handler: Netty's HTTP/1.1 codec, with its default limits. */
+	/**
+	 * A client connection's pipeline as far as the handler: Netty's HTTP/1.1 codec, with its default limits, and a
+	 * stand-in for Reactor Netty's traffic handler.
+	 */
 	private static EmbeddedChannel clientConnection() {
 		EmbeddedChannel channel = new EmbeddedChannel();
-		channel.pipeline().addLast(NettyPipeline.HttpCodec, new HttpServerCodec());
+		channel.pipeline()
+			.addLast(NettyPipeline.HttpCodec, new HttpServerCodec())
+			.addLast(NettyPipeline.HttpTrafficHandler, new ChannelInboundHandlerAdapter());
 		ClientRequestHeads.install(ConnectionObserver.emptyListener(), channel, null);
 		return channel;
 	}
@@ -188,19 +195,55 @@ class ClientRequestHeadsTests {
 	}
 
 	@Test
-	void rewritesTheRequestsTargetRightAfterTheHttpCodec() {
-		EmbeddedChannel channel = new EmbeddedChannel();
-		channel.pipeline().addLast(NettyPipeline.HttpCodec, new HttpServerCodec());
-		ClientRequestHeads.install(ConnectionObserver.emptyListener(), channel, null);
+	void rewritesTheRequestsTargetBetweenTheHttpCodecAndReactorNettysTrafficHandler() {
+		EmbeddedChannel channel = clientConnection();
 
 		assertThat(channel.pipeline().names()).containsSubsequence(NettyPipeline.HttpCodec,
-				ClientRequestHeads.HANDLER_NAME);
+				ClientRequestHeads.HANDLER_NAME, NettyPipeline.HttpTrafficHandler);
 		byte[] requestLine = "GET /caf\u00c3\u00a9?m=a|b HTTP/1.1\r\nHost: lb\r\n\r\n"
 			.getBytes(StandardCharsets.ISO_8859_1);
 		channel.writeInbound(Unpooled.wrappedBuffer(requestLine));
 		HttpRequest request = channel.readInbound();
 		assertThat(request.uri()).isEqualTo("/caf%C3%A9?m=a%7Cb");
 		ReferenceCountUtil.release(request);
+		channel.finishAndReleaseAll();
+	}
+
+	/** Over TLS with HTTP/2 offered, Reactor Netty sets up HTTP/1.1 when the handshake chose it. */
+	@Test
+	void joinsTheHttp11PipelineSetUpAfterTheTlsHandshake() {
+		EmbeddedChannel channel = new EmbeddedChannel();
+		channel.pipeline().addLast(NettyPipeline.H2OrHttp11Codec, new ChannelInboundHandlerAdapter());
+		ClientRequestHeads.install(ConnectionObserver.emptyListener(), channel, null);
+		assertThat(channel.pipeline().get(ClientRequestHeads.HANDLER_NAME)).isNull();
+
+		channel.pipeline().remove(NettyPipeline.H2OrHttp11Codec);
+		channel.pipeline()
+			.addLast(NettyPipeline.HttpCodec, new HttpServerCodec())
+			.addLast(NettyPipeline.HttpTrafficHandler, new ChannelInboundHandlerAdapter());
+		channel.pipeline().fireUserEventTriggered(SslHandshakeCompletionEvent.SUCCESS);
+
+		assertThat(channel.pipeline().names()).containsSubsequence(NettyPipeline.HttpCodec,
+				ClientRequestHeads.HANDLER_NAME, NettyPipeline.HttpTrafficHandler)
+			.doesNotContain("balancer.clientRequestHeadsAfterNegotiation");
+		channel.writeInbound(ascii("GET /50%off HTTP/1.1\r\nHost: lb\r\n\r\n"));
+		assertThat(answer(channel)).startsWith("HTTP/1.1 400 Bad Request\r\n");
+		channel.finishAndReleaseAll();
+	}
+
+	/** ...and HTTP/2 when the handshake chose that: no handler for HTTP/1.1 then. */
+	@Test
+	void leavesAConnectionThatChoseHttp2AfterTheTlsHandshake() {
+		EmbeddedChannel channel = new EmbeddedChannel();
+		channel.pipeline().addLast(NettyPipeline.H2OrHttp11Codec, new ChannelInboundHandlerAdapter());
+		ClientRequestHeads.install(ConnectionObserver.emptyListener(), channel, null);
+
+		channel.pipeline().remove(NettyPipeline.H2OrHttp11Codec);
+		channel.pipeline().addLast(NettyPipeline.HttpCodec, new ChannelInboundHandlerAdapter());
+		channel.pipeline().fireUserEventTriggered(SslHandshakeCompletionEvent.SUCCESS);
+
+		assertThat(channel.pipeline().names()).doesNotContain(ClientRequestHeads.HANDLER_NAME,
+				"balancer.clientRequestHeadsAfterNegotiation");
 		channel.finishAndReleaseAll();
 	}
 

@@ -1,5 +1,6 @@
 package dev.balancer.routing;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -14,6 +15,7 @@ import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.client.HttpClient;
 
 import dev.balancer.support.BalancerTestProperties;
+import dev.balancer.support.RawRequests;
 import dev.balancer.support.TestBackend;
 import dev.balancer.support.TestBackend.RecordedRequest;
 
@@ -28,8 +30,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * With {@code server.http2.enabled=true}, clients speaking HTTP/2 in clear text, with prior knowledge or by
- * upgrading from HTTP/1.1, are proxied too: the balancer's handler after the HTTP/1.1 codec
- * ({@link ClientRequestHeads}) stays out of their way.
+ * upgrading from HTTP/1.1, are proxied too: the balancer's handler of HTTP/1.1 request heads
+ * ({@link ClientRequestHeads}) stays out of their way, and is still there for HTTP/1.1 requests.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "server.http2.enabled=true")
 @DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
@@ -89,6 +91,23 @@ class Http2ClientsIntegrationTests {
 			assertThat(empty.bodyLength()).isZero();
 			assertThat(empty.header("Transfer-Encoding")).isNull();
 		});
+	}
+
+	/** The server sets up HTTP/1.1 in another way where it offers h2c: the checks must be there all the same. */
+	@Test
+	void http11RequestsThatAreNotValidHttpAreStillAnsweredByTheBalancer() throws IOException {
+		backend.clear();
+
+		assertThat(RawRequests.untilClosed(this.port, "GET /50%off HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+			.startsWith("HTTP/1.1 400 Bad Request\r\n")
+			.endsWith("{\"status\":400,\"error\":\"Bad Request\",\"message\":\"The request is not valid HTTP: "
+					+ "a malformed percent-escape in the request target\"}");
+		assertThat(RawRequests.untilClosed(this.port, "GET /no-host HTTP/1.1\r\n\r\n"))
+			.startsWith("HTTP/1.1 400 Bad Request\r\n")
+			.contains("\"message\":\"The request is not valid HTTP: ");
+		assertThat(RawRequests.statusLine(this.port, "GET /caf\u00c3\u00a9 HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+			.isEqualTo("HTTP/1.1 200 OK");
+		assertThat(backend.requests()).extracting(RecordedRequest::path).containsExactly("/caf%C3%A9");
 	}
 
 	private void assertProxiedOverHttp2(HttpClient client, String target) {

@@ -56,14 +56,22 @@ public final class RawRequests {
 	 * a connection still open after 5 s fails the read.
 	 */
 	public static String untilClosed(int port, String request) throws IOException {
-		try (Socket socket = sent(port, request)) {
+		return untilClosed(new Socket("127.0.0.1", port), request);
+	}
+
+	/** As {@link #untilClosed(int, String)}, on a socket of the caller's, connected (a TLS one, say); closes it. */
+	public static String untilClosed(Socket connected, String request) throws IOException {
+		try (Socket socket = sent(connected, request)) {
 			return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
 		}
 	}
 
 	/** A connection to 127.0.0.1 with the request written on it, whose reads give up after 5 s. */
 	private static Socket sent(int port, String request) throws IOException {
-		Socket socket = new Socket("127.0.0.1", port);
+		return sent(new Socket("127.0.0.1", port), request);
+	}
+
+	private static Socket sent(Socket socket, String request) throws IOException {
 		try {
 			socket.setSoTimeout(5000);
 			socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));

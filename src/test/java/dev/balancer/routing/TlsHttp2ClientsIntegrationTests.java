@@ -1,0 +1,125 @@
+package dev.balancer.routing;
+
+import java.io.IOException;
+import java.security.GeneralSecurityException;
+import java.time.Duration;
+import java.util.List;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.handler.ssl.util.SelfSignedCertificate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import reactor.netty.http.Http2SslContextSpec;
+import reactor.netty.http.HttpProtocol;
+import reactor.netty.http.client.HttpClient;
+
+import dev.balancer.support.BalancerTestProperties;
+import dev.balancer.support.RawRequests;
+import dev.balancer.support.TestBackend;
+import dev.balancer.support.TestBackend.RecordedRequest;
+import dev.balancer.support.TlsBackend;
+
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Over TLS with HTTP/2 offered ({@code server.http2.enabled=true}), the client's choice in the handshake (ALPN)
+ * decides the protocol, and Reactor Netty sets up the connection for it only then: HTTP/2 clients are proxied, and
+ * HTTP/1.1 clients, whether they choose it or offer no choice, still get the balancer's checks of request heads
+ * ({@link ClientRequestHeads}), which a server offering HTTP/2 left out.
+ */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "server.http2.enabled=true")
+@DirtiesContext
+class TlsHttp2ClientsIntegrationTests {
+
+	static final SelfSignedCertificate certificate = TlsBackend.selfSigned();
+
+	static final TestBackend backend = TestBackend.start("one");
+
+	static final String MALFORMED = "GET /50%off HTTP/1.1\r\nHost: localhost\r\n\r\n";
+
+	static final String REFUSED = "{\"status\":400,\"error\":\"Bad Request\",\"message\":\"The request is not valid HTTP: "
+			+ "a malformed percent-escape in the request target\"}";
+
+	@DynamicPropertySource
+	static void balancer(DynamicPropertyRegistry registry) {
+		BalancerTestProperties.register(registry, List.of(backend));
+		registry.add("server.ssl.certificate", () -> "file:" + certificate.certificate().getAbsolutePath());
+		registry.add("server.ssl.certificate-private-key", () -> "file:" + certificate.privateKey().getAbsolutePath());
+	}
+
+	@AfterAll
+	static void stop() {
+		backend.stop();
+		certificate.delete();
+	}
+
+	@LocalServerPort
+	int port;
+
+	@Test
+	void anHttp2ClientIsProxied() {
+		backend.clear();
+		List<Object> answer = HttpClient.create()
+			.protocol(HttpProtocol.H2)
+			.secure((tls) -> tls.sslContext(Http2SslContextSpec.forClient()
+				.configure((builder) -> builder.trustManager(InsecureTrustManagerFactory.INSTANCE))))
+			.get()
+			.uri("https://127.0.0.1:" + this.port + "/over-h2")
+			.responseSingle((response, body) -> body.asString()
+				.map((text) -> List.<Object>of(response.status().code(), response.version(), text)))
+			.block(Duration.ofSeconds(10));
+
+		assertThat(answer).containsExactly(200, HttpVersion.valueOf("HTTP/2.0"), "one");
+		assertThat(backend.requests()).extracting(RecordedRequest::path).containsExactly("/over-h2");
+	}
+
+	@Test
+	void anHttp11ClientThatChoosesItGetsTheChecks() throws Exception {
+		assertThat(RawRequests.untilClosed(connect("http/1.1"), MALFORMED)).startsWith("HTTP/1.1 400 Bad Request\r\n")
+			.endsWith(REFUSED);
+	}
+
+	@Test
+	void anHttp11ClientThatOffersNoChoiceGetsTheChecks() throws Exception {
+		assertThat(RawRequests.untilClosed(connect(), MALFORMED)).startsWith("HTTP/1.1 400 Bad Request\r\n")
+			.endsWith(REFUSED);
+	}
+
+	@Test
+	void anHttp11ClientsValidRequestIsProxied() throws Exception {
+		backend.clear();
+
+		assertThat(RawRequests.untilClosed(connect("http/1.1"),
+				"GET /caf\u00c3\u00a9 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
+			.startsWith("HTTP/1.1 200 OK\r\n")
+			.endsWith("one");
+		assertThat(backend.requests()).extracting(RecordedRequest::path).containsExactly("/caf%C3%A9");
+	}
+
+	/** A TLS connection, handshake done, offering the given protocols in ALPN (none: no ALPN at all). */
+	private SSLSocket connect(String... protocols) throws IOException, GeneralSecurityException {
+		SSLContext context = SSLContext.getInstance("TLS");
+		context.init(null, InsecureTrustManagerFactory.INSTANCE.getTrustManagers(), null);
+		SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", this.port);
+		if (protocols.length > 0) {
+			SSLParameters parameters = socket.getSSLParameters();
+			parameters.setApplicationProtocols(protocols);
+			socket.setSSLParameters(parameters);
+		}
+		socket.startHandshake();
+		return socket;
+	}
+
+}
