@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -33,7 +34,7 @@ import dev.balancer.web.JsonErrorHandler;
 import org.springframework.http.HttpStatus;
 
 /**
- * What Spring gets of the request heads clients send, on client connections (HTTP/1.1): the request, with two
+ * What Spring gets of the request heads clients send, on client connections (HTTP/1.1): the request, with three
  * changes.
  * <ul>
  * <li><b>What a request target holds raw but a URI may not is percent-encoded</b>: bytes outside ASCII (a UTF-8
@@ -50,7 +51,13 @@ import org.springframework.http.HttpStatus;
  * with a 400, as RFC 9112 (3.2) asks of a server and nginx does. Passed on, the backend got
  * {@code X-Forwarded-Host: localhost} made up for a request without one, the first of two, or whatever the client
  * sent, which backends use to build links.</li>
+ * <li><b>The host of an absolute-form target ({@code GET http://host/path}, as clients write to a proxy) wins over
+ * the {@code Host} header</b>, as RFC 9112 (3.2.2) asks and nginx and Go do: it becomes the {@code Host} the rest
+ * of the balancer sees, and so the backend's {@code X-Forwarded-Host}. Spring took the header's.</li>
  * </ul>
+ * {@code OPTIONS *}, a question about the server itself that Spring would send on as {@code OPTIONS /}, is
+ * answered here as Go's server, the seed's, answers it: {@code 200}, no body.
+ * <p>
  * <b>A request that is not valid HTTP is answered here</b>: one Netty could not decode, one without a valid
  * {@code Host}, or one whose target holds a control character or a malformed escape ({@code /50%off}; Spring
  * cannot parse either). The client gets the balancer's JSON error, a 400 (a 414 for a request line over
@@ -75,6 +82,8 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 	private static final String DISCARD_NAME = "balancer.refusedRequestDiscard";
 
 	private static final int MAX_REASON_LENGTH = 200;
+
+	private static final String ASTERISK = "*";
 
 	private static final Log logger = LogFactory.getLog(ClientRequestHeads.class);
 
@@ -132,8 +141,56 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 				refuse(ctx, request, new IllegalArgumentException(hostFault));
 				return;
 			}
+			if (ASTERISK.equals(encoded) && HttpMethod.OPTIONS.equals(request.method())) {
+				answer(ctx, request, serverOptions());
+				return;
+			}
+			String authority = authority(encoded);
+			if (authority != null) {
+				if (authority.isEmpty() || authority.charAt(0) == ':' || !validHost(authority)) {
+					refuse(ctx, request, new IllegalArgumentException("a request target whose host is not a host"
+							+ " and port"));
+					return;
+				}
+				// RFC 9112 (3.2.2): the target's host wins over the Host header, as with nginx and Go's server
+				request.headers().set(HttpHeaderNames.HOST, authority);
+			}
 		}
 		ctx.fireChannelRead(msg);
+	}
+
+	/**
+	 * The host and port of an absolute-form target ({@code http://host:port/path}, what clients send to a proxy),
+	 * without user information; {@code null} for an origin-form target ({@code /path}) or {@code *}.
+	 */
+	static @Nullable String authority(String target) {
+		if (target.isEmpty() || target.charAt(0) == '/' || ASTERISK.equals(target)) {
+			return null;
+		}
+		int start = target.indexOf("://");
+		if (start < 0) {
+			return null; // not a URL Spring would take for one either
+		}
+		start += 3;
+		int end = start;
+		while (end < target.length() && "/?#".indexOf(target.charAt(end)) < 0) {
+			end++;
+		}
+		String authority = target.substring(start, end);
+		return authority.substring(authority.lastIndexOf('@') + 1);
+	}
+
+	/**
+	 * The answer to {@code OPTIONS *}, a question about the server as a whole, which no backend can be asked:
+	 * Spring would send it on as {@code OPTIONS /}, about the backend's root resource. The answer is Go's, the seed's:
+	 * {@code 200} with no body. (nginx answers 400.)
+	 */
+	private static FullHttpResponse serverOptions() {
+		FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+		response.headers()
+			.setInt(HttpHeaderNames.CONTENT_LENGTH, 0)
+			.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+		return response;
 	}
 
 	/**
@@ -141,12 +198,6 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 	 * client sends after it is dropped: the request's body, if Netty goes on decoding one.
 	 */
 	private static void refuse(ChannelHandlerContext ctx, HttpRequest request, Throwable fault) {
-		ReferenceCountUtil.release(request);
-		if (ctx.pipeline().get(DISCARD_NAME) != null) {
-			return; // a second request read with the first: the first's answer closes the connection
-		}
-		ctx.channel().config().setAutoRead(false);
-		ctx.pipeline().addAfter(HANDLER_NAME, DISCARD_NAME, Discard.INSTANCE);
 		HttpStatus status = (fault instanceof TooLongHttpLineException) ? HttpStatus.URI_TOO_LONG
 				: (fault instanceof TooLongHttpHeaderException) ? HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
 						: HttpStatus.BAD_REQUEST;
@@ -159,11 +210,29 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 			.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
 			.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
 			.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-		ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+		if (!answer(ctx, request, response)) {
+			return;
+		}
 		if (logger.isInfoEnabled()) {
 			logger.info("[" + ctx.channel().id().asShortText() + "] answered " + status.value() + " to "
 					+ ctx.channel().remoteAddress() + ", a request that is not valid HTTP: " + reason + hint(fault));
 		}
+	}
+
+	/**
+	 * Answers a request here, without passing it on, and closes the connection; what the client sends after it is
+	 * dropped. {@code false}, and no answer, for a second request read with one already answered.
+	 */
+	private static boolean answer(ChannelHandlerContext ctx, HttpRequest request, FullHttpResponse response) {
+		ReferenceCountUtil.release(request);
+		if (ctx.pipeline().get(DISCARD_NAME) != null) {
+			response.release();
+			return false; // the first's answer closes the connection
+		}
+		ctx.channel().config().setAutoRead(false);
+		ctx.pipeline().addAfter(HANDLER_NAME, DISCARD_NAME, Discard.INSTANCE);
+		ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+		return true;
 	}
 
 	/** Which limit the operator may raise, for a request over one. */

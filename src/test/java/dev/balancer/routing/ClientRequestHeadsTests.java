@@ -114,6 +114,55 @@ class ClientRequestHeadsTests {
 	}
 
 	@Test
+	void theAuthorityOfAnAbsoluteFormTargetIsItsHostAndPort() {
+		assertThat(ClientRequestHeads.authority("http://api.example:8080/a?b=1")).isEqualTo("api.example:8080");
+		assertThat(ClientRequestHeads.authority("https://user:secret@api.example?q")).isEqualTo("api.example");
+		assertThat(ClientRequestHeads.authority("http://[::1]:81#f")).isEqualTo("[::1]:81");
+		assertThat(ClientRequestHeads.authority("http:///a")).isEmpty();
+		assertThat(ClientRequestHeads.authority("/a/http://b.example/")).isNull();
+		assertThat(ClientRequestHeads.authority("*")).isNull();
+	}
+
+	@Test
+	void theHostOfAnAbsoluteFormTargetWinsOverTheHostHeader() {
+		EmbeddedChannel channel = clientConnection();
+
+		channel.writeInbound(ascii("GET http://api.example:8080/a?b=1 HTTP/1.1\r\nHost: other.example\r\n\r\n"));
+
+		HttpRequest request = channel.readInbound();
+		assertThat(request.headers().getAll(HttpHeaderNames.HOST)).containsExactly("api.example:8080");
+		assertThat(request.uri()).isEqualTo("http://api.example:8080/a?b=1");
+		ReferenceCountUtil.release(request);
+		channel.finishAndReleaseAll();
+	}
+
+	@Test
+	void anAbsoluteFormTargetWithoutAHostIsAnsweredWithAJson400() {
+		EmbeddedChannel channel = clientConnection();
+
+		channel.writeInbound(ascii("GET http:///a HTTP/1.1\r\nHost: lb\r\n\r\n"));
+
+		assertThat(channel.<Object>readInbound()).as("passed on").isNull();
+		assertThat(answer(channel)).startsWith("HTTP/1.1 400 Bad Request\r\n")
+			.endsWith("\"message\":\"The request is not valid HTTP: a request target whose host is not a host and"
+					+ " port\"}");
+		channel.finishAndReleaseAll();
+	}
+
+	@Test
+	void optionsForTheWholeServerIsAnsweredHereAndGoesNoFurther() {
+		EmbeddedChannel channel = clientConnection();
+
+		channel.writeInbound(ascii("OPTIONS * HTTP/1.1\r\nHost: lb\r\n\r\nGET / HTTP/1.1\r\nHost: lb\r\n\r\n"));
+
+		assertThat(channel.<Object>readInbound()).as("passed on").isNull();
+		assertThat(answer(channel)).isEqualTo(
+				"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+		assertThat(channel.isOpen()).isFalse();
+		channel.finishAndReleaseAll();
+	}
+
+	@Test
 	void aRequestWithABadHostHeaderIsAnsweredWithAJson400AndGoesNoFurther() {
 		EmbeddedChannel channel = clientConnection();
 

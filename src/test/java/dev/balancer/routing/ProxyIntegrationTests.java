@@ -252,6 +252,27 @@ class ProxyIntegrationTests {
 			.isEqualTo("HTTP/1.1 200 OK");
 	}
 
+	/** Spring took the Host header's host; RFC 9112 (3.2.2), nginx and Go take the target's. */
+	@Test
+	void theHostOfAnAbsoluteFormTargetIsTheOneTheBackendIsTold() throws IOException {
+		assertThat(RawRequests.statusLine(this.port, "GET http://api.example:8080/abs?x=1 HTTP/1.1\r\n"
+				+ "Host: other.example\r\nConnection: close\r\n\r\n"))
+			.isEqualTo("HTTP/1.1 200 OK");
+
+		RecordedRequest received = onlyRequest();
+		assertThat(received.path()).isEqualTo("/abs");
+		assertThat(received.query()).isEqualTo("x=1");
+		assertThat(received.header("X-Forwarded-Host")).isEqualTo("api.example:8080");
+	}
+
+	/** Sent on, {@code OPTIONS *}, a question about the server, reached the backend as one about its root resource. */
+	@Test
+	void optionsForTheWholeServerIsAnsweredByTheBalancer() throws IOException {
+		assertThat(RawRequests.untilClosed(this.port, "OPTIONS * HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+			.isEqualTo("HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+		assertThat(backends).allMatch((backend) -> backend.requests().isEmpty());
+	}
+
 	/** Sent on, a CONNECT got the backend's 200 head without its body, and waited for the idle timeout. */
 	@Test
 	void aConnectIsAnsweredAtOnceWithA405AndNeverSentOn() throws IOException {
