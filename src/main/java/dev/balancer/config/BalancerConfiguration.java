@@ -21,6 +21,7 @@ import dev.balancer.health.StatusRange;
 import dev.balancer.metrics.BackendMetrics;
 import dev.balancer.metrics.BoundedMethodTagsProvider;
 import dev.balancer.routing.AddressRange;
+import dev.balancer.routing.BackendAccessLog;
 import dev.balancer.routing.BackendResponseHeads;
 import dev.balancer.routing.Backends;
 import dev.balancer.routing.BrokenResponseFilter;
@@ -175,7 +176,7 @@ class BalancerConfiguration {
 		BalancerProperties.Retry retry = properties.retry();
 		FailoverFilter.Settings settings = new FailoverFilter.Settings(retry.attempts(),
 				retry.bodyBufferSize().toBytes(), retry.backoff().base(), retry.backoff().max(),
-				properties.timeouts().request(), properties.debugHeaders());
+				properties.timeouts().request(), properties.debugHeaders(), properties.accessLog().enabled());
 		return new FailoverFilter(settings, retryBudget, meters);
 	}
 
@@ -238,6 +239,16 @@ class BalancerConfiguration {
 	@Bean
 	NettyServerCustomizer batchedClientFlushes() {
 		return (server) -> server.doOnChannelInit(BatchedFlushes::install);
+	}
+
+	/**
+	 * Reactor Netty's access log, with the backend and the attempts of each request ({@link BackendAccessLog}).
+	 * Without {@code balancer.access-log.enabled}, Reactor Netty's own system property still turns on its plain log.
+	 */
+	@Bean
+	@ConditionalOnBooleanProperty("balancer.access-log.enabled")
+	NettyServerCustomizer backendAccessLog() {
+		return (server) -> server.accessLog(true, BackendAccessLog::line);
 	}
 
 	/** Client request heads: targets encoded where needed, bad Host headers refused ({@link ClientRequestHeads}). */

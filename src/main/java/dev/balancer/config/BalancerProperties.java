@@ -37,6 +37,7 @@ import org.springframework.validation.annotation.Validated;
  * @param debugHeaders whether responses tell the client how many attempts they took and which backend answered
  * ({@code X-Balancer-Attempts}, {@code X-Balancer-Backend}); off in production, it names backends
  * @param transport the network transport of the event loops that serve clients and talk to backends
+ * @param accessLog one log line per request, with the backend that answered
  */
 @Validated
 @ConfigurationProperties(prefix = "balancer", ignoreUnknownFields = false)
@@ -47,7 +48,8 @@ public record BalancerProperties(
 		@Valid @DefaultValue ConsistentHash consistentHash, @Valid @DefaultValue StickySession stickySession,
 		@Valid @DefaultValue SlowStart slowStart, @Valid @DefaultValue Timeouts timeouts,
 		@Valid @DefaultValue OutlierDetection outlierDetection, @Valid @DefaultValue Panic panic,
-		@DefaultValue("false") boolean debugHeaders, @AvailableTransport @DefaultValue("auto") Transport transport) {
+		@DefaultValue("false") boolean debugHeaders, @AvailableTransport @DefaultValue("auto") Transport transport,
+		@Valid @DefaultValue AccessLog accessLog) {
 
 	private static final String NO_BACKENDS = "must list at least one backend, such as "
 			+ "balancer.backends[0].url=http://localhost:8081";
@@ -248,6 +250,15 @@ public record BalancerProperties(
 			@DefaultValue("BALANCER") @Pattern(regexp = TOKEN, message = "must be a cookie name") String cookieName,
 			@Nullable @DurationMin(seconds = 1, message = "must be at least 1s") Duration maxAge,
 			@DefaultValue("lax") SameSite sameSite) {
+	}
+
+	/**
+	 * The access log: Reactor Netty's line per request (Common Log Format and the milliseconds it took), with the
+	 * backend that answered and the number of attempts, on the logger {@code reactor.netty.http.server.AccessLog}.
+	 *
+	 * @param enabled whether to log every request
+	 */
+	public record AccessLog(@DefaultValue("false") boolean enabled) {
 	}
 
 	/** The network transports {@code balancer.transport} names. */

@@ -56,7 +56,8 @@ import org.springframework.http.HttpStatus;
  * of the balancer sees, and so the backend's {@code X-Forwarded-Host}. Spring took the header's.</li>
  * </ul>
  * {@code OPTIONS *}, a question about the server itself that Spring would send on as {@code OPTIONS /}, is
- * answered here as Go's server, the seed's, answers it: {@code 200}, no body.
+ * answered here as Go's server, the seed's, answers it: {@code 200}, no body. A header a client sends in the name
+ * of the access log's fields ({@link BackendAccessLog}) is taken out.
  * <p>
  * <b>A request that is not valid HTTP is answered here</b>: one Netty could not decode, one without a valid
  * {@code Host}, or one whose target holds a control character or a malformed escape ({@code /50%off}; Spring
@@ -155,6 +156,7 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 				// RFC 9112 (3.2.2): the target's host wins over the Host header, as with nginx and Go's server
 				request.headers().set(HttpHeaderNames.HOST, authority);
 			}
+			BackendAccessLog.removeFrom(request.headers());
 		}
 		ctx.fireChannelRead(msg);
 	}

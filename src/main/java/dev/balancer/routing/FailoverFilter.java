@@ -158,9 +158,10 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 	 * @param backoffMax the highest ceiling of a pause
 	 * @param requestTimeout longest wait for a response to begin, all tries included
 	 * @param debugHeaders whether to tell the client the attempts and the backend in response headers
+	 * @param accessLog whether to tell the access log the attempts and the backend ({@link BackendAccessLog})
 	 */
 	public record Settings(int attempts, long bodyBufferSize, Duration backoffBase, Duration backoffMax,
-			Duration requestTimeout, boolean debugHeaders) {
+			Duration requestTimeout, boolean debugHeaders, boolean accessLog) {
 
 		/** A random pause before retry {@code retry} (1 for the first): full jitter up to an exponential ceiling. */
 		Duration backoff(int retry) {
@@ -187,6 +188,9 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 		/** The backend of the last attempt that was retried, for the log. */
 		private @Nullable String retriedBackend;
 
+		/** Attempts made so far, the one under way included. */
+		private int attempts;
+
 		Failover(ServerWebExchange exchange, GatewayFilterChain chain, URI balancedUrl, ReplayableBody body,
 				boolean idempotent) {
 			this.exchange = exchange;
@@ -197,6 +201,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 		}
 
 		Mono<Void> attempt(int attempt, @Nullable String previousFailure) {
+			this.attempts = attempt;
 			// The load-balancer filter replaces lb://backends with the chosen backend's URL: undo it.
 			this.exchange.getAttributes().put(ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR, this.balancedUrl);
 			ServerWebExchange attemptExchange = this.exchange.mutate().request(this.body.nextAttempt()).build();
@@ -209,10 +214,11 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 
 		Mono<Void> timedOut() {
 			FailoverFilter.this.requestTimeouts.increment();
-			String backend = chosenBackend();
+			String chosen = chosenBackend();
+			String backend = (chosen != null) ? chosen : this.retriedBackend;
+			logged(backend);
 			return failed(HttpStatus.GATEWAY_TIMEOUT, "No response within the request timeout of "
-					+ FailoverFilter.this.settings.requestTimeout().toMillis() + " ms",
-					(backend != null) ? backend : this.retriedBackend);
+					+ FailoverFilter.this.settings.requestTimeout().toMillis() + " ms", backend);
 		}
 
 		private Mono<Void> afterResponse(int attempt) {
@@ -231,12 +237,15 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 				headers.set(ATTEMPTS_HEADER, Integer.toString(attempt));
 				headers.set(BACKEND_HEADER, Objects.requireNonNullElse(chosenBackend(), "unknown"));
 			}
+			logged(chosenBackend());
 			return Mono.empty();
 		}
 
 		private Mono<Void> afterFailure(Throwable failure, int attempt, @Nullable String previousFailure) {
 			if (failure instanceof NotFoundException) {
 				discardResponse();
+				this.attempts = attempt - 1; // this one found no backend to go to
+				logged(this.retriedBackend);
 				if (previousFailure == null) {
 					// Not logged per request: the backends' health changes are logged as they happen.
 					return Mono.error(new ResponseStatusException(HttpStatus.SERVICE_UNAVAILABLE,
@@ -266,6 +275,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			}
 			String backend = chosenBackend();
 			discardResponse();
+			logged(backend);
 			return switch (kind) {
 				case OTHER -> Mono.error(failure);
 				case TIMEOUT -> failed(HttpStatus.GATEWAY_TIMEOUT,
@@ -331,6 +341,13 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 						+ chosenBackend());
 			}
 			return true;
+		}
+
+		/** Tells the access log, if there is one, which backend the request ended with, after how many attempts. */
+		private void logged(@Nullable String backend) {
+			if (FailoverFilter.this.settings.accessLog()) {
+				BackendAccessLog.record(this.exchange, backend, this.attempts);
+			}
 		}
 
 		/** The backend of the attempt under way, if one was chosen. */

@@ -54,6 +54,7 @@ class BalancerPropertiesTests {
 			assertThat(properties.panic())
 				.isEqualTo(new BalancerProperties.Panic(50, BalancerProperties.PanicMode.HEALTHY_ONLY));
 			assertThat(properties.debugHeaders()).isFalse();
+			assertThat(properties.accessLog().enabled()).isFalse();
 			assertThat(properties.trustedProxies()).isEmpty();
 			assertThat(properties.strategy()).isEqualTo(BalancerProperties.Strategy.ROUND_ROBIN);
 			assertThat(properties.consistentHash().key()).isEqualTo("client-ip");
@@ -130,7 +131,7 @@ class BalancerPropertiesTests {
 					"balancer.timeouts.response=5s", "balancer.timeouts.request=8s", "balancer.timeouts.read=9s",
 					"balancer.timeouts.client=7s",
 					"balancer.outlier-detection.enabled=false", "balancer.panic.mode=all",
-					"balancer.panic.threshold=30", "balancer.debug-headers=true")
+					"balancer.panic.threshold=30", "balancer.debug-headers=true", "balancer.access-log.enabled=true")
 			.run((context) -> {
 				BalancerProperties properties = context.getBean(BalancerProperties.class);
 				assertThat(properties.backends()).extracting(BalancerProperties.Backend::weight).containsExactly(5, 1);
@@ -144,6 +145,7 @@ class BalancerPropertiesTests {
 				assertThat(properties.outlierDetection().enabled()).isFalse();
 				assertThat(properties.panic()).isEqualTo(new BalancerProperties.Panic(30, BalancerProperties.PanicMode.ALL));
 				assertThat(properties.debugHeaders()).isTrue();
+				assertThat(properties.accessLog().enabled()).isTrue();
 				assertThat(properties.trustedProxies()).containsExactly("10.0.0.0/8");
 			});
 	}

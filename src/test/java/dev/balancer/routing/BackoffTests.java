@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class BackoffTests {
 
 	final FailoverFilter.Settings settings = new FailoverFilter.Settings(3, 0, Duration.ofMillis(25),
-			Duration.ofMillis(250), Duration.ofSeconds(60), false);
+			Duration.ofMillis(250), Duration.ofSeconds(60), false, false);
 
 	@Test
 	void pausesAreRandomUpToADoublingCeiling() {
@@ -29,7 +29,7 @@ class BackoffTests {
 	@Test
 	void aZeroBaseMeansNoPause() {
 		FailoverFilter.Settings none = new FailoverFilter.Settings(3, 0, Duration.ZERO, Duration.ofMillis(250),
-				Duration.ofSeconds(60), false);
+				Duration.ofSeconds(60), false, false);
 
 		assertThat(none.backoff(1)).isZero();
 		assertThat(none.backoff(5)).isZero();

@@ -23,7 +23,7 @@ class FailoverFilterTests {
 	final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
 	final FailoverFilter filter = new FailoverFilter(
-			new FailoverFilter.Settings(1, 0, Duration.ZERO, Duration.ZERO, Duration.ofMillis(50), false),
+			new FailoverFilter.Settings(1, 0, Duration.ZERO, Duration.ZERO, Duration.ofMillis(50), false, false),
 			new RetryBudget(20, 10, Clock.systemUTC()), this.meters);
 
 	@Test
