@@ -99,8 +99,8 @@ class TlsSettingsCheck implements WebServerFactoryCustomizer<ConfigurableWebServ
 				throw invalid("server.ssl.certificate-private-key",
 						"is needed with server.ssl.certificate: the PEM file of the certificate's private key");
 			}
-			material = KeyMaterial.pem("server.ssl.certificate", "server.ssl.certificate-private-key",
-					"server.ssl.key-password");
+			// server.ssl.* has no password for a PEM key: Spring Boot opens only an unencrypted one
+			material = KeyMaterial.pem("server.ssl.certificate", "server.ssl.certificate-private-key", null);
 		}
 		else {
 			throw invalid("server.ssl.certificate", "is needed when TLS is on for clients (a server.ssl.* setting"
@@ -185,7 +185,7 @@ class TlsSettingsCheck implements WebServerFactoryCustomizer<ConfigurableWebServ
 			if (alias == null || !store.isKeyEntry(alias)) {
 				throw invalid(material.key(), "holds no private key");
 			}
-			Key key = store.getKey(alias, password(bundle, material));
+			Key key = store.getKey(alias, password(bundle));
 			Certificate certificate = store.getCertificate(alias);
 			if (key instanceof PrivateKey privateKey && certificate != null
 					&& !belongTogether(privateKey, certificate.getPublicKey())) {
@@ -201,10 +201,11 @@ class TlsSettingsCheck implements WebServerFactoryCustomizer<ConfigurableWebServ
 		}
 	}
 
-	private char @Nullable [] password(SslBundle bundle, KeyMaterial material) {
+	/** The key's password as Spring Boot opens the key for the server: the key's own, else the key store's. */
+	private static char @Nullable [] password(SslBundle bundle) {
 		String password = bundle.getKey().getPassword();
-		if (password == null && material.storePassword() != null) {
-			password = this.environment.getProperty(material.storePassword());
+		if (password == null) {
+			password = bundle.getStores().getKeyStorePassword();
 		}
 		return (password != null) ? password.toCharArray() : null;
 	}
@@ -295,6 +296,10 @@ class TlsSettingsCheck implements WebServerFactoryCustomizer<ConfigurableWebServ
 		List<String> messages = messages(failure);
 		String all = String.join("\n", messages).toLowerCase(Locale.ROOT);
 		if (all.contains("password")) {
+			if (material.keyPassword() == null) {
+				return invalid(material.key(), "is an encrypted private key, which these settings cannot open: give"
+						+ " it unencrypted (openssl pkey -in tls.key -out tls-plain.key)");
+			}
 			boolean store = material.storePassword() != null && all.contains("keystore");
 			return invalid(store ? material.storePassword() : material.keyPassword(), reason(failure));
 		}
@@ -309,11 +314,13 @@ class TlsSettingsCheck implements WebServerFactoryCustomizer<ConfigurableWebServ
 
 	/**
 	 * The properties that hold a certificate and its private key (one key store for both, or two PEM files), with
-	 * the passwords that open them, so that a failure to load them can be put on the one it came from.
+	 * the passwords that open them (none where no setting can), so that a failure to load them can be put on the
+	 * one it came from.
 	 */
-	private record KeyMaterial(String certificate, String key, String keyPassword, @Nullable String storePassword) {
+	private record KeyMaterial(String certificate, String key, @Nullable String keyPassword,
+			@Nullable String storePassword) {
 
-		static KeyMaterial pem(String certificate, String key, String keyPassword) {
+		static KeyMaterial pem(String certificate, String key, @Nullable String keyPassword) {
 			return new KeyMaterial(certificate, key, keyPassword, null);
 		}
 

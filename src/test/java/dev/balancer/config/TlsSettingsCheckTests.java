@@ -8,7 +8,10 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
+import java.util.Base64;
 import java.util.function.Consumer;
+
+import javax.crypto.EncryptedPrivateKeyInfo;
 
 import io.netty.handler.ssl.util.SelfSignedCertificate;
 import org.junit.jupiter.api.AfterAll;
@@ -151,6 +154,19 @@ class TlsSettingsCheckTests {
 			assertThat(description).contains("Value: (hidden)").doesNotContain("wrong");
 		}, "server.ssl.key-store=" + store.toUri(), "server.ssl.key-store-password=wrong",
 				"server.ssl.key-store-type=PKCS12");
+	}
+
+	/** Spring Boot opens no encrypted PEM key given in server.ssl.*, whichever password setting is there. */
+	@Test
+	void anEncryptedKeyInServerSslIsNamedWithWhatToDo() throws Exception {
+		String encrypted = "-----BEGIN ENCRYPTED PRIVATE KEY-----\n" + Base64.getMimeEncoder()
+			.encodeToString(new EncryptedPrivateKeyInfo("PBEWithMD5AndDES", new byte[64]).getEncoded())
+				+ "\n-----END ENCRYPTED PRIVATE KEY-----\n";
+		check((failure) -> {
+			assertThat(failure.property()).isEqualTo("server.ssl.certificate-private-key");
+			assertThat(failure.reason()).startsWith("is an encrypted private key, which these settings cannot open");
+		}, "server.ssl.certificate=" + file(served.certificate()), "server.ssl.certificate-private-key=" + encrypted,
+				"server.ssl.key-password=secret");
 	}
 
 	@Test
