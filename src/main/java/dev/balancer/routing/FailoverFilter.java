@@ -7,6 +7,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -77,8 +78,13 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 
 	private static final Set<Integer> RETRYABLE_STATUSES = Set.of(502, 503, 504);
 
-	/** What the {@code Allow} header of the answer to a CONNECT lists: Spring's standard methods, all but it. */
-	private static final List<HttpMethod> PROXIED_METHODS = List.of(HttpMethod.values());
+	/** Methods not sent on, answered with a 405 ({@link #filter}). */
+	private static final Set<String> REFUSED_METHODS = Set.of("CONNECT", "TRACE");
+
+	/** What the {@code Allow} header of the answer to a refused method lists: the other standard methods. */
+	private static final List<HttpMethod> PROXIED_METHODS = Stream.of(HttpMethod.values())
+		.filter((method) -> !REFUSED_METHODS.contains(method.name()))
+		.toList();
 
 	private final Settings settings;
 
@@ -124,10 +130,13 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 
 	@Override
 	public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
-		if ("CONNECT".equals(exchange.getRequest().getMethod().name())) {
-			// The balancer proxies requests and opens no tunnels. Sent on, a CONNECT got the backend's 200 head
-			// without its body, and the client waited on a tunnel until the idle timeout; nginx answers 400.
-			return Mono.error(new MethodNotAllowedException("CONNECT", PROXIED_METHODS));
+		String method = exchange.getRequest().getMethod().name();
+		if (REFUSED_METHODS.contains(method)) {
+			// CONNECT: the balancer proxies requests and opens no tunnels. Sent on, a CONNECT got the backend's 200
+			// head without its body, and the client waited on a tunnel until the idle timeout; nginx answers 400.
+			// TRACE: echoes the request, the headers the balancer adds included, and is what security scans report
+			// as enabled on a server; nginx answers it with 405 too.
+			return Mono.error(new MethodNotAllowedException(method, PROXIED_METHODS));
 		}
 		this.budget.recordRequest();
 		boolean idempotent = IDEMPOTENT_METHODS.contains(exchange.getRequest().getMethod());

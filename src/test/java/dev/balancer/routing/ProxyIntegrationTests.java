@@ -287,6 +287,19 @@ class ProxyIntegrationTests {
 		assertThat(backends).allMatch((backend) -> backend.requests().isEmpty());
 	}
 
+	/** Sent on, a TRACE echoed the request with the headers the balancer adds; nginx refuses it as well. */
+	@Test
+	void aTraceIsAnsweredWithA405AndNeverSentOn() throws IOException {
+		String response = RawRequests.response(this.port,
+				"TRACE /echo HTTP/1.1\r\nHost: localhost\r\nCookie: session=1\r\n\r\n");
+
+		assertThat(response).startsWith("HTTP/1.1 405 Method Not Allowed\r\n")
+			.containsPattern("(?i)\r\nallow: GET,HEAD,POST,PUT,PATCH,DELETE,OPTIONS\r\n")
+			.endsWith("{\"status\":405,\"error\":\"Method Not Allowed\","
+					+ "\"message\":\"Request method 'TRACE' is not supported.\"}");
+		assertThat(backends).allMatch((backend) -> backend.requests().isEmpty());
+	}
+
 	@Test
 	void everyMethodReachesTheBackendAsSent() {
 		List<HttpMethod> methods = List.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.PUT, HttpMethod.DELETE,
