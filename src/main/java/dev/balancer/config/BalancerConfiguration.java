@@ -37,6 +37,7 @@ import dev.balancer.routing.InFlightRequests;
 import dev.balancer.routing.LeanGrpcRequestHeadersFilter;
 import dev.balancer.routing.LeanHopByHopHeadersFilter;
 import dev.balancer.routing.LeanNettyRoutingFilter;
+import dev.balancer.routing.PlainRequestsOnTlsPort;
 import dev.balancer.routing.ResponseTimeoutFilter;
 import dev.balancer.routing.RetryBudget;
 import dev.balancer.routing.RouteListHandlerMapping;
@@ -249,6 +250,12 @@ class BalancerConfiguration {
 	@ConditionalOnBooleanProperty("balancer.access-log.enabled")
 	NettyServerCustomizer backendAccessLog() {
 		return (server) -> server.accessLog(true, BackendAccessLog::line);
+	}
+
+	/** Plain HTTP sent to the port that takes TLS gets a 400 saying so ({@link PlainRequestsOnTlsPort}). */
+	@Bean
+	NettyServerCustomizer plainRequestsOnTlsPort() {
+		return (server) -> server.doOnChannelInit(PlainRequestsOnTlsPort::install);
 	}
 
 	/** Client request heads: targets encoded where needed, bad Host headers refused ({@link ClientRequestHeads}). */

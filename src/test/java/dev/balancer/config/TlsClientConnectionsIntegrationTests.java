@@ -1,5 +1,6 @@
 package dev.balancer.config;
 
+import java.io.IOException;
 import java.time.Duration;
 
 import io.netty.handler.flush.FlushConsolidationHandler;
@@ -16,6 +17,7 @@ import reactor.netty.http.server.HttpServer;
 
 import dev.balancer.support.BalancerTestProperties;
 import dev.balancer.support.GatedStream;
+import dev.balancer.support.RawRequests;
 import dev.balancer.support.TlsBackend;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -90,6 +92,15 @@ class TlsClientConnectionsIntegrationTests {
 			assertThat(pipeline.get(0)).isInstanceOf(FlushConsolidationHandler.class);
 			assertThat(pipeline.get(1)).isInstanceOf(SslHandler.class);
 		});
+	}
+
+	/** Netty's TLS handler closed the connection without a word ("Empty reply from server"); nginx answers 400. */
+	@Test
+	void aPlainHttpRequestGetsA400SayingToUseHttps() throws IOException {
+		assertThat(RawRequests.untilClosed(this.port, "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+			.startsWith("HTTP/1.1 400 Bad Request\r\n")
+			.endsWith("{\"status\":400,\"error\":\"Bad Request\",\"message\":\"The request was sent without TLS"
+					+ " to a port that takes TLS: use https://\"}");
 	}
 
 	private HttpClient client() {

@@ -108,6 +108,13 @@ class TlsHttp2ClientsIntegrationTests {
 		assertThat(backend.requests()).extracting(RecordedRequest::path).containsExactly("/caf%C3%A9");
 	}
 
+	@Test
+	void aPlainHttpRequestGetsA400SayingToUseHttps() throws IOException {
+		assertThat(RawRequests.untilClosed(this.port, "GET /plain HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+			.startsWith("HTTP/1.1 400 Bad Request\r\n")
+			.contains("\"message\":\"The request was sent without TLS to a port that takes TLS: use https://\"");
+	}
+
 	/** A TLS connection, handshake done, offering the given protocols in ALPN (none: no ALPN at all). */
 	private SSLSocket connect(String... protocols) throws IOException, GeneralSecurityException {
 		SSLContext context = SSLContext.getInstance("TLS");
