@@ -4,12 +4,17 @@ import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 
 import dev.balancer.health.ActiveHealthChecker;
 
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.context.ApplicationContext;
+import org.springframework.context.ApplicationContextAware;
+import org.springframework.context.ApplicationListener;
+import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.scheduling.annotation.Scheduled;
 
 /**
@@ -19,9 +24,12 @@ import org.springframework.scheduling.annotation.Scheduled;
  * due (probes can hang until their timeout) makes that one skip, so rounds never overlap.
  * <p>
  * The scheduler thread only starts a round and returns: a pause or a hanging probe never holds it, nor the
- * application's shutdown, which cancels the round in progress.
+ * application's shutdown. Rounds stop when the application starts to close, before the event loops do: a round
+ * whose pause ended while the loops were shutting down found them refusing connections, and logged every backend
+ * {@code DOWN: IllegalStateException: IoUringIoHandler is shutting down} on the way out (seen in benchmark runs
+ * stopped just after a round was due).
  */
-class HealthCheckSchedule implements DisposableBean {
+class HealthCheckSchedule implements DisposableBean, ApplicationListener<ContextClosedEvent>, ApplicationContextAware {
 
 	private final ActiveHealthChecker checker;
 
@@ -30,6 +38,10 @@ class HealthCheckSchedule implements DisposableBean {
 	private final AtomicBoolean running = new AtomicBoolean();
 
 	private volatile boolean first = true;
+
+	private volatile boolean closed;
+
+	private @Nullable ApplicationContext context;
 
 	private volatile Disposable round = () -> {
 	};
@@ -43,7 +55,7 @@ class HealthCheckSchedule implements DisposableBean {
 	// defaulted in one place (BalancerProperties).
 	@Scheduled(initialDelay = 0, fixedRateString = "#{@activeHealthChecker.interval()}")
 	void startRound() {
-		if (!this.running.compareAndSet(false, true)) {
+		if (this.closed || !this.running.compareAndSet(false, true)) {
 			return;
 		}
 		Duration pause = this.first ? Duration.ZERO : randomPause();
@@ -63,7 +75,22 @@ class HealthCheckSchedule implements DisposableBean {
 	}
 
 	@Override
+	public void setApplicationContext(ApplicationContext context) {
+		this.context = context;
+	}
+
+	/** The application closing, not one of the child contexts Spring Cloud makes (their events reach here too). */
+	@Override
+	public void onApplicationEvent(ContextClosedEvent event) {
+		if (event.getApplicationContext() == this.context) {
+			this.closed = true;
+			this.round.dispose();
+		}
+	}
+
+	@Override
 	public void destroy() {
+		this.closed = true;
 		this.round.dispose();
 	}
 

@@ -14,6 +14,9 @@ import dev.balancer.health.BackendHealthRegistry;
 import dev.balancer.health.BackendProbe;
 import dev.balancer.health.ProbeResult;
 
+import org.springframework.context.event.ContextClosedEvent;
+import org.springframework.context.support.GenericApplicationContext;
+
 import static dev.balancer.support.Instances.backend;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -59,6 +62,30 @@ class HealthCheckScheduleTests {
 		assertThat(schedule.isRunning()).isTrue();
 		schedule.destroy();
 		assertThat(schedule.isRunning()).isFalse();
+	}
+
+	/** A round due as the loops shut down found them refusing connections, and logged every backend DOWN. */
+	@Test
+	void noRoundStartsOnceTheApplicationIsClosingAndOneInProgressIsCancelled() {
+		BackendProbe hanging = (backend) -> {
+			this.probes.incrementAndGet();
+			return Mono.never();
+		};
+		HealthCheckSchedule schedule = new HealthCheckSchedule(checker(hanging), Duration.ZERO);
+		try (GenericApplicationContext application = new GenericApplicationContext();
+				GenericApplicationContext child = new GenericApplicationContext(application)) {
+			schedule.setApplicationContext(application);
+			schedule.startRound();
+
+			schedule.onApplicationEvent(new ContextClosedEvent(child));
+			assertThat(schedule.isRunning()).as("a child context closing is not the application").isTrue();
+
+			schedule.onApplicationEvent(new ContextClosedEvent(application));
+			assertThat(schedule.isRunning()).as("the round in progress is cancelled").isFalse();
+			schedule.startRound();
+			assertThat(this.probes).as("no round after the application began to close").hasValue(1);
+			assertThat(schedule.isRunning()).isFalse();
+		}
 	}
 
 	@Test
