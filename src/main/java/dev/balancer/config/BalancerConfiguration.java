@@ -49,6 +49,7 @@ import dev.balancer.web.JsonErrorHandler;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.ssl.SslProperties;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.reactor.netty.NettyServerCustomizer;
 import org.springframework.boot.reactor.netty.autoconfigure.ReactorNettyProperties;
@@ -362,15 +363,16 @@ class BalancerConfiguration {
 
 	@Bean
 	StartupLog startupLog(BackendHealthRegistry registry, ReactorResourceFactory netty,
-			ServerProperties serverProperties, SslBundles bundles) {
-		return new StartupLog(registry, netty, serverProperties.getSsl(), bundles);
+			ServerProperties serverProperties, SslBundles bundles, SslProperties sslProperties) {
+		return new StartupLog(registry, netty, serverProperties.getSsl(), bundles, sslProperties);
 	}
 
 	/** TLS settings checked before the server is made, so that a wrong one stops start-up naming the property. */
 	@Bean
 	TlsSettingsCheck tlsSettingsCheck(ServerProperties serverProperties, HttpClientProperties backendProperties,
-			SslBundles bundles, Environment environment) {
-		return new TlsSettingsCheck(serverProperties.getSsl(), backendProperties.getSsl(), bundles, environment);
+			SslBundles bundles, SslProperties sslProperties, Environment environment) {
+		return new TlsSettingsCheck(serverProperties.getSsl(), backendProperties.getSsl(), bundles, sslProperties,
+				environment);
 	}
 
 }

@@ -1,7 +1,6 @@
 package dev.balancer.config;
 
 import java.security.cert.X509Certificate;
-import java.time.Clock;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -12,6 +11,8 @@ import reactor.netty.resources.LoopResources;
 
 import dev.balancer.health.BackendHealthRegistry;
 
+import org.springframework.boot.autoconfigure.ssl.SslBundleProperties;
+import org.springframework.boot.autoconfigure.ssl.SslProperties;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
@@ -47,12 +48,15 @@ class StartupLog implements ApplicationListener<WebServerInitializedEvent> {
 
 	private final SslBundles bundles;
 
+	private final SslProperties sslProperties;
+
 	StartupLog(BackendHealthRegistry registry, ReactorResourceFactory netty, @Nullable Ssl clientTls,
-			SslBundles bundles) {
+			SslBundles bundles, SslProperties sslProperties) {
 		this.registry = registry;
 		this.netty = netty;
 		this.clientTls = clientTls;
 		this.bundles = bundles;
+		this.sslProperties = sslProperties;
 	}
 
 	@Override
@@ -72,7 +76,7 @@ class StartupLog implements ApplicationListener<WebServerInitializedEvent> {
 		int serving = TransportLoopResources.servingLoops(loops);
 		logger.info("Network transport: " + TransportLoopResources.describe(loops) + ", " + serving + " event loop"
 				+ ((serving != 1) ? "s" : "") + " serving clients");
-		logClientTls(context.getEnvironment());
+		logClientTls();
 		logger.info("Load balancer started at :" + event.getWebServer().getPort());
 	}
 
@@ -81,22 +85,18 @@ class StartupLog implements ApplicationListener<WebServerInitializedEvent> {
 	 * it. The reload is logged by a handler added after the server's own, which is called only when the server took
 	 * the new certificate ({@link TlsSettingsCheck} refuses one that cannot work, and logs that).
 	 */
-	private void logClientTls(Environment environment) {
+	private void logClientTls() {
 		Ssl ssl = this.clientTls;
 		if (!Ssl.isEnabled(ssl)) {
 			return;
 		}
 		X509Certificate certificate = ServedCertificate.of(WebServerSslBundle.get(ssl, this.bundles));
 		String bundle = ssl.getBundle();
-		boolean reloaded = StringUtils.hasText(bundle)
-				&& (environment.getProperty("spring.ssl.bundle.pem." + bundle + ".reload-on-update", Boolean.class,
-						false)
-						|| environment.getProperty("spring.ssl.bundle.jks." + bundle + ".reload-on-update",
-								Boolean.class, false));
+		boolean reloaded = StringUtils.hasText(bundle) && reloadsOnUpdate(bundle);
 		String line = "Clients connect over TLS: certificate "
 				+ ((certificate != null) ? ServedCertificate.describe(certificate) : "(none found)")
 				+ (reloaded ? "; reloaded when the files of bundle " + bundle + " change" : "");
-		if (certificate != null && ServedCertificate.isExpired(certificate, Clock.systemUTC())) {
+		if (certificate != null && ServedCertificate.isExpired(certificate)) {
 			logger.warn(line);
 		}
 		else {
@@ -109,6 +109,13 @@ class StartupLog implements ApplicationListener<WebServerInitializedEvent> {
 						+ ((now != null) ? ServedCertificate.describe(now) : "(none found)"));
 			});
 		}
+	}
+
+	private boolean reloadsOnUpdate(String bundle) {
+		SslProperties.Bundles bundles = this.sslProperties.getBundle();
+		SslBundleProperties properties = bundles.getPem().containsKey(bundle) ? bundles.getPem().get(bundle)
+				: bundles.getJks().get(bundle);
+		return properties != null && properties.isReloadOnUpdate();
 	}
 
 	/**

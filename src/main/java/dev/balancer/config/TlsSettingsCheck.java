@@ -12,7 +12,6 @@ import java.security.Signature;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Supplier;
@@ -21,6 +20,7 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.boot.autoconfigure.ssl.SslProperties;
 import org.springframework.boot.context.properties.source.ConfigurationProperty;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
@@ -63,15 +63,18 @@ class TlsSettingsCheck implements WebServerFactoryCustomizer<ConfigurableWebServ
 
 	private final SslBundles bundles;
 
+	private final SslProperties sslProperties;
+
 	private final Environment environment;
 
 	private final ResourceLoader resources = new DefaultResourceLoader();
 
 	TlsSettingsCheck(@Nullable Ssl serverSsl, HttpClientProperties.Ssl backendSsl, SslBundles bundles,
-			Environment environment) {
+			SslProperties sslProperties, Environment environment) {
 		this.serverSsl = serverSsl;
 		this.backendSsl = backendSsl;
 		this.bundles = bundles;
+		this.sslProperties = sslProperties;
 		this.environment = environment;
 	}
 
@@ -162,7 +165,7 @@ class TlsSettingsCheck implements WebServerFactoryCustomizer<ConfigurableWebServ
 					+ (defined.isEmpty() ? "" : " (defined: " + String.join(", ", defined) + ")"));
 		}
 		String pem = "spring.ssl.bundle.pem." + name + ".keystore.";
-		if (this.environment.containsProperty(pem + "certificate")) {
+		if (this.sslProperties.getBundle().getPem().containsKey(name)) {
 			return KeyMaterial.pem(pem + "certificate", pem + "private-key", pem + "private-key-password");
 		}
 		String jks = "spring.ssl.bundle.jks." + name + ".";
@@ -177,12 +180,8 @@ class TlsSettingsCheck implements WebServerFactoryCustomizer<ConfigurableWebServ
 			if (store == null) {
 				return; // a bundle with trust material only
 			}
-			String alias = bundle.getKey().getAlias();
+			String alias = ServedCertificate.keyAlias(store, bundle.getKey());
 			if (alias == null) {
-				alias = Collections.list(store.aliases()).stream().filter((name) -> isKey(store, name)).findFirst()
-					.orElse(null);
-			}
-			if (alias == null || !store.isKeyEntry(alias)) {
 				throw invalid(material.key(), "holds no private key");
 			}
 			Key key = store.getKey(alias, password(bundle));
@@ -208,15 +207,6 @@ class TlsSettingsCheck implements WebServerFactoryCustomizer<ConfigurableWebServ
 			password = bundle.getStores().getKeyStorePassword();
 		}
 		return (password != null) ? password.toCharArray() : null;
-	}
-
-	private static boolean isKey(KeyStore store, String alias) {
-		try {
-			return store.isKeyEntry(alias);
-		}
-		catch (GeneralSecurityException ex) {
-			return false;
-		}
 	}
 
 	/**

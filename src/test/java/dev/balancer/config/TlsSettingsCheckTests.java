@@ -24,6 +24,7 @@ import dev.balancer.support.TlsBackend;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
+import org.springframework.boot.autoconfigure.ssl.SslProperties;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.ssl.SslBundles;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
@@ -230,7 +231,8 @@ class TlsSettingsCheckTests {
 		HttpClientProperties.Ssl backends = binder
 			.bind(TlsSettingsCheck.BACKEND_TLS, HttpClientProperties.Ssl.class)
 			.orElseGet(HttpClientProperties.Ssl::new);
-		new TlsSettingsCheck(server, backends, context.getBean(SslBundles.class), context.getEnvironment())
+		new TlsSettingsCheck(server, backends, context.getBean(SslBundles.class), context.getBean(SslProperties.class),
+				context.getEnvironment())
 			.customize(null);
 	}
 
