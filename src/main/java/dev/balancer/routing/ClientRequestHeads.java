@@ -204,21 +204,28 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 				: (fault instanceof TooLongHttpHeaderException) ? HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
 						: HttpStatus.BAD_REQUEST;
 		String reason = printable(fault.getMessage());
-		// No request reached Spring to be answered by JsonErrorHandler: its body, made here.
-		byte[] body = JsonErrorHandler.body(JsonMapper.shared(), status, "The request is not valid HTTP: " + reason);
-		FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-				HttpResponseStatus.valueOf(status.value(), status.getReasonPhrase()), Unpooled.wrappedBuffer(body));
-		response.headers()
-			.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
-			.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
-			.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-		if (!answer(ctx, request, response)) {
+		if (!answer(ctx, request, jsonError(status, "The request is not valid HTTP: " + reason))) {
 			return;
 		}
 		if (logger.isInfoEnabled()) {
 			logger.info("[" + ctx.channel().id().asShortText() + "] answered " + status.value() + " to "
 					+ ctx.channel().remoteAddress() + ", a request that is not valid HTTP: " + reason + hint(fault));
 		}
+	}
+
+	/**
+	 * The balancer's JSON error, for a request answered below Spring, which would otherwise answer it with
+	 * {@code JsonErrorHandler}; with {@code Connection: close}.
+	 */
+	static FullHttpResponse jsonError(HttpStatus status, String message) {
+		byte[] body = JsonErrorHandler.body(JsonMapper.shared(), status, message);
+		FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+				HttpResponseStatus.valueOf(status.value(), status.getReasonPhrase()), Unpooled.wrappedBuffer(body));
+		response.headers()
+			.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+			.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
+			.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+		return response;
 	}
 
 	/**

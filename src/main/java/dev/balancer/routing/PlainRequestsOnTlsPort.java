@@ -1,7 +1,6 @@
 package dev.balancer.routing;
 
 import java.net.SocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 import io.netty.buffer.ByteBuf;
@@ -9,13 +8,11 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.ssl.SslHandler;
 import org.jspecify.annotations.Nullable;
 import reactor.netty.ConnectionObserver;
 import reactor.netty.NettyPipeline;
-import tools.jackson.databind.json.JsonMapper;
-
-import dev.balancer.web.JsonErrorHandler;
 
 import org.springframework.http.HttpStatus;
 
@@ -34,8 +31,6 @@ public final class PlainRequestsOnTlsPort extends ByteToMessageDecoder {
 
 	/** What {@link SslHandler#isEncrypted} needs to tell: a TLS record's header. */
 	private static final int RECORD_HEADER_LENGTH = 5;
-
-	private static final byte[] ANSWER = answer();
 
 	private PlainRequestsOnTlsPort() {
 	}
@@ -58,20 +53,11 @@ public final class PlainRequestsOnTlsPort extends ByteToMessageDecoder {
 		}
 		in.skipBytes(in.readableBytes());
 		ctx.channel().config().setAutoRead(false);
-		ctx.writeAndFlush(ctx.alloc().buffer(ANSWER.length).writeBytes(ANSWER))
+		// Nothing in front of the TLS handler speaks HTTP: an encoder for this one answer
+		ctx.pipeline().addBefore(ctx.name(), null, new HttpResponseEncoder());
+		ctx.writeAndFlush(ClientRequestHeads.jsonError(HttpStatus.BAD_REQUEST,
+				"The request was sent without TLS to a port that takes TLS: use https://"))
 			.addListener(ChannelFutureListener.CLOSE);
-	}
-
-	private static byte[] answer() {
-		byte[] body = JsonErrorHandler.body(JsonMapper.shared(), HttpStatus.BAD_REQUEST,
-				"The request was sent without TLS to a port that takes TLS: use https://");
-		String head = "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: " + body.length
-				+ "\r\nConnection: close\r\n\r\n";
-		byte[] headBytes = head.getBytes(StandardCharsets.US_ASCII);
-		byte[] answer = new byte[headBytes.length + body.length];
-		System.arraycopy(headBytes, 0, answer, 0, headBytes.length);
-		System.arraycopy(body, 0, answer, headBytes.length, body.length);
-		return answer;
 	}
 
 }
