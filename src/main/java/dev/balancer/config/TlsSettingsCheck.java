@@ -12,8 +12,11 @@ import java.security.Signature;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.function.Supplier;
 
 import org.apache.commons.logging.Log;
@@ -32,6 +35,7 @@ import org.springframework.boot.web.server.Ssl;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.server.WebServerSslBundle;
 import org.springframework.cloud.gateway.config.HttpClientProperties;
+import org.springframework.core.NestedExceptionUtils;
 import org.springframework.core.env.Environment;
 import org.springframework.core.io.DefaultResourceLoader;
 import org.springframework.core.io.ResourceLoader;
@@ -261,18 +265,16 @@ class TlsSettingsCheck implements WebServerFactoryCustomizer<ConfigurableWebServ
 
 	/** The failure's own words: its deepest cause's message. */
 	private static String reason(Throwable failure) {
-		Throwable deepest = failure;
-		while (deepest.getCause() != null && deepest.getCause() != deepest) {
-			deepest = deepest.getCause();
-		}
+		Throwable deepest = NestedExceptionUtils.getMostSpecificCause(failure);
 		String message = (deepest.getMessage() != null) ? deepest.getMessage() : deepest.getClass().getSimpleName();
 		return ((deepest instanceof IOException) ? "cannot be read: " : "cannot be used: ") + message;
 	}
 
+	/** The messages of the failure and of each of its causes. */
 	private static List<String> messages(Throwable failure) {
 		List<String> messages = new ArrayList<>();
-		for (Throwable cause = failure; cause != null && !messages.contains(String.valueOf(cause.getMessage()));
-				cause = cause.getCause()) {
+		Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+		for (Throwable cause = failure; cause != null && seen.add(cause); cause = cause.getCause()) {
 			messages.add(String.valueOf(cause.getMessage()));
 		}
 		return messages;
