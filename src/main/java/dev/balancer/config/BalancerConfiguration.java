@@ -259,10 +259,14 @@ class BalancerConfiguration {
 		return (server) -> server.doOnChannelInit(PlainRequestsOnTlsPort::install);
 	}
 
-	/** Client request heads: targets encoded where needed, bad Host headers refused ({@link ClientRequestHeads}). */
+	/**
+	 * Client request heads, of HTTP/1.1 connections and HTTP/2 streams: targets encoded where needed, bad Host headers
+	 * refused ({@link ClientRequestHeads}).
+	 */
 	@Bean
 	NettyServerCustomizer clientRequestHeads() {
-		return (server) -> server.doOnChannelInit(ClientRequestHeads::install);
+		return (server) -> server.doOnChannelInit(ClientRequestHeads::install)
+			.childObserve(ClientRequestHeads::installOnStream);
 	}
 
 	/** Backend responses: 1xx skipped, invalid heads marked, silences cut off ({@link BackendResponseHeads}). */

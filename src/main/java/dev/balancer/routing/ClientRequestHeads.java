@@ -5,6 +5,7 @@ import java.util.Iterator;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
@@ -18,13 +19,18 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
+import reactor.netty.Connection;
 import reactor.netty.ConnectionObserver;
 import reactor.netty.NettyPipeline;
 import tools.jackson.databind.json.JsonMapper;
@@ -34,8 +40,8 @@ import dev.balancer.web.JsonErrorHandler;
 import org.springframework.http.HttpStatus;
 
 /**
- * What Spring gets of the request heads clients send, on client connections (HTTP/1.1): the request, with three
- * changes.
+ * What Spring gets of the request heads clients send, on HTTP/1.1 connections and HTTP/2 streams: the request,
+ * with three changes.
  * <ul>
  * <li><b>What a request target holds raw but a URI may not is percent-encoded</b>: bytes outside ASCII (a UTF-8
  * {@code é} sent as is becomes {@code %C3%A9}), the characters {@code " < > \ ^ ` { | }} and DEL anywhere, and
@@ -63,14 +69,16 @@ import org.springframework.http.HttpStatus;
  * {@code Host}, or one whose target holds a control character or a malformed escape ({@code /50%off}; Spring
  * cannot parse either). The client gets the balancer's JSON error, a 400 (a 414 for a request line over
  * {@code server.netty.max-initial-line-length}, a 431 for headers over {@code server.max-http-request-header-size})
- * with the reason, and the connection is closed, as nginx closes it; the log gets one INFO line, as nginx logs
- * these at info. Reactor Netty answered them with an empty body and logged each at WARN over several lines, the
+ * with the reason, and the connection is closed, as nginx closes it (over HTTP/2, the request's stream ends and the
+ * connection goes on); the log gets one INFO line, as nginx logs these at info. Reactor Netty answered them with an empty body and logged each at WARN over several lines, the
  * request's head included, so that a scanner could fill the log; Spring answered a target it could not parse with
  * an empty 400 and logged nothing.
  * <p>
- * Neither Spring nor Reactor Netty has an option for any of this. HTTP/1.1 requests get it also where the server
- * offers HTTP/2 ({@code server.http2.enabled}), in clear text or over TLS; HTTP/2 requests get none of it: each
- * stream has a pipeline of its own, which Reactor Netty builds without a hook for handlers.
+ * Neither Spring nor Reactor Netty has an option for any of this. Where the server offers HTTP/2
+ * ({@code server.http2.enabled}), in clear text or over TLS, HTTP/1.1 requests get it all the same, and so do HTTP/2
+ * requests, which Netty translates to the same HTTP/1.1 objects on each stream's pipeline ({@code :path} is the
+ * target; {@code :authority} the {@code Host}). Without it, HTTP/2 requests fared as HTTP/1.1 ones did: raw bytes
+ * garbled, a request without {@code :authority} sent on with a made-up {@code X-Forwarded-Host}.
  */
 @Sharable
 public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
@@ -109,6 +117,18 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 	}
 
 	/**
+	 * Adds the handler to a new HTTP/2 stream ({@code server.http2.enabled}), where its request leaves Netty's
+	 * translation of HTTP/2 frames to HTTP/1.1 objects; a {@code ConnectionObserver} of the server's connections.
+	 * Reactor Netty builds each stream a pipeline of its own, with no hook for handlers, and tells the server's
+	 * observers of it as it becomes active ({@link ConnectionObserver.State#CONNECTED}), before its request is read.
+	 */
+	public static void installOnStream(Connection connection, ConnectionObserver.State state) {
+		if (state == ConnectionObserver.State.CONNECTED && connection.channel() instanceof Http2StreamChannel) {
+			addTo(connection.channel().pipeline());
+		}
+	}
+
+	/**
 	 * Adds the handler in front of Reactor Netty's HTTP/1.1 traffic handler, where there is one. Netty's HTTP/1.1
 	 * codec is then ahead of it: as {@link NettyPipeline#HttpCodec}, or, where clients may upgrade to HTTP/2 in clear
 	 * text, inside the upgrade handler, which puts it in its own place, under a name of Netty's, on the first request.
@@ -137,7 +157,7 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 			if (encoded != target) {
 				request.setUri(encoded);
 			}
-			String hostFault = hostFault(request);
+			String hostFault = hostFault(request, ctx.channel() instanceof Http2StreamChannel);
 			if (hostFault != null) {
 				refuse(ctx, request, new IllegalArgumentException(hostFault));
 				return;
@@ -208,7 +228,7 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 			return;
 		}
 		if (logger.isInfoEnabled()) {
-			logger.info("[" + ctx.channel().id().asShortText() + "] answered " + status.value() + " to "
+			logger.info("[" + id(ctx.channel()) + "] answered " + status.value() + " to "
 					+ ctx.channel().remoteAddress() + ", a request that is not valid HTTP: " + reason + hint(fault));
 		}
 	}
@@ -231,17 +251,43 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 	/**
 	 * Answers a request here, without passing it on, and closes the connection; what the client sends after it is
 	 * dropped. {@code false}, and no answer, for a second request read with one already answered.
+	 * <p>
+	 * An HTTP/2 request is one stream of a connection that other requests may share: the answer ends the stream,
+	 * and the connection stays open ({@code Connection: close} is dropped in the translation to HTTP/2). A client
+	 * still sending a body is asked to stop with a {@code RST_STREAM} of {@code NO_ERROR} after the answer, which
+	 * RFC 9113 (8.1) provides for this and clients must not take for a failure of the answer.
 	 */
 	private static boolean answer(ChannelHandlerContext ctx, HttpRequest request, FullHttpResponse response) {
+		boolean whole = request instanceof LastHttpContent;
 		ReferenceCountUtil.release(request);
 		if (ctx.pipeline().get(DISCARD_NAME) != null) {
 			response.release();
 			return false; // the first's answer closes the connection
 		}
-		ctx.channel().config().setAutoRead(false);
 		ctx.pipeline().addAfter(HANDLER_NAME, DISCARD_NAME, Discard.INSTANCE);
+		if (ctx.channel() instanceof Http2StreamChannel) {
+			ChannelFuture written = ctx.writeAndFlush(response);
+			if (!whole) {
+				// once the answer is out: a reset at once would drop its DATA frame, still waiting for the flush
+				written.addListener((ChannelFutureListener) (future) -> {
+					if (future.isSuccess()) {
+						ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.NO_ERROR));
+					}
+				});
+			}
+			return true;
+		}
+		ctx.channel().config().setAutoRead(false);
 		ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
 		return true;
+	}
+
+	/** The connection's id in the log, with the stream's for an HTTP/2 request: {@code 5e1f0a2b/3}. */
+	private static String id(Channel channel) {
+		if (channel instanceof Http2StreamChannel stream) {
+			return channel.parent().id().asShortText() + "/" + stream.stream().id();
+		}
+		return channel.id().asShortText();
 	}
 
 	/** Which limit the operator may raise, for a request over one. */
@@ -318,17 +364,22 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 
 	}
 
-	/** Why the request's {@code Host} header is refused, or {@code null} when it is fine. */
-	static @Nullable String hostFault(HttpRequest request) {
+	/**
+	 * Why the request's {@code Host} header is refused, or {@code null} when it is fine. An HTTP/2 request's
+	 * {@code :authority} is its {@code Host} by then (Netty's translation to HTTP/1.1 refuses the two when they
+	 * differ), so the reason names both for one.
+	 */
+	static @Nullable String hostFault(HttpRequest request, boolean http2) {
 		Iterator<? extends CharSequence> hosts = request.headers().valueCharSequenceIterator(HttpHeaderNames.HOST);
+		String name = http2 ? ":authority or Host" : "Host header";
 		if (!hosts.hasNext()) {
-			return HttpVersion.HTTP_1_0.equals(request.protocolVersion()) ? null : "no Host header";
+			return HttpVersion.HTTP_1_0.equals(request.protocolVersion()) ? null : "no " + name;
 		}
 		CharSequence host = hosts.next();
 		if (hosts.hasNext()) {
-			return "more than one Host header";
+			return "more than one " + name;
 		}
-		return validHost(host) ? null : "a Host header that is not a host and port";
+		return validHost(host) ? null : "a " + name + " that is not a host and port";
 	}
 
 	/**

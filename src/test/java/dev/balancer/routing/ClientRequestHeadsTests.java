@@ -104,13 +104,23 @@ class ClientRequestHeadsTests {
 
 	@Test
 	void refusesAMissingRepeatedOrInvalidHostHeader() {
-		assertThat(ClientRequestHeads.hostFault(request(HttpVersion.HTTP_1_1, "lb.example:8080"))).isNull();
-		assertThat(ClientRequestHeads.hostFault(request(HttpVersion.HTTP_1_1))).isEqualTo("no Host header");
-		assertThat(ClientRequestHeads.hostFault(request(HttpVersion.HTTP_1_0))).isNull();
-		assertThat(ClientRequestHeads.hostFault(request(HttpVersion.HTTP_1_1, "a.example", "b.example")))
+		assertThat(ClientRequestHeads.hostFault(request(HttpVersion.HTTP_1_1, "lb.example:8080"), false)).isNull();
+		assertThat(ClientRequestHeads.hostFault(request(HttpVersion.HTTP_1_1), false)).isEqualTo("no Host header");
+		assertThat(ClientRequestHeads.hostFault(request(HttpVersion.HTTP_1_0), false)).isNull();
+		assertThat(ClientRequestHeads.hostFault(request(HttpVersion.HTTP_1_1, "a.example", "b.example"), false))
 			.isEqualTo("more than one Host header");
-		assertThat(ClientRequestHeads.hostFault(request(HttpVersion.HTTP_1_0, "a b")))
+		assertThat(ClientRequestHeads.hostFault(request(HttpVersion.HTTP_1_0, "a b"), false))
 			.isEqualTo("a Host header that is not a host and port");
+	}
+
+	/** An HTTP/2 request's {@code :authority} is its {@code Host} by then: the reason names both. */
+	@Test
+	void namesTheAuthorityOfAnHttp2Request() {
+		assertThat(ClientRequestHeads.hostFault(request(HttpVersion.HTTP_1_1, "lb.example"), true)).isNull();
+		assertThat(ClientRequestHeads.hostFault(request(HttpVersion.HTTP_1_1), true))
+			.isEqualTo("no :authority or Host");
+		assertThat(ClientRequestHeads.hostFault(request(HttpVersion.HTTP_1_1, "a/b"), true))
+			.isEqualTo("a :authority or Host that is not a host and port");
 	}
 
 	@Test

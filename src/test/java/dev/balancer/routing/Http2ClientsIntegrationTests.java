@@ -6,8 +6,10 @@ import java.time.Duration;
 import java.util.List;
 
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.Http2Error;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.ByteBufFlux;
@@ -15,12 +17,16 @@ import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.client.HttpClient;
 
 import dev.balancer.support.BalancerTestProperties;
+import dev.balancer.support.Http2Requests;
+import dev.balancer.support.Http2Requests.Answer;
 import dev.balancer.support.RawRequests;
 import dev.balancer.support.TestBackend;
 import dev.balancer.support.TestBackend.RecordedRequest;
 
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -30,12 +36,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * With {@code server.http2.enabled=true}, clients speaking HTTP/2 in clear text, with prior knowledge or by
- * upgrading from HTTP/1.1, are proxied too: the balancer's handler of HTTP/1.1 request heads
- * ({@link ClientRequestHeads}) stays out of their way, and is still there for HTTP/1.1 requests.
+ * upgrading from HTTP/1.1, are proxied too, and their requests get the balancer's checks of request heads
+ * ({@link ClientRequestHeads}) as HTTP/1.1 requests do, which are still there for HTTP/1.1 requests.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "server.http2.enabled=true")
 @DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
+@ExtendWith(OutputCaptureExtension.class)
 class Http2ClientsIntegrationTests {
+
+	static final String MALFORMED_ESCAPE = "{\"status\":400,\"error\":\"Bad Request\",\"message\":\"The request is not "
+			+ "valid HTTP: a malformed percent-escape in the request target\"}";
 
 	static final TestBackend backend = TestBackend.start("one");
 
@@ -108,6 +118,82 @@ class Http2ClientsIntegrationTests {
 		assertThat(RawRequests.statusLine(this.port, "GET /caf\u00c3\u00a9 HTTP/1.1\r\nHost: localhost\r\n\r\n"))
 			.isEqualTo("HTTP/1.1 200 OK");
 		assertThat(backend.requests()).extracting(RecordedRequest::path).containsExactly("/caf%C3%A9");
+	}
+
+	/**
+	 * An HTTP/2 request that is not valid HTTP gets the balancer's JSON error and one INFO line naming the
+	 * connection and stream, where Spring answered an empty 400 and logged nothing; the stream ends, and the
+	 * connection goes on serving the client's other requests.
+	 */
+	@Test
+	void anHttp2RequestThatIsNotValidHttpGetsAJsonAnswerOnItsStreamAndTheConnectionGoesOn(CapturedOutput output)
+			throws Exception {
+		backend.clear();
+		try (Http2Requests connection = Http2Requests.clearText(this.port)) {
+			Answer refused = connection.send(Http2Requests.headers("GET", "/50%off", "localhost"));
+			Answer next = connection.send(Http2Requests.headers("GET", "/after", "localhost"));
+
+			assertThat(refused.status()).isEqualTo(400);
+			assertThat(refused.headers().get("content-type")).hasToString("application/json");
+			assertThat(refused.headers().contains("connection")).isFalse();
+			assertThat(refused.body()).isEqualTo(MALFORMED_ESCAPE);
+			assertThat(List.of(next.status(), next.body())).containsExactly(200, "one");
+		}
+		assertThat(backend.requests()).extracting(RecordedRequest::path).containsExactly("/after");
+		assertThat(output.getOut().lines().filter((line) -> line.contains("answered 400")))
+			.singleElement()
+			.asString()
+			.contains(" INFO ", "a request that is not valid HTTP: a malformed percent-escape")
+			.containsPattern("\\[[0-9a-f]{8}/3\\] answered 400 to /127.0.0.1:");
+	}
+
+	/**
+	 * A client still sending its body when refused gets the whole answer, then a reset of the stream with
+	 * {@code NO_ERROR}, RFC 9113's way to say "stop sending" without failing the response.
+	 */
+	@Test
+	void aClientStillSendingItsBodyGetsTheWholeAnswerThenAResetWithoutError() throws Exception {
+		backend.clear();
+		try (Http2Requests connection = Http2Requests.clearText(this.port)) {
+			Answer refused = connection.send(Http2Requests.headers("POST", "/50%off", "localhost"),
+					"part of a body".getBytes(StandardCharsets.UTF_8), false);
+
+			assertThat(List.of(refused.status(), refused.body(), refused.ended()))
+				.containsExactly(400, MALFORMED_ESCAPE, true);
+			assertThat(refused.reset()).isEqualTo(Http2Error.NO_ERROR);
+		}
+		assertThat(backend.requests()).isEmpty();
+	}
+
+	/**
+	 * Raw bytes above 127 in {@code :path} reach the backend percent-encoded as the client's bytes, as over HTTP/1.1
+	 * (Spring wrote each byte out as a character in UTF-8); a request with neither {@code :authority} nor
+	 * {@code Host} is refused rather than sent on with a made-up {@code X-Forwarded-Host}; {@code OPTIONS *} is
+	 * answered here; a client's own access-log header is not sent on.
+	 */
+	@Test
+	void http2RequestsGetTheChecksOfHttp11Requests() throws Exception {
+		backend.clear();
+		try (Http2Requests connection = Http2Requests.clearText(this.port)) {
+			Answer raw = connection.send(Http2Requests.headers("GET", "/caf\u00c3\u00a9?q=\u00c3\u00a9", "localhost"));
+			Answer noAuthority = connection.send(Http2Requests.headers("GET", "/no-authority", null));
+			Answer serverOptions = connection.send(Http2Requests.headers("OPTIONS", "*", "localhost"));
+			Answer spoofed = connection.send(Http2Requests.headers("GET", "/spoofed", "localhost")
+				.add("x-balancer-access-log", "backend=http://elsewhere attempts=9"));
+
+			assertThat(raw.status()).isEqualTo(200);
+			assertThat(noAuthority.status()).isEqualTo(400);
+			assertThat(noAuthority.body()).contains("The request is not valid HTTP: no :authority or Host");
+			assertThat(List.of(serverOptions.status(), serverOptions.body())).containsExactly(200, "");
+			assertThat(spoofed.status()).isEqualTo(200);
+		}
+		assertThat(backend.requests()).satisfiesExactly((raw) -> {
+			assertThat(raw.path()).isEqualTo("/caf%C3%A9");
+			assertThat(raw.query()).isEqualTo("q=%C3%A9");
+		}, (spoofed) -> {
+			assertThat(spoofed.path()).isEqualTo("/spoofed");
+			assertThat(spoofed.header("x-balancer-access-log")).isNull();
+		});
 	}
 
 	private void assertProxiedOverHttp2(HttpClient client, String target) {

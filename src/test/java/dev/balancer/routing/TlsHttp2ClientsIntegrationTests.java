@@ -19,6 +19,8 @@ import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.client.HttpClient;
 
 import dev.balancer.support.BalancerTestProperties;
+import dev.balancer.support.Http2Requests;
+import dev.balancer.support.Http2Requests.Answer;
 import dev.balancer.support.RawRequests;
 import dev.balancer.support.TestBackend;
 import dev.balancer.support.TestBackend.RecordedRequest;
@@ -36,7 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Over TLS with HTTP/2 offered ({@code server.http2.enabled=true}), the client's choice in the handshake (ALPN)
  * decides the protocol, and Reactor Netty sets up the connection for it only then: HTTP/2 clients are proxied, and
- * HTTP/1.1 clients, whether they choose it or offer no choice, still get the balancer's checks of request heads
+ * they and HTTP/1.1 clients, whether they choose it or offer no choice, get the balancer's checks of request heads
  * ({@link ClientRequestHeads}), which a server offering HTTP/2 left out.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "server.http2.enabled=true")
@@ -83,6 +85,20 @@ class TlsHttp2ClientsIntegrationTests {
 
 		assertThat(answer).containsExactly(200, HttpVersion.valueOf("HTTP/2.0"), "one");
 		assertThat(backend.requests()).extracting(RecordedRequest::path).containsExactly("/over-h2");
+	}
+
+	/** HTTP/2 streams over TLS get the checks too, and a refused one leaves the connection serving the others. */
+	@Test
+	void anHttp2ClientsRequestThatIsNotValidHttpGetsTheBalancersAnswer() throws Exception {
+		backend.clear();
+		try (Http2Requests connection = Http2Requests.tls(this.port)) {
+			Answer refused = connection.send(Http2Requests.headers("GET", "/50%off", "localhost"));
+			Answer next = connection.send(Http2Requests.headers("GET", "/caf\u00c3\u00a9", "localhost"));
+
+			assertThat(List.of(refused.status(), refused.body())).containsExactly(400, REFUSED);
+			assertThat(List.of(next.status(), next.body())).containsExactly(200, "one");
+		}
+		assertThat(backend.requests()).extracting(RecordedRequest::path).containsExactly("/caf%C3%A9");
 	}
 
 	@Test
