@@ -250,7 +250,8 @@ class BalancerConfiguration {
 	@Bean
 	@ConditionalOnBooleanProperty("balancer.access-log.enabled")
 	NettyServerCustomizer backendAccessLog() {
-		return (server) -> server.accessLog(true, BackendAccessLog::line);
+		return (server) -> server.accessLog(true, BackendAccessLog::line)
+			.childObserve(BackendAccessLog::installOnStream);
 	}
 
 	/** Plain HTTP sent to the port that takes TLS gets a 400 saying so ({@link PlainRequestsOnTlsPort}). */

@@ -3,9 +3,19 @@ package dev.balancer.routing;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.AsciiString;
+import io.netty.util.AttributeKey;
 import org.jspecify.annotations.Nullable;
+import reactor.netty.Connection;
+import reactor.netty.ConnectionObserver;
+import reactor.netty.NettyPipeline;
 import reactor.netty.http.server.ConnectionInformation;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.logging.AccessLog;
@@ -26,6 +36,12 @@ import org.springframework.web.server.ServerWebExchange;
  * is made from the client's headers after that); {@link ClientRequestHeads} removes one a client sends, so that no
  * client writes its own. Reactor Netty's log has no other way in: its arguments are the request, the response and
  * the connection's addresses.
+ * <p>
+ * Over HTTP/2 the log reads the headers of the request's HEADERS frame, not the HTTP/1.1 request Netty translates it
+ * to, which is what the rest of the balancer sees: a handler ahead of the log's ({@link #installOnStream}) takes the
+ * header out of the frame and keeps the frame's headers on the stream, where {@link #record} sets the fields too.
+ * Without it, every HTTP/2 request was logged with {@code backend=- attempts=0}, or with what its client sent in
+ * the header.
  */
 public final class BackendAccessLog {
 
@@ -37,6 +53,11 @@ public final class BackendAccessLog {
 	private static final String MISSING = "-";
 
 	private static final String NO_BACKEND = "backend=- attempts=0";
+
+	/** The headers an HTTP/2 stream's access log reads, those of its request's HEADERS frame. */
+	private static final AttributeKey<Http2Headers> LOGGED_HEADERS = AttributeKey.valueOf("balancer.loggedHeaders");
+
+	private static final String STREAM_HANDLER_NAME = "balancer.accessLogFields";
 
 	private BackendAccessLog() {
 	}
@@ -50,17 +71,56 @@ public final class BackendAccessLog {
 				(fields != null) ? fields : NO_BACKEND);
 	}
 
+	/**
+	 * Adds the handler that gives the log the fields of an HTTP/2 request to each new HTTP/2 stream; a
+	 * {@code ConnectionObserver} of the server's connections, told of a stream as it becomes active, before its
+	 * request is read.
+	 */
+	public static void installOnStream(Connection connection, ConnectionObserver.State state) {
+		if (state == ConnectionObserver.State.CONNECTED && connection.channel() instanceof Http2StreamChannel stream
+				&& stream.pipeline().get(NettyPipeline.AccessLogHandler) != null) {
+			stream.pipeline().addBefore(NettyPipeline.AccessLogHandler, STREAM_HANDLER_NAME, StreamFields.INSTANCE);
+		}
+	}
+
 	/** Records the backend of the last attempt, and the number of attempts, for the access log. */
 	static void record(ServerWebExchange exchange, @Nullable String backend, int attempts) {
 		if (ServerHttpRequestDecorator.getNativeRequest(exchange.getRequest()) instanceof HttpServerRequest client) {
-			client.requestHeaders().set(FIELDS, "backend=" + ((backend != null) ? backend : MISSING) + " attempts="
-					+ attempts);
+			String fields = "backend=" + ((backend != null) ? backend : MISSING) + " attempts=" + attempts;
+			client.requestHeaders().set(FIELDS, fields);
+			if (client instanceof Connection connection) {
+				Http2Headers logged = connection.channel().attr(LOGGED_HEADERS).get();
+				if (logged != null) {
+					logged.set(FIELDS, fields);
+				}
+			}
 		}
 	}
 
 	/** Takes out a header a client sent in the log's name: one lookup of a name whose hash is kept. */
 	static void removeFrom(HttpHeaders clientHeaders) {
 		clientHeaders.remove(FIELDS);
+	}
+
+	/**
+	 * On an HTTP/2 stream, ahead of the access log's handler: takes a header a client sent in the log's name out of
+	 * the request's HEADERS frame, and keeps the frame's headers on the stream for {@link #record}; then leaves.
+	 */
+	@Sharable
+	private static final class StreamFields extends ChannelInboundHandlerAdapter {
+
+		static final StreamFields INSTANCE = new StreamFields();
+
+		@Override
+		public void channelRead(ChannelHandlerContext ctx, Object msg) {
+			if (msg instanceof Http2HeadersFrame frame) {
+				frame.headers().remove(FIELDS);
+				ctx.channel().attr(LOGGED_HEADERS).set(frame.headers());
+				ctx.pipeline().remove(this); // one request per stream; its context still hands the frame on
+			}
+			ctx.fireChannelRead(msg);
+		}
+
 	}
 
 	private static String clientAddress(@Nullable ConnectionInformation connection) {
