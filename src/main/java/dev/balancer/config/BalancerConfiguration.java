@@ -32,6 +32,7 @@ import dev.balancer.routing.ExactUrlLoadBalancerClientFilter;
 import dev.balancer.routing.ExactWebSocketUrlFilter;
 import dev.balancer.routing.FailoverFilter;
 import dev.balancer.routing.ForwardingHeadersFilter;
+import dev.balancer.routing.H2cUpgradeRequests;
 import dev.balancer.routing.InFlightReleaseFilter;
 import dev.balancer.routing.InFlightRequests;
 import dev.balancer.routing.LeanGrpcRequestHeadersFilter;
@@ -52,6 +53,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProp
 import org.springframework.boot.autoconfigure.ssl.SslProperties;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.reactor.netty.NettyServerCustomizer;
+import org.springframework.boot.reactor.netty.autoconfigure.NettyServerProperties;
 import org.springframework.boot.reactor.netty.autoconfigure.ReactorNettyProperties;
 import org.springframework.boot.ssl.SslBundles;
 import org.springframework.boot.web.server.autoconfigure.ServerProperties;
@@ -252,6 +254,16 @@ class BalancerConfiguration {
 	NettyServerCustomizer backendAccessLog() {
 		return (server) -> server.accessLog(true, BackendAccessLog::line)
 			.childObserve(BackendAccessLog::installOnStream);
+	}
+
+	/**
+	 * Requests asking to upgrade to h2c with a body the upgrade handler would refuse are served on HTTP/1.1
+	 * ({@link H2cUpgradeRequests}).
+	 */
+	@Bean
+	NettyServerCustomizer h2cUpgradeRequests(NettyServerProperties netty) {
+		return (server) -> server
+			.doOnChannelInit(H2cUpgradeRequests.installer(netty.getH2cMaxContentLength().toBytes()));
 	}
 
 	/** Plain HTTP sent to the port that takes TLS gets a 400 saying so ({@link PlainRequestsOnTlsPort}). */

@@ -196,6 +196,27 @@ class Http2ClientsIntegrationTests {
 		});
 	}
 
+	/**
+	 * A request asking to upgrade with a body (as {@code curl --http2 -d ...} sends to an {@code http://} URL) is
+	 * served on HTTP/1.1, body and all, where Netty's upgrade handler answered an empty 413 and lost it.
+	 */
+	@Test
+	void aRequestAskingToUpgradeWithABodyIsServedOnHttp11() throws IOException {
+		backend.clear();
+
+		assertThat(RawRequests.response(this.port, "POST /h2c-body HTTP/1.1\r\nHost: localhost\r\n"
+				+ "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n"
+				+ "Content-Length: 5\r\n\r\nhello"))
+			.startsWith("HTTP/1.1 200 OK\r\n")
+			.endsWith("one");
+		assertThat(backend.requests()).singleElement().satisfies((request) -> {
+			assertThat(request.method()).isEqualTo("POST");
+			assertThat(new String(request.body(), StandardCharsets.UTF_8)).isEqualTo("hello");
+			assertThat(request.header("Upgrade")).isNull();
+			assertThat(request.header("HTTP2-Settings")).isNull();
+		});
+	}
+
 	private void assertProxiedOverHttp2(HttpClient client, String target) {
 		backend.clear();
 		List<Object> answer = client.get()
