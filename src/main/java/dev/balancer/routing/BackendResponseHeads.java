@@ -179,12 +179,25 @@ public final class BackendResponseHeads extends ChannelInboundHandlerAdapter {
 
 	/**
 	 * A backend's response head that could not be read as HTTP; {@link UpstreamFailure#INVALID_RESPONSE}. The
-	 * message is Netty's, such as {@code HTTP header is larger than 8192 bytes.}
+	 * message is Netty's, such as {@code HTTP header is larger than 8192 bytes.}, but for a status code that is not
+	 * a number, which Netty reports in the words of {@link Integer#parseInt} ({@code For input string: "abc"}).
 	 */
 	public static final class InvalidResponseException extends RuntimeException {
 
+		private static final String PARSE_INT_PREFIX = "For input string: ";
+
 		public InvalidResponseException(Throwable cause) {
-			super(cause.getMessage(), cause);
+			super(message(cause), cause);
+		}
+
+		private static String message(Throwable cause) {
+			String message = cause.getMessage();
+			if (cause instanceof NumberFormatException && message != null && message.startsWith(PARSE_INT_PREFIX)) {
+				// Netty parses the status line's code with Integer.parseInt; nothing else in a head is read so
+				return "the status code is not a number: "
+						+ ClientRequestHeads.printable(message.substring(PARSE_INT_PREFIX.length()));
+			}
+			return message;
 		}
 
 	}

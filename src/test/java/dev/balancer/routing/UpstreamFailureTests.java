@@ -93,6 +93,20 @@ class UpstreamFailureTests {
 			.isEqualTo(UpstreamFailure.OTHER);
 	}
 
+	/** Netty reports a status code that is not a number in {@code Integer.parseInt}'s words. */
+	@Test
+	void aStatusCodeThatIsNotANumberIsSaidToBeOne() {
+		Throwable wordy = new BackendResponseHeads.InvalidResponseException(
+				new NumberFormatException("For input string: \"abc\""));
+		Throwable withControlCharacters = new BackendResponseHeads.InvalidResponseException(
+				new NumberFormatException("For input string: \"2\u001b[0m\""));
+
+		assertThat(UpstreamFailure.describe(wordy)).isEqualTo("invalid response: the status code is not a number: "
+				+ "\"abc\"");
+		assertThat(UpstreamFailure.describe(withControlCharacters))
+			.isEqualTo("invalid response: the status code is not a number: \"2?[0m\"");
+	}
+
 	@Test
 	void describesFailuresInAFewWords() {
 		assertThat(UpstreamFailure.describe(new ConnectException("Connection refused: /127.0.0.1:1")))
