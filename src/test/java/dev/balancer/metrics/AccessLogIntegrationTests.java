@@ -110,9 +110,14 @@ class AccessLogIntegrationTests {
 				"GET " + target + " HTTP/1.1\r\nHost: localhost\r\n" + headers + "Connection: close\r\n\r\n");
 	}
 
-	/** The access log's line of the request for {@code target}, once Reactor Netty has written it. */
+	/** The access log's line of the HTTP/1.1 request for {@code target}, once Reactor Netty has written it. */
 	private static String line(CapturedOutput output, String target) {
-		String marker = "\"GET " + target + " HTTP/1.1\"";
+		return line(output, target, "HTTP/1.1");
+	}
+
+	/** The access log's line of the GET request for {@code target}, once Reactor Netty has written it. */
+	static String line(CapturedOutput output, String target, String protocol) {
+		String marker = "\"GET " + target + " " + protocol + "\"";
 		await().atMost(PATIENCE).until(() -> output.getOut().contains(marker));
 		return output.getOut()
 			.lines()

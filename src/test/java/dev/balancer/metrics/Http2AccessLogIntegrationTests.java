@@ -1,6 +1,5 @@
 package dev.balancer.metrics;
 
-import java.time.Duration;
 import java.util.List;
 
 import org.junit.jupiter.api.AfterAll;
@@ -22,7 +21,6 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * The access log of {@code balancer.access-log.enabled} names the backend and the attempts of HTTP/2 requests too
@@ -84,17 +82,8 @@ class Http2AccessLogIntegrationTests {
 			.satisfies((request) -> assertThat(request.header("x-balancer-access-log")).isNull());
 	}
 
-	/** The access log's line of the HTTP/2 request for {@code target}, once Reactor Netty has written it. */
 	private static String line(CapturedOutput output, String target) {
-		String marker = "\"GET " + target + " HTTP/2.0\"";
-		await().atMost(Duration.ofSeconds(10)).until(() -> output.getOut().contains(marker));
-		return output.getOut()
-			.lines()
-			.filter((line) -> line.contains(marker))
-			.map((line) -> line.substring(line.indexOf("reactor.netty.http.server.AccessLog")))
-			.map((line) -> line.substring(line.indexOf(": ") + 2))
-			.reduce((first, second) -> second)
-			.orElseThrow();
+		return AccessLogIntegrationTests.line(output, target, "HTTP/2.0");
 	}
 
 }
