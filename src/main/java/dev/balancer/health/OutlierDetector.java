@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.commons.logging.Log;
@@ -142,7 +143,11 @@ public class OutlierDetector implements AttemptOutcome.Listener {
 		tracker.ejectedUntil = now + duration;
 		tracker.consecutiveErrors.set(0);
 		this.lastEjectionEnds = Math.max(this.lastEjectionEnds, tracker.ejectedUntil);
-		this.meters.counter("balancer.outlier.ejections", "backend", backend.getInstanceId()).increment();
+		Counter.builder("balancer.outlier.ejections")
+			.description("Ejections by outlier detection")
+			.tag("backend", backend.getInstanceId())
+			.register(this.meters)
+			.increment();
 		logger.warn("backend " + backend.getInstanceId() + " EJECTED for " + Duration.ofMillis(duration).toSeconds()
 				+ "s after " + this.settings.consecutiveErrors() + " failed requests in a row, the last: " + error);
 	}

@@ -343,7 +343,11 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 				FailoverFilter.this.budgetExhausted.increment();
 				return false;
 			}
-			FailoverFilter.this.meters.counter("balancer.retries", "reason", tag).increment();
+			Counter.builder("balancer.retries")
+				.description("Attempts retried on another backend, by what the attempt met")
+				.tag("reason", tag)
+				.register(FailoverFilter.this.meters)
+				.increment();
 			if (logger.isDebugEnabled()) {
 				logger.debug(this.exchange.getLogPrefix() + "retrying " + this.exchange.getRequest().getMethod() + " "
 						+ this.exchange.getRequest().getPath() + " on another backend after " + reason + " from "

@@ -56,6 +56,8 @@ class OutlierDetectorTests {
 		assertThat(this.detector.isEjected(this.one)).isTrue();
 		assertThat(this.detector.ejectedFor(this.one)).isEqualTo(Duration.ofSeconds(30));
 		assertThat(this.meters.get("balancer.outlier.ejections").counter().count()).isEqualTo(1);
+		assertThat(this.meters.get("balancer.outlier.ejections").counter().getId().getDescription())
+			.isEqualTo("Ejections by outlier detection");
 		assertThat(this.meters.get("balancer.outlier.ejected").gauge().value()).isEqualTo(1);
 	}
 

@@ -212,6 +212,7 @@ class ObservabilityIntegrationTests {
 				.exchange()
 				.expectBody(String.class)
 				.value((scrape) -> assertThat(scrape).containsPattern("balancer_retries_total\\{reason=\"status_503\"} [1-9]")
+					.contains("# HELP balancer_retries_total Attempts retried on another backend, by what the attempt met\n")
 					.contains("balancer_backend_requests_total{backend=\"" + failing.url() + "\",status=\"503\"}"));
 		}
 		finally {
