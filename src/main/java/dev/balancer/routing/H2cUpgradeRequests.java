@@ -5,7 +5,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
@@ -22,7 +21,8 @@ import reactor.netty.NettyPipeline;
  * Entity Too Large} and the request was lost: with {@code server.http2.enabled}, every {@code curl --http2 -d ...}
  * failed. RFC 9110 (7.8) lets a server ignore an upgrade, and nginx, which has no upgrade to h2c, serves such
  * requests on HTTP/1.1 too; the client's next requests on the connection may ask again. A body of unknown length
- * (chunked) is served on HTTP/1.1 as well, since it may be larger.
+ * (chunked) is served on HTTP/1.1 as well, since it may be larger, and so is a request that is not valid HTTP, to be
+ * refused there.
  * <p>
  * Only where the server offers h2c ({@code server.http2.enabled} without TLS); neither Reactor Netty nor Spring Boot
  * has an option for it.
@@ -69,11 +69,19 @@ public final class H2cUpgradeRequests extends ChannelInboundHandlerAdapter {
 		ctx.fireChannelRead(msg);
 	}
 
-	/** Whether the request asks for h2c with a body the upgrade handler would refuse, or might. */
+	/**
+	 * Whether the request asks for h2c but stays on HTTP/1.1: a body the upgrade handler would refuse, or might, or a
+	 * request that is not valid HTTP or has no valid {@code Host}, which {@link ClientRequestHeads} then refuses on
+	 * HTTP/1.1. Upgraded, such a request reached Spring on HTTP/2: Netty carries it over without its decoding failure
+	 * (an invalid {@code Content-Length} then failed the balancer with a 500 and a stack trace) and with one
+	 * {@code Host} of several.
+	 */
 	boolean servedOnHttp11(HttpRequest request) {
-		HttpHeaders headers = request.headers();
-		if (request.decoderResult().isFailure() || !headers.containsValue(HttpHeaderNames.UPGRADE, H2C, true)) {
-			return false; // one that is not valid HTTP is refused after the upgrade handler (ClientRequestHeads)
+		if (!request.headers().containsValue(HttpHeaderNames.UPGRADE, H2C, true)) {
+			return false;
+		}
+		if (request.decoderResult().isFailure() || ClientRequestHeads.hostFault(request, false) != null) {
+			return true;
 		}
 		return HttpUtil.isTransferEncodingChunked(request)
 				|| HttpUtil.getContentLength(request, 0L) > this.maxContentLength;

@@ -52,6 +52,13 @@ class H2cUpgradeRequestsTests {
 		assertThat(passedOn(0, "h2c", null)).containsKeys("upgrade", "http2-settings");
 	}
 
+	/** Upgraded, these reached Spring on HTTP/2 without their fault; on HTTP/1.1 the balancer refuses them. */
+	@Test
+	void aRequestThatIsNotValidHttpIsNotUpgraded() {
+		assertThat(passedOn(0, "h2c", "Content-Length: abc")).doesNotContainKeys("upgrade", "http2-settings");
+		assertThat(passedOn(0, "h2c", "Host: second.example")).doesNotContainKeys("upgrade", "http2-settings");
+	}
+
 	@Test
 	void otherUpgradesAreLeftAlone() {
 		assertThat(passedOn(0, "websocket", "Content-Length: 5")).containsEntry("upgrade", "websocket");

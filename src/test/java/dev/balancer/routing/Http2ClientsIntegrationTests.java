@@ -217,6 +217,29 @@ class Http2ClientsIntegrationTests {
 		});
 	}
 
+	/**
+	 * A request that is not valid HTTP is not upgraded: it is refused on HTTP/1.1 with the balancer's answer, where
+	 * Netty carried it over to HTTP/2 without its fault (a 500 and a stack trace for an invalid length) or with one
+	 * {@code Host} of two.
+	 */
+	@Test
+	void aRequestThatIsNotValidHttpIsRefusedRatherThanUpgraded(CapturedOutput output) throws IOException {
+		backend.clear();
+		String upgrade = "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+				+ "HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n";
+
+		assertThat(RawRequests.untilClosed(this.port, "POST /bad-length HTTP/1.1\r\nHost: localhost\r\n" + upgrade
+				+ "Content-Length: abc\r\n\r\nabc"))
+			.startsWith("HTTP/1.1 400 Bad Request\r\n")
+			.contains("\"message\":\"The request is not valid HTTP: ");
+		assertThat(RawRequests.untilClosed(this.port,
+				"GET /two-hosts HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n" + upgrade + "\r\n"))
+			.startsWith("HTTP/1.1 400 Bad Request\r\n")
+			.endsWith("\"message\":\"The request is not valid HTTP: more than one Host header\"}");
+		assertThat(backend.requests()).isEmpty();
+		assertThat(output.getOut()).doesNotContain(" ERROR ").doesNotContain("\tat ");
+	}
+
 	private void assertProxiedOverHttp2(HttpClient client, String target) {
 		backend.clear();
 		List<Object> answer = client.get()
