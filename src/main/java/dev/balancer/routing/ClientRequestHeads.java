@@ -24,6 +24,7 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -111,7 +112,12 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 	 */
 	public static void install(ConnectionObserver observer, Channel channel, @Nullable SocketAddress remoteAddress) {
 		ChannelPipeline pipeline = channel.pipeline();
-		if (!addTo(pipeline) && pipeline.get(NettyPipeline.H2OrHttp11Codec) != null) {
+		if (addTo(pipeline)) {
+			if (pipeline.get(NettyPipeline.H2CUpgradeHandler) != null) {
+				Http2ConnectionErrors.addTo(pipeline); // HTTP/2 in clear text, from its first bytes or an upgrade
+			}
+		}
+		else if (pipeline.get(NettyPipeline.H2OrHttp11Codec) != null) {
 			pipeline.addAfter(NettyPipeline.H2OrHttp11Codec, INSTALLER_NAME, AfterNegotiation.INSTANCE);
 		}
 	}
@@ -179,6 +185,24 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 			BackendAccessLog.removeFrom(request.headers());
 		}
 		ctx.fireChannelRead(msg);
+	}
+
+	/**
+	 * An HTTP/2 stream's protocol error (a malformed request Netty's HTTP/2 codec refused, two
+	 * {@code content-length}s say): one INFO line, where Reactor Netty logged each at ERROR with a stack trace.
+	 * Netty has reset the stream already and closes it. An error of the whole connection, which Netty hands each of
+	 * its streams too, is logged once, by {@link Http2ConnectionErrors}.
+	 */
+	@Override
+	public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+		if (!(ctx.channel() instanceof Http2StreamChannel) || !(cause instanceof Http2Exception)) {
+			ctx.fireExceptionCaught(cause);
+			return;
+		}
+		if (cause instanceof Http2Exception.StreamException && logger.isInfoEnabled()) {
+			logger.info("[" + id(ctx.channel()) + "] HTTP/2 stream from " + ctx.channel().remoteAddress()
+					+ " reset for a protocol error: " + printable(cause.getMessage()));
+		}
 	}
 
 	/**
@@ -345,7 +369,9 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 			ChannelPipeline pipeline = ctx.pipeline();
 			if (pipeline.get(INSTALLER_NAME) != null) {
 				pipeline.remove(INSTALLER_NAME);
-				addTo(pipeline);
+				if (!addTo(pipeline) && pipeline.get(NettyPipeline.H2MultiplexHandler) != null) {
+					Http2ConnectionErrors.addTo(pipeline);
+				}
 			}
 		}
 

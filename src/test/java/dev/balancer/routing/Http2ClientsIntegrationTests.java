@@ -33,6 +33,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * With {@code server.http2.enabled=true}, clients speaking HTTP/2 in clear text, with prior knowledge or by
@@ -238,6 +239,37 @@ class Http2ClientsIntegrationTests {
 			.endsWith("\"message\":\"The request is not valid HTTP: more than one Host header\"}");
 		assertThat(backend.requests()).isEmpty();
 		assertThat(output.getOut()).doesNotContain(" ERROR ").doesNotContain("\tat ");
+	}
+
+	/**
+	 * Requests Netty's HTTP/2 codec refuses (two {@code content-length}s; a connection header, which HTTP/2 forbids,
+	 * with a body after it) get a reset stream or a closed connection, and one INFO line each, where Reactor Netty
+	 * and Netty logged each at ERROR or WARN with a stack trace.
+	 */
+	@Test
+	void malformedHttp2RequestsLeaveOneLineEach(CapturedOutput output) throws Exception {
+		backend.clear();
+		byte[] body = "0123456789".getBytes(StandardCharsets.UTF_8);
+		try (Http2Requests connection = Http2Requests.clearText(this.port)) {
+			Answer twoLengths = connection.send(Http2Requests.headers("POST", "/two-lengths", "localhost")
+				.add("content-length", "10")
+				.add("content-length", "11"), body, true);
+
+			assertThat(twoLengths.reset()).isEqualTo(Http2Error.PROTOCOL_ERROR);
+		}
+		try (Http2Requests connection = Http2Requests.clearText(this.port)) {
+			Answer connectionHeader = connection.send(Http2Requests.headers("POST", "/connection-header", "localhost")
+				.add("connection", "keep-alive"), body, false);
+
+			assertThat(connectionHeader.status()).isEqualTo(-1);
+		}
+		assertThat(backend.requests()).isEmpty();
+		await().atMost(Duration.ofSeconds(5))
+			.untilAsserted(() -> assertThat(output.getOut()).contains("closed for a protocol error"));
+		assertThat(output.getOut()).contains("reset for a protocol error: Multiple content-length headers received")
+			.doesNotContain(" ERROR ")
+			.doesNotContain(" WARN ")
+			.doesNotContain("\tat ");
 	}
 
 	private void assertProxiedOverHttp2(HttpClient client, String target) {

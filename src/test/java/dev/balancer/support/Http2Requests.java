@@ -61,7 +61,13 @@ public final class Http2Requests implements AutoCloseable {
 					}
 					channel.pipeline()
 						.addLast(Http2FrameCodecBuilder.forClient().build())
-						.addLast(new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()));
+						.addLast(new Http2MultiplexHandler(new ChannelInboundHandlerAdapter()))
+						.addLast(new ChannelInboundHandlerAdapter() {
+							@Override
+							public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+								ctx.close(); // a balancer that closes the connection resets it: no test's concern
+							}
+						});
 				}
 			})
 			.connect("127.0.0.1", port)

@@ -1,0 +1,55 @@
+package dev.balancer.routing;
+
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http2.Http2Exception;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+/**
+ * A client connection's HTTP/2 protocol errors, such as frames for a stream that does not exist: one INFO line
+ * each, where Netty handed them on to the end of the pipeline and logged each at WARN with a stack trace of some 40
+ * lines, so that any client sending malformed HTTP/2 could fill the log. Netty has already answered the error by
+ * then (a {@code GOAWAY}, then the connection closed); nothing else is left to do. An error of one stream goes to
+ * that stream instead ({@link ClientRequestHeads}).
+ * <p>
+ * Reactor Netty sets a connection up for HTTP/2 after it starts, once the client's choice is known (the TLS
+ * handshake, or the first bytes in clear text), adding Netty's HTTP/2 handlers at the end of the pipeline: the
+ * handler is at the end from the start, so that it comes before them or, over TLS, after them.
+ */
+@Sharable
+final class Http2ConnectionErrors extends ChannelInboundHandlerAdapter {
+
+	static final String HANDLER_NAME = "balancer.http2ConnectionErrors";
+
+	private static final Http2ConnectionErrors INSTANCE = new Http2ConnectionErrors();
+
+	/** The log of what is refused below Spring, with the lines of {@link ClientRequestHeads}. */
+	private static final Log logger = LogFactory.getLog(ClientRequestHeads.class);
+
+	private Http2ConnectionErrors() {
+	}
+
+	/** Adds the handler at the end of a client connection's pipeline, once. */
+	static void addTo(ChannelPipeline pipeline) {
+		if (pipeline.get(HANDLER_NAME) == null) {
+			pipeline.addLast(HANDLER_NAME, INSTANCE);
+		}
+	}
+
+	@Override
+	public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+		if (!(cause instanceof Http2Exception) || cause instanceof Http2Exception.StreamException) {
+			ctx.fireExceptionCaught(cause);
+			return;
+		}
+		if (logger.isInfoEnabled()) {
+			logger.info("[" + ctx.channel().id().asShortText() + "] HTTP/2 connection from "
+					+ ctx.channel().remoteAddress() + " closed for a protocol error: "
+					+ ClientRequestHeads.printable(cause.getMessage()));
+		}
+	}
+
+}
