@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Callable;
 
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.Http2Error;
@@ -249,21 +250,31 @@ class Http2ClientsIntegrationTests {
 	@Test
 	void malformedHttp2RequestsLeaveOneLineEach(CapturedOutput output) throws Exception {
 		backend.clear();
+
+		assertMalformedRequestsLeaveOneLineEach(() -> Http2Requests.clearText(this.port), output);
+		assertThat(backend.requests()).isEmpty();
+	}
+
+	/**
+	 * Sends two requests Netty's HTTP/2 codec refuses, each on a connection of its own, and checks the answers and
+	 * the log: a stream reset with {@code PROTOCOL_ERROR}, a connection closed without an answer, one INFO line each.
+	 */
+	static void assertMalformedRequestsLeaveOneLineEach(Callable<Http2Requests> connect, CapturedOutput output)
+			throws Exception {
 		byte[] body = "0123456789".getBytes(StandardCharsets.UTF_8);
-		try (Http2Requests connection = Http2Requests.clearText(this.port)) {
+		try (Http2Requests connection = connect.call()) {
 			Answer twoLengths = connection.send(Http2Requests.headers("POST", "/two-lengths", "localhost")
 				.add("content-length", "10")
 				.add("content-length", "11"), body, true);
 
 			assertThat(twoLengths.reset()).isEqualTo(Http2Error.PROTOCOL_ERROR);
 		}
-		try (Http2Requests connection = Http2Requests.clearText(this.port)) {
+		try (Http2Requests connection = connect.call()) {
 			Answer connectionHeader = connection.send(Http2Requests.headers("POST", "/connection-header", "localhost")
 				.add("connection", "keep-alive"), body, false);
 
 			assertThat(connectionHeader.status()).isEqualTo(-1);
 		}
-		assertThat(backend.requests()).isEmpty();
 		await().atMost(Duration.ofSeconds(5))
 			.untilAsserted(() -> assertThat(output.getOut()).contains("closed for a protocol error"));
 		assertThat(output.getOut()).contains("reset for a protocol error: Multiple content-length headers received")

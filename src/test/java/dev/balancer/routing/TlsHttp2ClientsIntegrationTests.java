@@ -1,7 +1,6 @@
 package dev.balancer.routing;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.List;
@@ -11,7 +10,6 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
 import org.junit.jupiter.api.AfterAll;
@@ -39,7 +37,6 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * Over TLS with HTTP/2 offered ({@code server.http2.enabled=true}), the client's choice in the handshake (ALPN)
@@ -111,22 +108,8 @@ class TlsHttp2ClientsIntegrationTests {
 	/** As in clear text: a reset stream or a closed connection, and one INFO line each, no stack trace. */
 	@Test
 	void malformedHttp2RequestsLeaveOneLineEach(CapturedOutput output) throws Exception {
-		byte[] body = "0123456789".getBytes(StandardCharsets.UTF_8);
-		try (Http2Requests connection = Http2Requests.tls(this.port)) {
-			assertThat(connection.send(Http2Requests.headers("POST", "/two-lengths", "localhost")
-				.add("content-length", "10")
-				.add("content-length", "11"), body, true).reset()).isEqualTo(Http2Error.PROTOCOL_ERROR);
-		}
-		try (Http2Requests connection = Http2Requests.tls(this.port)) {
-			assertThat(connection.send(Http2Requests.headers("POST", "/connection-header", "localhost")
-				.add("connection", "keep-alive"), body, false).status()).isEqualTo(-1);
-		}
-		await().atMost(Duration.ofSeconds(5))
-			.untilAsserted(() -> assertThat(output.getOut()).contains("closed for a protocol error"));
-		assertThat(output.getOut()).contains("reset for a protocol error: Multiple content-length headers received")
-			.doesNotContain(" ERROR ")
-			.doesNotContain(" WARN ")
-			.doesNotContain("\tat ");
+		Http2ClientsIntegrationTests.assertMalformedRequestsLeaveOneLineEach(() -> Http2Requests.tls(this.port),
+				output);
 	}
 
 	@Test
