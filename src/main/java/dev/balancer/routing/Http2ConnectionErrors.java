@@ -7,13 +7,15 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.Http2Exception;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import reactor.netty.channel.AbortedException;
 
 /**
  * A client connection's HTTP/2 protocol errors, such as frames for a stream that does not exist: one INFO line
  * each, where Netty handed them on to the end of the pipeline and logged each at WARN with a stack trace of some 40
  * lines, so that any client sending malformed HTTP/2 could fill the log. Netty has already answered the error by
  * then (a {@code GOAWAY}, then the connection closed); nothing else is left to do. An error of one stream goes to
- * that stream instead ({@link ClientRequestHeads}).
+ * that stream instead ({@link ClientRequestHeads}). A connection the client reset, which Netty handed on the same
+ * way with a WARN line each, is logged at DEBUG, as Reactor Netty logs an HTTP/1.1 client's.
  * <p>
  * Reactor Netty sets a connection up for HTTP/2 after it starts, once the client's choice is known (the TLS
  * handshake, or the first bytes in clear text), adding Netty's HTTP/2 handlers at the end of the pipeline: the
@@ -41,6 +43,14 @@ final class Http2ConnectionErrors extends ChannelInboundHandlerAdapter {
 
 	@Override
 	public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+		if (AbortedException.isConnectionReset(cause)) {
+			// the client's doing, as common as a phone losing its network: Reactor Netty logs HTTP/1.1's at DEBUG
+			if (logger.isDebugEnabled()) {
+				logger.debug("[" + ctx.channel().id().asShortText() + "] HTTP/2 connection from "
+						+ ctx.channel().remoteAddress() + " reset by the client: " + cause.getMessage());
+			}
+			return;
+		}
 		if (!(cause instanceof Http2Exception) || cause instanceof Http2Exception.StreamException) {
 			ctx.fireExceptionCaught(cause);
 			return;

@@ -41,7 +41,8 @@ import static org.awaitility.Awaitility.await;
  * upgrading from HTTP/1.1, are proxied too, and their requests get the balancer's checks of request heads
  * ({@link ClientRequestHeads}) as HTTP/1.1 requests do, which are still there for HTTP/1.1 requests.
  */
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "server.http2.enabled=true")
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "server.http2.enabled=true", "logging.level.dev.balancer.routing.ClientRequestHeads=debug" })
 @DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
 @ExtendWith(OutputCaptureExtension.class)
 class Http2ClientsIntegrationTests {
@@ -253,6 +254,22 @@ class Http2ClientsIntegrationTests {
 
 		assertMalformedRequestsLeaveOneLineEach(() -> Http2Requests.clearText(this.port), output);
 		assertThat(backend.requests()).isEmpty();
+	}
+
+	/**
+	 * A client that resets its HTTP/2 connection leaves a DEBUG line (this test logs {@code ClientRequestHeads} at
+	 * DEBUG), where Netty logged a WARN for each.
+	 */
+	@Test
+	void aClientResettingItsConnectionLeavesNoWarning(CapturedOutput output) throws Exception {
+		Http2Requests connection = Http2Requests.clearText(this.port);
+		assertThat(connection.send(Http2Requests.headers("GET", "/before-reset", "localhost")).status()).isEqualTo(200);
+
+		connection.reset();
+
+		await().atMost(Duration.ofSeconds(5))
+			.untilAsserted(() -> assertThat(output.getOut()).contains("reset by the client"));
+		assertThat(output.getOut()).doesNotContain(" WARN ").doesNotContain(" ERROR ");
 	}
 
 	/**

@@ -12,6 +12,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -126,6 +127,12 @@ public final class Http2Requests implements AutoCloseable {
 		}
 		stream.flush();
 		return answer.get(10, TimeUnit.SECONDS);
+	}
+
+	/** Resets the connection (TCP RST, as a client whose network is gone), and closes this. */
+	public void reset() {
+		this.connection.config().setOption(ChannelOption.SO_LINGER, 0);
+		close();
 	}
 
 	@Override
