@@ -104,7 +104,9 @@ public final class BackendAccessLog {
 
 	/**
 	 * On an HTTP/2 stream, ahead of the access log's handler: takes a header a client sent in the log's name out of
-	 * the request's HEADERS frame, and keeps the frame's headers on the stream for {@link #record}; then leaves.
+	 * the request's HEADERS frame, and keeps the frame's headers on the stream for {@link #record}; then leaves. The
+	 * log shows the frame's {@code :path}, so a target with what a URI may not hold raw is logged percent-encoded, as
+	 * {@link ClientRequestHeads} hands it on and as an HTTP/1.1 request's line shows it, rather than as raw bytes.
 	 */
 	@Sharable
 	private static final class StreamFields extends ChannelInboundHandlerAdapter {
@@ -115,6 +117,11 @@ public final class BackendAccessLog {
 		public void channelRead(ChannelHandlerContext ctx, Object msg) {
 			if (msg instanceof Http2HeadersFrame frame) {
 				frame.headers().remove(FIELDS);
+				CharSequence path = frame.headers().path();
+				String encoded = (path != null) ? ClientRequestHeads.encoded(path.toString()) : null;
+				if (encoded != null && !encoded.contentEquals(path)) {
+					frame.headers().path(encoded);
+				}
 				ctx.channel().attr(LOGGED_HEADERS).set(frame.headers());
 				ctx.pipeline().remove(this); // one request per stream; its context still hands the frame on
 			}

@@ -70,6 +70,19 @@ class Http2AccessLogIntegrationTests {
 			.endsWith(" backend=" + backend.url() + " attempts=3");
 	}
 
+	/** Raw bytes in {@code :path} are logged percent-encoded, as the backend gets them, not as mangled text. */
+	@Test
+	void aRawTargetIsLoggedEncoded(CapturedOutput output) throws Exception {
+		try (Http2Requests connection = Http2Requests.clearText(this.port)) {
+			assertThat(connection.send(Http2Requests.headers("GET", "/caf\u00c3\u00a9-h2", "localhost")).status())
+				.isEqualTo(200);
+		}
+
+		assertThat(line(output, "/caf%C3%A9-h2")).endsWith(" backend=" + backend.url() + " attempts=1");
+		assertThat(backend.requests()).singleElement()
+			.satisfies((request) -> assertThat(request.path()).isEqualTo("/caf%C3%A9-h2"));
+	}
+
 	@Test
 	void anHttp2ClientCannotWriteTheFieldsItself(CapturedOutput output) throws Exception {
 		try (Http2Requests connection = Http2Requests.clearText(this.port)) {
