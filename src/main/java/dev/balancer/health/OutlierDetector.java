@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -38,7 +39,8 @@ public class OutlierDetector implements AttemptOutcome.Listener {
 
 	private final int maxEjected;
 
-	private final MeterRegistry meters;
+	/** {@code balancer.outlier.ejections}, by {@code backend}. */
+	private final Meter.MeterProvider<Counter> ejections;
 
 	/** When the last ejection that was granted ends: before it, some backend may be ejected. */
 	private volatile long lastEjectionEnds;
@@ -46,7 +48,9 @@ public class OutlierDetector implements AttemptOutcome.Listener {
 	public OutlierDetector(List<ServiceInstance> backends, Settings settings, Clock clock, MeterRegistry meters) {
 		this.settings = settings;
 		this.clock = clock;
-		this.meters = meters;
+		this.ejections = Counter.builder("balancer.outlier.ejections")
+			.description("Ejections by outlier detection")
+			.withRegistry(meters);
 		for (ServiceInstance backend : backends) {
 			this.trackers.put(backend.getInstanceId(), new Tracker());
 		}
@@ -143,11 +147,7 @@ public class OutlierDetector implements AttemptOutcome.Listener {
 		tracker.ejectedUntil = now + duration;
 		tracker.consecutiveErrors.set(0);
 		this.lastEjectionEnds = Math.max(this.lastEjectionEnds, tracker.ejectedUntil);
-		Counter.builder("balancer.outlier.ejections")
-			.description("Ejections by outlier detection")
-			.tag("backend", backend.getInstanceId())
-			.register(this.meters)
-			.increment();
+		this.ejections.withTag("backend", backend.getInstanceId()).increment();
 		logger.warn("backend " + backend.getInstanceId() + " EJECTED for " + Duration.ofMillis(duration).toSeconds()
 				+ "s after " + this.settings.consecutiveErrors() + " failed requests in a row, the last: " + error);
 	}

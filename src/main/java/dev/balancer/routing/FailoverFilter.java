@@ -10,6 +10,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -90,7 +91,8 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 
 	private final RetryBudget budget;
 
-	private final MeterRegistry meters;
+	/** {@code balancer.retries}, by {@code reason}. */
+	private final Meter.MeterProvider<Counter> retries;
 
 	private final Counter budgetExhausted;
 
@@ -103,7 +105,9 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 	public FailoverFilter(Settings settings, RetryBudget budget, MeterRegistry meters) {
 		this.settings = settings;
 		this.budget = budget;
-		this.meters = meters;
+		this.retries = Counter.builder("balancer.retries")
+			.description("Attempts retried on another backend, by what the attempt met")
+			.withRegistry(meters);
 		this.budgetExhausted = Counter.builder("balancer.retries.budget.exhausted")
 			.description("Retries not made because the retry budget was spent")
 			.register(meters);
@@ -343,11 +347,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 				FailoverFilter.this.budgetExhausted.increment();
 				return false;
 			}
-			Counter.builder("balancer.retries")
-				.description("Attempts retried on another backend, by what the attempt met")
-				.tag("reason", tag)
-				.register(FailoverFilter.this.meters)
-				.increment();
+			FailoverFilter.this.retries.withTag("reason", tag).increment();
 			if (logger.isDebugEnabled()) {
 				logger.debug(this.exchange.getLogPrefix() + "retrying " + this.exchange.getRequest().getMethod() + " "
 						+ this.exchange.getRequest().getPath() + " on another backend after " + reason + " from "
