@@ -210,9 +210,12 @@ public final class Http2Requests implements AutoCloseable {
 			}
 		}
 
+		/** The first call completes the answer; later ones (the stream's close after a reset, say) do nothing. */
 		private void complete(Http2Error reset) {
-			this.answer.complete(new Answer(this.headers, this.body.toString(StandardCharsets.UTF_8), reset,
-					this.ended));
+			if (!this.answer.isDone()) {
+				this.answer.complete(new Answer(this.headers, this.body.toString(StandardCharsets.UTF_8), reset,
+						this.ended));
+			}
 		}
 
 		@Override
