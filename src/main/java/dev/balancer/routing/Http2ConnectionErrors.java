@@ -18,8 +18,10 @@ import reactor.netty.channel.AbortedException;
  * way with a WARN line each, is logged at DEBUG, as Reactor Netty logs an HTTP/1.1 client's.
  * <p>
  * Reactor Netty sets a connection up for HTTP/2 after it starts, once the client's choice is known (the TLS
- * handshake, or the first bytes in clear text), adding Netty's HTTP/2 handlers at the end of the pipeline: the
- * handler is at the end from the start, so that it comes before them or, over TLS, after them.
+ * handshake, or the first bytes in clear text), adding Netty's HTTP/2 handlers at the end of the pipeline. In clear
+ * text the handler is at the end from the start, so that the multiplexer of streams comes after it; over TLS it is
+ * added once the handshake chose HTTP/2, after the multiplexer ({@link ClientRequestHeads#install}). Either way it
+ * sees the errors the multiplexer does not hand to a stream.
  */
 @Sharable
 final class Http2ConnectionErrors extends ChannelInboundHandlerAdapter {
