@@ -24,6 +24,8 @@ import dev.balancer.support.RawRequests;
 import dev.balancer.support.TestBackend;
 import dev.balancer.support.TestBackend.RecordedRequest;
 
+import org.springframework.boot.logging.LogLevel;
+import org.springframework.boot.logging.LoggingSystem;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -41,8 +43,7 @@ import static org.awaitility.Awaitility.await;
  * upgrading from HTTP/1.1, are proxied too, and their requests get the balancer's checks of request heads
  * ({@link ClientRequestHeads}) as HTTP/1.1 requests do, which are still there for HTTP/1.1 requests.
  */
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
-		properties = { "server.http2.enabled=true", "logging.level.dev.balancer.routing.ClientRequestHeads=debug" })
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "server.http2.enabled=true")
 @DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
 @ExtendWith(OutputCaptureExtension.class)
 class Http2ClientsIntegrationTests {
@@ -257,19 +258,29 @@ class Http2ClientsIntegrationTests {
 	}
 
 	/**
-	 * A client that resets its HTTP/2 connection leaves a DEBUG line (this test logs {@code ClientRequestHeads} at
-	 * DEBUG), where Netty logged a WARN for each.
+	 * A client that resets its HTTP/2 connection leaves a DEBUG line (the test turns DEBUG on for the logger of
+	 * {@code ClientRequestHeads} while it runs), where Netty logged a WARN for each.
 	 */
 	@Test
 	void aClientResettingItsConnectionLeavesNoWarning(CapturedOutput output) throws Exception {
-		Http2Requests connection = Http2Requests.clearText(this.port);
-		assertThat(connection.send(Http2Requests.headers("GET", "/before-reset", "localhost")).status()).isEqualTo(200);
+		LoggingSystem logging = LoggingSystem.get(getClass().getClassLoader());
+		String logger = ClientRequestHeads.class.getName();
+		LogLevel before = logging.getLoggerConfiguration(logger).getConfiguredLevel();
+		logging.setLogLevel(logger, LogLevel.DEBUG);
+		try {
+			Http2Requests connection = Http2Requests.clearText(this.port);
+			assertThat(connection.send(Http2Requests.headers("GET", "/before-reset", "localhost")).status())
+				.isEqualTo(200);
 
-		connection.reset();
+			connection.reset();
 
-		await().atMost(Duration.ofSeconds(5))
-			.untilAsserted(() -> assertThat(output.getOut()).contains("reset by the client"));
-		assertThat(output.getOut()).doesNotContain(" WARN ").doesNotContain(" ERROR ");
+			await().atMost(Duration.ofSeconds(5))
+				.untilAsserted(() -> assertThat(output.getOut()).contains("reset by the client"));
+			assertThat(output.getOut()).doesNotContain(" WARN ").doesNotContain(" ERROR ");
+		}
+		finally {
+			logging.setLogLevel(logger, before);
+		}
 	}
 
 	/**
