@@ -138,12 +138,16 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 	 * Adds the handler in front of Reactor Netty's HTTP/1.1 traffic handler, where there is one. Netty's HTTP/1.1
 	 * codec is then ahead of it: as {@link NettyPipeline#HttpCodec}, or, where clients may upgrade to HTTP/2 in clear
 	 * text, inside the upgrade handler, which puts it in its own place, under a name of Netty's, on the first request.
+	 * An HTTP/1.x connection gets its {@link Http1Exchanges} after it.
 	 */
 	private static boolean addTo(ChannelPipeline pipeline) {
 		if (pipeline.get(NettyPipeline.HttpTrafficHandler) == null) {
 			return false;
 		}
 		pipeline.addBefore(NettyPipeline.HttpTrafficHandler, HANDLER_NAME, INSTANCE);
+		if (!(pipeline.channel() instanceof Http2StreamChannel)) {
+			Http1Exchanges.addTo(pipeline);
+		}
 		return true;
 	}
 
@@ -274,7 +278,8 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 
 	/**
 	 * Answers a request here, without passing it on, and closes the connection; what the client sends after it is
-	 * dropped. {@code false}, and no answer, for a second request read with one already answered.
+	 * dropped. {@code false}, and no answer, for a second request read with one already answered. Over HTTP/1.x the
+	 * answer waits for those to the requests the client pipelined before it ({@link Http1Exchanges}).
 	 * <p>
 	 * An HTTP/2 request is one stream of a connection that other requests may share: the answer ends the stream,
 	 * and the connection stays open ({@code Connection: close} is dropped in the translation to HTTP/2). A client
@@ -302,7 +307,9 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 			return true;
 		}
 		ctx.channel().config().setAutoRead(false);
-		ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+		if (!Http1Exchanges.answerInTurn(ctx, response)) {
+			ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+		}
 		return true;
 	}
 

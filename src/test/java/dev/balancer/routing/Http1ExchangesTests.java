@@ -1,0 +1,178 @@
+package dev.balancer.routing;
+
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.http.HttpStatus;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What {@link Http1Exchanges} does to the requests and responses of one connection, in a Netty pipeline. */
+class Http1ExchangesTests {
+
+	private final EmbeddedChannel channel = new EmbeddedChannel();
+
+	Http1ExchangesTests() {
+		this.channel.pipeline().addLast(Http1Exchanges.HANDLER_NAME, new Http1Exchanges());
+	}
+
+	@Test
+	void theCloseOptionOfAPipelinedRequestIsTakenOutAndItsOtherOptionsStay() {
+		this.channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.GET, null));
+		this.channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.GET, "close, X-Trace"));
+
+		this.channel.readInbound();
+		HttpRequest second = this.channel.readInbound();
+		assertThat(second.headers().getAll(HttpHeaderNames.CONNECTION)).containsExactly("X-Trace");
+		assertThat(HttpUtil.isKeepAlive(second)).isTrue();
+	}
+
+	@Test
+	void aPipelinedHttp10RequestIsMadeKeepAliveForReactorNetty() {
+		this.channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.GET, null));
+		this.channel.writeInbound(request(HttpVersion.HTTP_1_0, HttpMethod.GET, null));
+
+		this.channel.readInbound();
+		assertThat(HttpUtil.isKeepAlive(this.channel.readInbound())).isTrue();
+	}
+
+	@Test
+	void aRequestThatClosesWithNoneOpenBeforeItIsLeftToReactorNetty() {
+		this.channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.GET, "close"));
+
+		HttpRequest passed = this.channel.readInbound();
+		assertThat(passed.headers().get(HttpHeaderNames.CONNECTION)).isEqualTo("close");
+	}
+
+	@Test
+	void theConnectionClosesAfterTheAnswerToTheRequestThatClosesNotBefore() {
+		this.channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.GET, null));
+		this.channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.GET, "close"));
+		this.channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.GET, null));
+
+		assertThat(this.channel.inboundMessages()).hasSize(2); // the third is not taken
+
+		this.channel.writeOutbound(continueResponse()); // 100 Continue answers no request
+		HttpResponse first = response();
+		this.channel.writeOutbound(first, LastHttpContent.EMPTY_LAST_CONTENT);
+		assertThat(first.headers().contains(HttpHeaderNames.CONNECTION)).isFalse();
+		assertThat(this.channel.isOpen()).isTrue();
+
+		HttpResponse second = response();
+		this.channel.writeOutbound(second);
+		assertThat(second.headers().get(HttpHeaderNames.CONNECTION)).isEqualTo("close");
+		assertThat(this.channel.isOpen()).isTrue();
+		this.channel.writeOutbound(LastHttpContent.EMPTY_LAST_CONTENT);
+		assertThat(this.channel.isOpen()).isFalse();
+	}
+
+	@Test
+	void aRefusalWaitsForTheAnswersToTheRequestsBeforeIt() {
+		this.channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.GET, null));
+		FullHttpResponse refusal = refusal();
+
+		assertThat(Http1Exchanges.answerInTurn(this.channel.pipeline().firstContext(), refusal)).isTrue();
+		assertThat(this.channel.outboundMessages()).isEmpty();
+
+		HttpResponse answer = response();
+		this.channel.writeOutbound(answer, LastHttpContent.EMPTY_LAST_CONTENT);
+		assertThat(this.channel.outboundMessages()).containsExactly(answer, LastHttpContent.EMPTY_LAST_CONTENT,
+				refusal);
+		assertThat(this.channel.isOpen()).isFalse();
+	}
+
+	@Test
+	void aRefusalWithNothingOpenGoesOutAtOnce() {
+		FullHttpResponse refusal = refusal();
+
+		Http1Exchanges.answerInTurn(this.channel.pipeline().firstContext(), refusal);
+
+		assertThat(this.channel.outboundMessages()).containsExactly(refusal);
+		assertThat(this.channel.isOpen()).isFalse();
+	}
+
+	@Test
+	void aRefusalAfterARequestThatClosesIsNotSent() {
+		this.channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.GET, "close"));
+		FullHttpResponse refusal = refusal();
+
+		Http1Exchanges.answerInTurn(this.channel.pipeline().firstContext(), refusal);
+
+		assertThat(refusal.refCnt()).isZero();
+		assertThat(this.channel.outboundMessages()).isEmpty();
+	}
+
+	@Test
+	void aHeldRefusalIsReleasedWhenTheConnectionCloses() {
+		this.channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.GET, null));
+		FullHttpResponse refusal = refusal();
+		Http1Exchanges.answerInTurn(this.channel.pipeline().firstContext(), refusal);
+
+		this.channel.close();
+
+		assertThat(refusal.refCnt()).isZero();
+	}
+
+	@Test
+	void withoutTheHandlerARefusalIsLeftToTheCaller() {
+		EmbeddedChannel stream = new EmbeddedChannel(new ChannelInboundHandlerAdapter());
+		FullHttpResponse refusal = refusal();
+
+		assertThat(Http1Exchanges.answerInTurn(stream.pipeline().firstContext(), refusal)).isFalse();
+		assertThat(refusal.refCnt()).isOne();
+		refusal.release();
+	}
+
+	@Test
+	void afterASwitchOfProtocolsNothingIsTouched() {
+		this.channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.GET, "Upgrade"));
+		this.channel.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+				HttpResponseStatus.SWITCHING_PROTOCOLS));
+
+		HttpRequest after = request(HttpVersion.HTTP_1_1, HttpMethod.GET, "close");
+		this.channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.GET, null), after);
+		HttpResponse response = response();
+		this.channel.writeOutbound(response, LastHttpContent.EMPTY_LAST_CONTENT);
+
+		assertThat(after.headers().get(HttpHeaderNames.CONNECTION)).isEqualTo("close");
+		assertThat(response.headers().contains(HttpHeaderNames.CONNECTION)).isFalse();
+		assertThat(this.channel.isOpen()).isTrue();
+	}
+
+	private static HttpRequest request(HttpVersion version, HttpMethod method, String connection) {
+		HttpRequest request = new DefaultHttpRequest(version, method, "/");
+		if (connection != null) {
+			request.headers().set(HttpHeaderNames.CONNECTION, connection);
+		}
+		return request;
+	}
+
+	/** A response head as Reactor Netty writes it before a body of unknown length. */
+	private static HttpResponse response() {
+		HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+		HttpUtil.setTransferEncodingChunked(response, true);
+		return response;
+	}
+
+	private static FullHttpResponse continueResponse() {
+		return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE);
+	}
+
+	private static FullHttpResponse refusal() {
+		return ClientRequestHeads.jsonError(HttpStatus.BAD_REQUEST, "not valid HTTP");
+	}
+
+}
