@@ -39,7 +39,8 @@ import reactor.netty.NettyPipeline;
  * </ul>
  * One per connection, between {@link ClientRequestHeads} and Reactor Netty's HTTP/1.1 traffic handler, which
  * answers one request at a time, in order: a response that goes out answers the oldest request still open. After a
- * switch of protocols ({@code 101}: WebSocket) it lets everything through.
+ * switch of protocols ({@code 101}: WebSocket) it lets everything through. The first HTTP/1.0 request adds
+ * {@link Http10Responses}.
  */
 final class Http1Exchanges extends ChannelDuplexHandler {
 
@@ -122,6 +123,9 @@ final class Http1Exchanges extends ChannelDuplexHandler {
 			}
 			this.droppingBody = false;
 			this.taken++;
+			if (HttpVersion.HTTP_1_0.equals(request.protocolVersion())) {
+				Http10Responses.addTo(ctx.pipeline());
+			}
 			if (!HttpUtil.isKeepAlive(request)) {
 				this.ending = true;
 				if (this.taken > this.answered + 1) {

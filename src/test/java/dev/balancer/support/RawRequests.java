@@ -1,6 +1,5 @@
 package dev.balancer.support;
 
-import java.io.BufferedInputStream;
 import java.io.BufferedReader;
 import java.io.EOFException;
 import java.io.IOException;
@@ -37,18 +36,26 @@ public final class RawRequests {
 	 * body, without waiting for the connection to close: a response that is slow to come or to end fails the read.
 	 */
 	public static String response(int port, String request) throws IOException {
-		try (Socket socket = sent(port, request)) {
-			InputStream in = new BufferedInputStream(socket.getInputStream());
-			String head = RawBackend.readHead(in);
-			Matcher length = Pattern.compile("(?i)\r\ncontent-length: *(\\d+)").matcher(head);
-			int bodyLength = length.find() ? Integer.parseInt(length.group(1)) : 0;
-			byte[] body = in.readNBytes(bodyLength);
-			if (body.length < bodyLength) {
-				throw new EOFException("The connection closed after " + body.length + " of " + bodyLength
-						+ " body bytes");
-			}
-			return head + new String(body, StandardCharsets.UTF_8);
+		try (Socket socket = new Socket("127.0.0.1", port)) {
+			return response(socket, request);
 		}
+	}
+
+	/**
+	 * As {@link #response(int, String)}, on a connection of the caller's, which stays open for its next request.
+	 * The response is read byte by byte, so that nothing after it is taken from the connection.
+	 */
+	public static String response(Socket connected, String request) throws IOException {
+		InputStream in = sent(connected, request).getInputStream();
+		String head = RawBackend.readHead(in);
+		Matcher length = Pattern.compile("(?i)\r\ncontent-length: *(\\d+)").matcher(head);
+		int bodyLength = length.find() ? Integer.parseInt(length.group(1)) : 0;
+		byte[] body = in.readNBytes(bodyLength);
+		if (body.length < bodyLength) {
+			throw new EOFException("The connection closed after " + body.length + " of " + bodyLength
+					+ " body bytes");
+		}
+		return head + new String(body, StandardCharsets.UTF_8);
 	}
 
 	/**
