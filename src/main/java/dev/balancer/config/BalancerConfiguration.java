@@ -50,6 +50,7 @@ import dev.balancer.web.JsonErrorHandler;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.ssl.SslBundleRegistrar;
 import org.springframework.boot.autoconfigure.ssl.SslProperties;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.reactor.netty.NettyServerCustomizer;
@@ -385,6 +386,17 @@ class BalancerConfiguration {
 	}
 
 	/** TLS settings checked before the server is made, so that a wrong one stops start-up naming the property. */
+	/**
+	 * Spring Boot's registry of SSL bundles, filled by its registrars as Spring Boot fills the one it makes when there
+	 * is none, where {@link TlsSettingsCheck} refuses a reloaded bundle before it replaces the one in use.
+	 */
+	@Bean
+	CheckedSslBundleRegistry checkedSslBundleRegistry(ObjectProvider<SslBundleRegistrar> registrars) {
+		CheckedSslBundleRegistry registry = new CheckedSslBundleRegistry();
+		registrars.orderedStream().forEach((registrar) -> registrar.registerBundles(registry));
+		return registry;
+	}
+
 	@Bean
 	TlsSettingsCheck tlsSettingsCheck(ServerProperties serverProperties, HttpClientProperties backendProperties,
 			SslBundles bundles, SslProperties sslProperties, Environment environment) {

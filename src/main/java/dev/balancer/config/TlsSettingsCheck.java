@@ -116,10 +116,20 @@ class TlsSettingsCheck implements WebServerFactoryCustomizer<ConfigurableWebServ
 		}
 		checkKeyMaterial(() -> WebServerSslBundle.get(ssl, this.bundles), material);
 		if (StringUtils.hasText(ssl.getBundle())) {
-			// Added before the web server adds its own handler when it is made, after this: an update refused here
-			// never reaches the server, whose new connections keep the certificate in use.
 			KeyMaterial checked = material;
-			this.bundles.addBundleUpdateHandler(ssl.getBundle(), (updated) -> checkUpdate(updated, checked));
+			if (this.bundles instanceof CheckedSslBundleRegistry registry) {
+				// an update refused here never replaces the bundle in use, nor reaches the server
+				registry.checkUpdates(ssl.getBundle(), (updated) -> acceptsUpdate(updated, checked));
+			}
+			else {
+				// an application's own registry: added before the web server adds its handler when it is made,
+				// after this, a handler that throws keeps the update from the server at least
+				this.bundles.addBundleUpdateHandler(ssl.getBundle(), (updated) -> {
+					if (!acceptsUpdate(updated, checked)) {
+						throw new IllegalStateException("TLS certificate for clients not reloaded");
+					}
+				});
+			}
 		}
 	}
 
@@ -127,14 +137,15 @@ class TlsSettingsCheck implements WebServerFactoryCustomizer<ConfigurableWebServ
 	 * A bundle reloaded after its files changed passes the same checks before the server takes it. Spring Boot would
 	 * otherwise serve a key that does not belong to its certificate, and every TLS handshake would fail.
 	 */
-	private void checkUpdate(SslBundle updated, KeyMaterial material) {
+	private boolean acceptsUpdate(SslBundle updated, KeyMaterial material) {
 		try {
 			checkKeyMaterial(() -> updated, material);
+			return true;
 		}
 		catch (InvalidTlsSettingException ex) {
 			logger.error("TLS certificate for clients not reloaded, new connections keep the one in use: "
 					+ ex.getMessage());
-			throw ex; // stops Spring Boot's update: the server's handler is not called
+			return false;
 		}
 	}
 

@@ -29,6 +29,8 @@ import reactor.netty.http.server.HttpServer;
 
 import dev.balancer.support.BalancerTestProperties;
 
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.ssl.SslBundles;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -88,6 +90,9 @@ class ClientTlsIntegrationTests {
 	@LocalManagementPort
 	int managementPort;
 
+	@Autowired
+	SslBundles bundles;
+
 	@Test
 	void aRenewedCertificateIsServedWithoutARestartAndOneThatCannotWorkIsNot(CapturedOutput output) throws Exception {
 		assertThat(servedSubject()).isEqualTo("CN=first.example");
@@ -106,6 +111,7 @@ class ClientTlsIntegrationTests {
 				+ " spring.ssl.bundle.pem.web.keystore.certificate (CN=fourth.example, "));
 		assertThat(servedSubject()).isEqualTo("CN=second.example");
 		assertThat(proxied()).isEqualTo("proto=https");
+		assertKnownAsServed("CN=second.example");
 
 		updateWithGarbage();
 		await().atMost(PATIENCE)
@@ -113,10 +119,27 @@ class ClientTlsIntegrationTests {
 				.contains(NOT_RELOADED + "spring.ssl.bundle.pem.web.keystore.certificate "));
 		assertThat(servedSubject()).isEqualTo("CN=second.example");
 		assertThat(proxied()).isEqualTo("proto=https");
+		assertKnownAsServed("CN=second.example");
+
+		assertThat(output).doesNotContain("Unexpected SSL reload error"); // Spring Boot's, with a stack trace
 
 		update("third.example");
 		await().atMost(PATIENCE).until(this::servedSubject, "CN=third.example"::equals);
+		assertKnownAsServed("CN=third.example");
 		assertThat(output.toString().split("TLS certificate for clients reloaded: ", -1)).hasSize(3);
+	}
+
+	/**
+	 * The bundle Spring Boot keeps, which the {@code ssl} health component and {@code ssl_chain_expiry_seconds}
+	 * describe, is the one served: an update refused does not take its place, so that an alert on the expiry of the
+	 * certificate clients get still fires.
+	 */
+	private void assertKnownAsServed(String subject) throws Exception {
+		assertThat(ServedCertificate.of(this.bundles.getBundle("web")).getSubjectX500Principal().getName())
+			.isEqualTo(subject);
+		String health = get("http://127.0.0.1:" + this.managementPort + "/actuator/health");
+		assertThat(health).contains("\"ssl\":{").contains(subject).doesNotContain("fourth.example")
+			.endsWith("\"status\":\"UP\"}");
 	}
 
 	@Test

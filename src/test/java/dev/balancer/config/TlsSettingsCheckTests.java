@@ -26,13 +26,18 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration;
 import org.springframework.boot.autoconfigure.ssl.SslProperties;
 import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.ssl.SslBundle;
+import org.springframework.boot.ssl.SslBundleRegistry;
 import org.springframework.boot.ssl.SslBundles;
+import org.springframework.boot.ssl.pem.PemSslStoreBundle;
+import org.springframework.boot.ssl.pem.PemSslStoreDetails;
 import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.web.server.Ssl;
 import org.springframework.cloud.gateway.config.HttpClientProperties;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /**
@@ -216,6 +221,29 @@ class TlsSettingsCheckTests {
 		assertThat(TlsSettingsCheck.belongTogether(pair.getPrivate(), pair.getPublic())).isTrue();
 		assertThat(TlsSettingsCheck.belongTogether(pair.getPrivate(), another.getPublic())).isFalse();
 		assertThat(TlsSettingsCheck.belongTogether(pair.getPrivate(), otherKind.getPublic())).isFalse();
+	}
+
+	/**
+	 * With Spring Boot's own registry (an application that replaced the balancer's {@link CheckedSslBundleRegistry}),
+	 * a reloaded bundle whose key is not its certificate's stops Spring Boot's update before the server's handler.
+	 */
+	@Test
+	void aReloadedBundleThatCannotWorkStopsTheUpdateOfSpringBootsOwnRegistry() {
+		this.runner
+			.withPropertyValues("server.ssl.bundle=web", "spring.ssl.bundle.pem.web.keystore.certificate="
+					+ file(served.certificate()),
+					"spring.ssl.bundle.pem.web.keystore.private-key=" + file(served.privateKey()))
+			.run((context) -> {
+				check(context);
+				SslBundleRegistry registry = context.getBean(SslBundleRegistry.class);
+				SslBundle mismatched = SslBundle.of(new PemSslStoreBundle(
+						PemSslStoreDetails.forCertificate(file(served.certificate()))
+							.withPrivateKey(file(other.privateKey())),
+						null));
+
+				assertThatIllegalStateException().isThrownBy(() -> registry.updateBundle("web", mismatched))
+					.withMessage("TLS certificate for clients not reloaded");
+			});
 	}
 
 	private void check(Consumer<InvalidTlsSettingException> expectation, String... properties) {
