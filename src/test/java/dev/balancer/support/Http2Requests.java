@@ -1,5 +1,6 @@
 package dev.balancer.support;
 
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -127,6 +128,11 @@ public final class Http2Requests implements AutoCloseable {
 		}
 		stream.flush();
 		return answer.get(10, TimeUnit.SECONDS);
+	}
+
+	/** The address of this end of the connection, as the balancer sees the client. */
+	public SocketAddress localAddress() {
+		return this.connection.localAddress();
 	}
 
 	/** Resets the connection (TCP RST, as a client whose network is gone), and closes this. */
