@@ -386,6 +386,11 @@ class BalancerConfiguration {
 	}
 
 	/** TLS settings checked before the server is made, so that a wrong one stops start-up naming the property. */
+	@Bean
+	ManagementPortCheck managementPortCheck(Environment environment) {
+		return new ManagementPortCheck(environment);
+	}
+
 	/**
 	 * Spring Boot's registry of SSL bundles, filled by its registrars as Spring Boot fills the one it makes when there
 	 * is none, where {@link TlsSettingsCheck} refuses a reloaded bundle before it replaces the one in use.

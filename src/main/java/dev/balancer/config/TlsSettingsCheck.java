@@ -25,9 +25,6 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.autoconfigure.ssl.SslProperties;
 import org.springframework.boot.context.properties.source.ConfigurationProperty;
-import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
-import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
-import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
 import org.springframework.boot.ssl.SslBundle;
 import org.springframework.boot.ssl.SslBundles;
 import org.springframework.boot.web.server.ConfigurableWebServerFactory;
@@ -50,7 +47,7 @@ import org.springframework.util.StringUtils;
  * start-up with about a hundred lines of stack trace that named the file but no property, a bundle name with a typo
  * likewise, and a private key that does not belong to its certificate was not noticed at all: the balancer started,
  * and every TLS handshake failed. nginx refuses to start on each of these. Here each stops start-up as invalid
- * configuration, naming the property ({@link InvalidTlsSettingException}). A certificate Spring Boot reloads for
+ * configuration, naming the property ({@link InvalidSettingException}). A certificate Spring Boot reloads for
  * clients passes the same checks before the server takes it.
  */
 class TlsSettingsCheck implements WebServerFactoryCustomizer<ConfigurableWebServerFactory> {
@@ -142,7 +139,7 @@ class TlsSettingsCheck implements WebServerFactoryCustomizer<ConfigurableWebServ
 			checkKeyMaterial(() -> updated, material);
 			return true;
 		}
-		catch (InvalidTlsSettingException ex) {
+		catch (InvalidSettingException ex) {
 			logger.error("TLS certificate for clients not reloaded, new connections keep the one in use: "
 					+ ex.getMessage());
 			return false;
@@ -207,7 +204,7 @@ class TlsSettingsCheck implements WebServerFactoryCustomizer<ConfigurableWebServ
 						+ " (" + ServedCertificate.describe(certificate) + ")");
 			}
 		}
-		catch (InvalidTlsSettingException ex) {
+		catch (InvalidSettingException ex) {
 			throw ex;
 		}
 		catch (RuntimeException | GeneralSecurityException ex) {
@@ -254,24 +251,8 @@ class TlsSettingsCheck implements WebServerFactoryCustomizer<ConfigurableWebServ
 		}
 	}
 
-	private InvalidTlsSettingException invalid(String property, String reason) {
-		return new InvalidTlsSettingException(property, find(property), reason);
-	}
-
-	private @Nullable ConfigurationProperty find(String property) {
-		ConfigurationPropertyName name = ConfigurationPropertyName.of(property);
-		ConfigurationPropertyName list = name.isLastElementIndexed() ? name.chop(name.getNumberOfElements() - 1)
-				: null;
-		for (ConfigurationPropertySource source : ConfigurationPropertySources.get(this.environment)) {
-			ConfigurationProperty found = source.getConfigurationProperty(name);
-			if (found == null && list != null) {
-				found = source.getConfigurationProperty(list); // a list written as one comma-separated value
-			}
-			if (found != null) {
-				return found;
-			}
-		}
-		return null;
+	private InvalidSettingException invalid(String property, String reason) {
+		return InvalidSettingException.of(this.environment, property, reason);
 	}
 
 	/** The failure's own words: its deepest cause's message. */
@@ -295,7 +276,7 @@ class TlsSettingsCheck implements WebServerFactoryCustomizer<ConfigurableWebServ
 	 * The failure to load {@code material} put on the setting it came from: a password when it says so, else the
 	 * setting whose value it quotes (a file that cannot be read), else the one its message is about.
 	 */
-	private InvalidTlsSettingException blame(KeyMaterial material, Throwable failure) {
+	private InvalidSettingException blame(KeyMaterial material, Throwable failure) {
 		List<String> messages = messages(failure);
 		String all = String.join("\n", messages).toLowerCase(Locale.ROOT);
 		if (all.contains("password")) {

@@ -156,7 +156,7 @@ class TlsSettingsCheckTests {
 		Path store = keyStore(directory, "right");
 		check((failure) -> {
 			assertThat(failure.property()).isEqualTo("server.ssl.key-store-password");
-			String description = new InvalidTlsSettingFailureAnalyzer().analyze(failure).getDescription();
+			String description = new InvalidSettingFailureAnalyzer().analyze(failure).getDescription();
 			assertThat(description).contains("Value: (hidden)").doesNotContain("wrong");
 		}, "server.ssl.key-store=" + store.toUri(), "server.ssl.key-store-password=wrong",
 				"server.ssl.key-store-type=PKCS12");
@@ -205,7 +205,7 @@ class TlsSettingsCheckTests {
 		String pem = Files.readString(other.privateKey().toPath());
 		check((failure) -> {
 			assertThat(failure.property()).isEqualTo("server.ssl.certificate-private-key");
-			String description = new InvalidTlsSettingFailureAnalyzer().analyze(failure).getDescription();
+			String description = new InvalidSettingFailureAnalyzer().analyze(failure).getDescription();
 			assertThat(description).contains("Value: (PEM text)").doesNotContain("PRIVATE KEY");
 		}, "server.ssl.certificate=" + file(served.certificate()), "server.ssl.certificate-private-key=" + pem);
 	}
@@ -246,10 +246,10 @@ class TlsSettingsCheckTests {
 			});
 	}
 
-	private void check(Consumer<InvalidTlsSettingException> expectation, String... properties) {
+	private void check(Consumer<InvalidSettingException> expectation, String... properties) {
 		this.runner.withPropertyValues(properties).run((context) -> {
 			assertThat(context).hasNotFailed();
-			expectation.accept(catchThrowableOfType(InvalidTlsSettingException.class, () -> check(context)));
+			expectation.accept(catchThrowableOfType(InvalidSettingException.class, () -> check(context)));
 		});
 	}
 
