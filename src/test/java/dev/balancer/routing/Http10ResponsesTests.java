@@ -7,7 +7,6 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -20,6 +19,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import org.junit.jupiter.api.Test;
 import reactor.netty.NettyPipeline;
 
+import static dev.balancer.routing.Http1Messages.request;
+import static dev.balancer.routing.Http1Messages.streamed;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** How {@link Http10Responses} frames the response heads going to an HTTP/1.0 client, in a Netty pipeline. */
@@ -133,21 +134,6 @@ class Http10ResponsesTests {
 	private HttpResponse answer(HttpRequest request, HttpResponse response) {
 		this.channel.writeInbound(request);
 		this.channel.writeOutbound(response);
-		return response;
-	}
-
-	private static HttpRequest request(HttpVersion version, HttpMethod method, String connection) {
-		HttpRequest request = new DefaultHttpRequest(version, method, "/");
-		if (connection != null) {
-			request.headers().set(HttpHeaderNames.CONNECTION, connection);
-		}
-		return request;
-	}
-
-	/** A response head as Reactor Netty writes it before a body of unknown length. */
-	private static HttpResponse streamed() {
-		HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-		HttpUtil.setTransferEncodingChunked(response, true);
 		return response;
 	}
 

@@ -3,8 +3,6 @@ package dev.balancer.routing;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpRequest;
-import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
@@ -18,6 +16,8 @@ import org.junit.jupiter.api.Test;
 
 import org.springframework.http.HttpStatus;
 
+import static dev.balancer.routing.Http1Messages.request;
+import static dev.balancer.routing.Http1Messages.streamed;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** What {@link Http1Exchanges} does to the requests and responses of one connection, in a Netty pipeline. */
@@ -66,12 +66,12 @@ class Http1ExchangesTests {
 		assertThat(this.channel.inboundMessages()).hasSize(2); // the third is not taken
 
 		this.channel.writeOutbound(continueResponse()); // 100 Continue answers no request
-		HttpResponse first = response();
+		HttpResponse first = streamed();
 		this.channel.writeOutbound(first, LastHttpContent.EMPTY_LAST_CONTENT);
 		assertThat(first.headers().contains(HttpHeaderNames.CONNECTION)).isFalse();
 		assertThat(this.channel.isOpen()).isTrue();
 
-		HttpResponse second = response();
+		HttpResponse second = streamed();
 		this.channel.writeOutbound(second);
 		assertThat(second.headers().get(HttpHeaderNames.CONNECTION)).isEqualTo("close");
 		assertThat(this.channel.isOpen()).isTrue();
@@ -87,7 +87,7 @@ class Http1ExchangesTests {
 		assertThat(Http1Exchanges.answerInTurn(this.channel.pipeline().firstContext(), refusal)).isTrue();
 		assertThat(this.channel.outboundMessages()).isEmpty();
 
-		HttpResponse answer = response();
+		HttpResponse answer = streamed();
 		this.channel.writeOutbound(answer, LastHttpContent.EMPTY_LAST_CONTENT);
 		assertThat(this.channel.outboundMessages()).containsExactly(answer, LastHttpContent.EMPTY_LAST_CONTENT,
 				refusal);
@@ -144,27 +144,12 @@ class Http1ExchangesTests {
 
 		HttpRequest after = request(HttpVersion.HTTP_1_1, HttpMethod.GET, "close");
 		this.channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.GET, null), after);
-		HttpResponse response = response();
+		HttpResponse response = streamed();
 		this.channel.writeOutbound(response, LastHttpContent.EMPTY_LAST_CONTENT);
 
 		assertThat(after.headers().get(HttpHeaderNames.CONNECTION)).isEqualTo("close");
 		assertThat(response.headers().contains(HttpHeaderNames.CONNECTION)).isFalse();
 		assertThat(this.channel.isOpen()).isTrue();
-	}
-
-	private static HttpRequest request(HttpVersion version, HttpMethod method, String connection) {
-		HttpRequest request = new DefaultHttpRequest(version, method, "/");
-		if (connection != null) {
-			request.headers().set(HttpHeaderNames.CONNECTION, connection);
-		}
-		return request;
-	}
-
-	/** A response head as Reactor Netty writes it before a body of unknown length. */
-	private static HttpResponse response() {
-		HttpResponse response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-		HttpUtil.setTransferEncodingChunked(response, true);
-		return response;
 	}
 
 	private static FullHttpResponse continueResponse() {
