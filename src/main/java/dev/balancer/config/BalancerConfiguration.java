@@ -385,7 +385,7 @@ class BalancerConfiguration {
 		return new StartupLog(registry, netty, serverProperties.getSsl(), bundles, sslProperties);
 	}
 
-	/** TLS settings checked before the server is made, so that a wrong one stops start-up naming the property. */
+	/** The actuator kept off the port clients use, checked before the server is made. */
 	@Bean
 	ManagementPortCheck managementPortCheck(Environment environment) {
 		return new ManagementPortCheck(environment);
@@ -402,6 +402,7 @@ class BalancerConfiguration {
 		return registry;
 	}
 
+	/** TLS settings checked before the server is made, so that a wrong one stops start-up naming the property. */
 	@Bean
 	TlsSettingsCheck tlsSettingsCheck(ServerProperties serverProperties, HttpClientProperties backendProperties,
 			SslBundles bundles, SslProperties sslProperties, Environment environment) {
