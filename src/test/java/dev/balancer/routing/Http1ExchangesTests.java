@@ -1,9 +1,14 @@
 package dev.balancer.routing;
 
+import java.nio.charset.StandardCharsets;
+
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -55,6 +60,18 @@ class Http1ExchangesTests {
 
 		HttpRequest passed = this.channel.readInbound();
 		assertThat(passed.headers().get(HttpHeaderNames.CONNECTION)).isEqualTo("close");
+	}
+
+	@Test
+	void theBodyOfTheRequestThatClosesIsTakenAndThatOfARequestAfterItIsNot() {
+		this.channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.GET, null));
+		HttpContent closingBody = body("last");
+		this.channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.POST, "close"), closingBody);
+		HttpContent droppedBody = body("dropped");
+		this.channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.POST, null), droppedBody);
+
+		assertThat(this.channel.inboundMessages()).hasSize(3).last().isSameAs(closingBody);
+		assertThat(droppedBody.refCnt()).isZero();
 	}
 
 	@Test
@@ -150,6 +167,10 @@ class Http1ExchangesTests {
 		assertThat(after.headers().get(HttpHeaderNames.CONNECTION)).isEqualTo("close");
 		assertThat(response.headers().contains(HttpHeaderNames.CONNECTION)).isFalse();
 		assertThat(this.channel.isOpen()).isTrue();
+	}
+
+	private static HttpContent body(String text) {
+		return new DefaultLastHttpContent(Unpooled.copiedBuffer(text, StandardCharsets.US_ASCII));
 	}
 
 	private static FullHttpResponse continueResponse() {
