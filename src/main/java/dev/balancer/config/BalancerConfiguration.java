@@ -22,6 +22,7 @@ import dev.balancer.metrics.BackendMetrics;
 import dev.balancer.metrics.BoundedMethodTagsProvider;
 import dev.balancer.routing.AddressRange;
 import dev.balancer.routing.BackendAccessLog;
+import dev.balancer.routing.BackendRedirectsFilter;
 import dev.balancer.routing.BackendResponseHeads;
 import dev.balancer.routing.Backends;
 import dev.balancer.routing.BrokenResponseFilter;
@@ -69,6 +70,7 @@ import org.springframework.cloud.gateway.filter.GatewayFilter;
 import org.springframework.cloud.gateway.filter.NettyRoutingFilter;
 import org.springframework.cloud.gateway.filter.RouteToRequestUrlFilter;
 import org.springframework.cloud.gateway.filter.WebsocketRoutingFilter;
+import org.springframework.cloud.gateway.filter.factory.PreserveHostHeaderGatewayFilterFactory;
 import org.springframework.cloud.gateway.filter.headers.GRPCRequestHeadersFilter;
 import org.springframework.cloud.gateway.filter.headers.HttpHeadersFilter;
 import org.springframework.cloud.gateway.filter.headers.RemoveHopByHopHeadersFilter;
@@ -343,6 +345,9 @@ class BalancerConfiguration {
 				new BrokenResponseFilter(), new SingleWriteResponseFilter(), new ClientAddressFilter(),
 				new ResponseTimeoutFilter(properties.timeouts().response(), properties.timeouts().client())));
 		stickySessions.ifAvailable((sessions) -> filters.add(new StickySessionFilter(sessions)));
+		if (properties.preserveHost()) {
+			filters.add(new PreserveHostHeaderGatewayFilterFactory().apply());
+		}
 		return routes.routes()
 			.route(ROUTE_ID, (route) -> route.order(Ordered.LOWEST_PRECEDENCE)
 				.alwaysTrue()
@@ -372,6 +377,12 @@ class BalancerConfiguration {
 	ForwardingHeadersFilter forwardingHeadersFilter(BalancerProperties properties) {
 		List<AddressRange> trusted = AddressRange.parseAll(properties.trustedProxies());
 		return new ForwardingHeadersFilter(trusted);
+	}
+
+	/** Redirects that name a backend's own address go to clients as paths ({@link BackendRedirectsFilter}). */
+	@Bean
+	BackendRedirectsFilter backendRedirectsFilter(BalancerProperties properties) {
+		return new BackendRedirectsFilter(properties.backends().stream().map(BalancerProperties.Backend::url).toList());
 	}
 
 	@Bean

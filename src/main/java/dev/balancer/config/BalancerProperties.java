@@ -38,6 +38,8 @@ import org.springframework.validation.annotation.Validated;
  * ({@code X-Balancer-Attempts}, {@code X-Balancer-Backend}); off in production, it names backends
  * @param transport the network transport of the event loops that serve clients and talk to backends
  * @param accessLog one log line per request, with the backend that answered
+ * @param preserveHost whether backends get the client's {@code Host} header instead of their own address, for
+ * backends that serve by virtual host
  */
 @Validated
 @ConfigurationProperties(prefix = "balancer", ignoreUnknownFields = false)
@@ -49,7 +51,7 @@ public record BalancerProperties(
 		@Valid @DefaultValue SlowStart slowStart, @Valid @DefaultValue Timeouts timeouts,
 		@Valid @DefaultValue OutlierDetection outlierDetection, @Valid @DefaultValue Panic panic,
 		@DefaultValue("false") boolean debugHeaders, @AvailableTransport @DefaultValue("auto") Transport transport,
-		@Valid @DefaultValue AccessLog accessLog) {
+		@Valid @DefaultValue AccessLog accessLog, @DefaultValue("false") boolean preserveHost) {
 
 	private static final String NO_BACKENDS = "must list at least one backend, such as "
 			+ "balancer.backends[0].url=http://localhost:8081";
