@@ -5,12 +5,15 @@ import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.security.cert.CertPathBuilderException;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import javax.net.ssl.SSLHandshakeException;
 
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.resolver.dns.DnsNameResolverTimeoutException;
 import reactor.netty.channel.AbortedException;
 import reactor.netty.http.client.PrematureCloseException;
 
@@ -62,6 +65,9 @@ public enum UpstreamFailure {
 
 	/** Anything else. */
 	OTHER("error");
+
+	/** The start of the message of Netty's DNS resolver when it cannot resolve a name, with the name. */
+	private static final Pattern NETTY_UNRESOLVED = Pattern.compile("Failed to resolve '([^']*)'");
 
 	private final String tag;
 
@@ -148,7 +154,7 @@ public enum UpstreamFailure {
 				return mentions(cause, "refused") ? "connection refused" : "cannot connect: " + cause.getMessage();
 			}
 			if (cause instanceof UnknownHostException) {
-				return "unknown host " + cause.getMessage();
+				return describeUnknownHost(cause);
 			}
 			if (cause instanceof SSLHandshakeException) {
 				return describeHandshake(cause);
@@ -175,6 +181,19 @@ public enum UpstreamFailure {
 			return reason + " (raise spring.cloud.gateway.server.webflux.httpclient.max-initial-line-length)";
 		}
 		return reason;
+	}
+
+	/**
+	 * {@code unknown host backend.internal}, from the JDK's message (the name) or Netty's resolver's ({@code Failed
+	 * to resolve 'backend.internal' [A(1), AAAA(28)] after 2 queries }), and whether the DNS server did not answer:
+	 * a name that does not exist and a DNS server that is down call for different fixes.
+	 */
+	private static String describeUnknownHost(Throwable failure) {
+		String message = String.valueOf(failure.getMessage()).strip();
+		Matcher netty = NETTY_UNRESOLVED.matcher(message);
+		String host = netty.lookingAt() ? netty.group(1) : message;
+		return "unknown host " + host + (causedBy(failure, DnsNameResolverTimeoutException.class)
+				? " (no answer from the DNS server)" : "");
 	}
 
 	private static String describeHandshake(Throwable failure) {

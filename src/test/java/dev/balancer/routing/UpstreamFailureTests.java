@@ -2,6 +2,7 @@ package dev.balancer.routing;
 
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
@@ -9,9 +10,12 @@ import java.util.List;
 import javax.net.ssl.SSLHandshakeException;
 
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.dns.DefaultDnsQuestion;
+import io.netty.handler.codec.dns.DnsRecordType;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
+import io.netty.resolver.dns.DnsNameResolverTimeoutException;
 import org.junit.jupiter.api.Test;
 import reactor.netty.channel.AbortedException;
 import reactor.netty.http.Http11SslContextSpec;
@@ -120,6 +124,22 @@ class UpstreamFailureTests {
 		assertThat(UpstreamFailure.describe(new IllegalStateException("odd"))).isEqualTo("IllegalStateException: odd");
 		assertThat(UpstreamFailure.describe(new SSLHandshakeException("Received fatal alert: protocol_version")))
 			.isEqualTo("TLS handshake failed: Received fatal alert: protocol_version");
+	}
+
+	/** What Netty's DNS resolver, which Reactor Netty's client uses, says, and why it could not resolve. */
+	@Test
+	void namesTheHostNettyCouldNotResolveAndWhetherTheDnsServerAnswered() {
+		UnknownHostException noSuchName = new UnknownHostException(
+				"Failed to resolve 'backend.invalid' [A(1), AAAA(28)] after 2 queries ");
+		UnknownHostException noAnswer = new UnknownHostException(
+				"Failed to resolve 'backend.internal' [A(1)] after 4 queries ");
+		noAnswer.initCause(new DnsNameResolverTimeoutException(new InetSocketAddress("10.96.0.10", 53),
+				new DefaultDnsQuestion("backend.internal.", DnsRecordType.A), "query timed out after 5000 milliseconds"));
+
+		assertThat(UpstreamFailure.describe(noSuchName)).isEqualTo("unknown host backend.invalid");
+		assertThat(UpstreamFailure.describe(noAnswer))
+			.isEqualTo("unknown host backend.internal (no answer from the DNS server)");
+		assertThat(UpstreamFailure.of(noAnswer)).isEqualTo(UpstreamFailure.CONNECT);
 	}
 
 	@Test
