@@ -2,6 +2,7 @@ package dev.balancer.routing;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -12,6 +13,7 @@ import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.server.HttpServer;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 
 import dev.balancer.support.BalancerTestProperties;
 
@@ -24,6 +26,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** A WebSocket session through the balancer to a real WebSocket backend. */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
@@ -86,6 +89,29 @@ class WebSocketIntegrationTests {
 			.block(Duration.ofSeconds(10));
 
 		assertThat(replies).containsExactly("handshake for " + target);
+	}
+
+	/** The backend's response time is the wait for its handshake answer, which a session's length must not skew. */
+	@Test
+	void aSessionIsNotTimedAsTheBackendsResponse() {
+		Timer responseTime = this.meters.get("balancer.backend.response.time").timer();
+		long before = responseTime.count();
+		double totalBefore = responseTime.totalTime(TimeUnit.MILLISECONDS);
+
+		List<String> replies = HttpClient.create()
+			.websocket()
+			.uri("ws://127.0.0.1:" + this.port + "/echo")
+			.handle((in, out) -> out
+				.sendString(Flux.just("before").concatWith(Mono.delay(Duration.ofMillis(1500)).map((tick) -> "after")))
+				.then()
+				.thenMany(in.receive().asString().take(2)))
+			.collectList()
+			.block(Duration.ofSeconds(10));
+
+		assertThat(replies).containsExactly("echo before", "echo after");
+		await().atMost(Duration.ofSeconds(5)).until(() -> responseTime.count() > before);
+		assertThat(responseTime.count()).isEqualTo(before + 1);
+		assertThat(responseTime.totalTime(TimeUnit.MILLISECONDS) - totalBefore).isLessThan(1500);
 	}
 
 	@Test
