@@ -19,6 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 import dev.balancer.support.BalancerProcess;
 import dev.balancer.support.TestBackend;
@@ -72,6 +74,40 @@ class StartupIT {
 			assertThat(balancer.output().lines().filter((line) -> line.contains("/hello?to=access-log")))
 				.singleElement(as(STRING))
 				.contains(" INFO ", ACCESS_LOG, "127.0.0.1 - - [", "] \"GET /hello?to=access-log HTTP/1.1\" 200 3 ");
+		}
+	}
+
+	/**
+	 * What README's "Logs as JSON" says: with Spring Boot's structured logging, the balancer's lines, its access log
+	 * and its failure lines included, are one JSON object each.
+	 */
+	@Test
+	void logsAsJsonWithSpringBootsStructuredLogging() throws Exception {
+		try (BalancerProcess balancer = BalancerProcess.start(List.of(),
+				List.of("--server.port=0", "--management.server.port=0", "--balancer.backends[0].url=" + backend.url(),
+						"--balancer.health-check.interval=1s", "--balancer.health-check.path=/health",
+						"--balancer.access-log.enabled=true", "--logging.structured.format.console=ecs"))) {
+			int port = balancer.awaitStarted(STARTUP);
+
+			assertThat(get(port, "/hello?to=json")).isEqualTo("one");
+
+			await().atMost(Duration.ofSeconds(5)).until(() -> balancer.output().contains("/hello?to=json"));
+			List<JsonNode> lines = balancer.output()
+				.lines()
+				.filter((line) -> line.startsWith("{"))
+				.map((line) -> JsonMapper.shared().readTree(line))
+				.toList();
+			assertThat(lines).extracting((line) -> line.path("message").asString())
+				.contains("Configured backend: " + backend.url(), "Load balancer started at :" + port);
+			assertThat(lines).filteredOn((line) -> line.path("message").asString().contains("/hello?to=json"))
+				.singleElement()
+				.satisfies((line) -> {
+					assertThat(line.path("log").path("logger").asString()).isEqualTo(ACCESS_LOG);
+					assertThat(line.path("message").asString()).contains("\"GET /hello?to=json HTTP/1.1\" 200 3 ")
+						.contains("backend=" + backend.url() + " attempts=1");
+				});
+			assertThat(balancer.output().lines().filter((line) -> !line.isBlank() && !line.startsWith("{")))
+				.as("lines that are not JSON").isEmpty();
 		}
 	}
 
