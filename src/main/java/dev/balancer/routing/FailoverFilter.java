@@ -32,7 +32,6 @@ import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.web.server.MethodNotAllowedException;
-import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.server.ServerWebExchange;
 
 /**
@@ -261,8 +260,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 				logged(this.retriedBackend);
 				if (previousFailure == null) {
 					// Not logged per request: the backends' health changes are logged as they happen.
-					return Mono.error(new ResponseStatusException(HttpStatus.SERVICE_UNAVAILABLE,
-							"No healthy backend available"));
+					return Mono.error(ErrorAnswer.of(HttpStatus.SERVICE_UNAVAILABLE, "No healthy backend available"));
 				}
 				return failed(HttpStatus.SERVICE_UNAVAILABLE,
 						"No backend could serve the request; last failure: " + previousFailure, this.retriedBackend);
@@ -315,7 +313,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			if (logger.isWarnEnabled()) {
 				logger.warn(answered(status, message) + ((backend != null) ? " (backend " + backend + ")" : ""));
 			}
-			return Mono.error(new ResponseStatusException(status, message));
+			return Mono.error(ErrorAnswer.of(status, message));
 		}
 
 		/**
@@ -327,7 +325,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			if (logger.isInfoEnabled()) {
 				logger.info(answered(status, message));
 			}
-			return Mono.error(new ClosingResponseStatusException(status, message));
+			return Mono.error(ErrorAnswer.closing(status, message));
 		}
 
 		private String answered(HttpStatus status, String message) {
@@ -383,28 +381,6 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			this.exchange.getAttributes().remove(ServerWebExchangeUtils.CLIENT_RESPONSE_ATTR);
 			this.exchange.getAttributes().remove(ServerWebExchangeUtils.GATEWAY_LOADBALANCER_RESPONSE_ATTR);
 			ServerWebExchangeUtils.reset(this.exchange);
-		}
-
-	}
-
-	/** A failure whose answer asks the client to close the connection. */
-	private static final class ClosingResponseStatusException extends ResponseStatusException {
-
-		private static final HttpHeaders CLOSE = HttpHeaders.readOnlyHttpHeaders(closing());
-
-		private static HttpHeaders closing() {
-			HttpHeaders headers = new HttpHeaders();
-			headers.set(HttpHeaders.CONNECTION, "close");
-			return headers;
-		}
-
-		ClosingResponseStatusException(HttpStatus status, String message) {
-			super(status, message);
-		}
-
-		@Override
-		public HttpHeaders getHeaders() {
-			return CLOSE;
 		}
 
 	}

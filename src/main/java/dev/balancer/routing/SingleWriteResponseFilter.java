@@ -14,7 +14,6 @@ import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.http.server.reactive.ServerHttpResponseDecorator;
-import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.server.ServerWebExchange;
 
 /**
@@ -66,7 +65,7 @@ public class SingleWriteResponseFilter implements GatewayFilter, Ordered {
 				return super.writeWith(body);
 			}
 			return super.writeWith(DataBufferUtils.join(body, MAX_BODY_BYTES)
-				.onErrorMap((failure) -> new ResponseStatusException(HttpStatus.BAD_GATEWAY,
+				.onErrorMap((failure) -> ErrorAnswer.of(HttpStatus.BAD_GATEWAY,
 						"The backend's response broke off (" + UpstreamFailure.describe(failure) + ")", failure)));
 		}
 
