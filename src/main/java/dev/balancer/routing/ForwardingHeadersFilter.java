@@ -62,13 +62,15 @@ public class ForwardingHeadersFilter implements HttpHeadersFilter {
 		return headers;
 	}
 
-	/** The Host the client asked for; an HTTP/1.0 client may send none, then the address it connected to. */
+	/**
+	 * The Host the client asked for, or {@code null} when it named none: an HTTP/1.0 client may send no
+	 * {@code Host}, and HTTP/1.1 allows an empty one. Then the backend gets no {@code X-Forwarded-Host} rather than
+	 * a made-up one (Spring's request URI names the balancer's own address then, as Reactor Netty calls it, such
+	 * as {@code localhost:8080}), which a backend that builds links on it would send clients to.
+	 */
 	private static @Nullable String host(ServerHttpRequest request) {
 		String host = request.getHeaders().getFirst(HttpHeaders.HOST);
-		if (host != null) {
-			return host;
-		}
-		return request.getURI().getRawAuthority();
+		return (host != null && !host.isEmpty()) ? host : null;
 	}
 
 	private static void setIfAbsent(HttpHeaders headers, String name, @Nullable String value) {

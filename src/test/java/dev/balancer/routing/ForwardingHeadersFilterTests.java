@@ -21,7 +21,9 @@ class ForwardingHeadersFilterTests {
 
 	@Test
 	void tellsTheBackendTheClientAddressSchemeAndHost() {
-		HttpHeaders forwarded = forward(MockServerHttpRequest.get("http://balancer.example:8080/x").remoteAddress(CLIENT));
+		HttpHeaders forwarded = forward(MockServerHttpRequest.get("http://balancer.example:8080/x")
+			.remoteAddress(CLIENT)
+			.header("Host", "balancer.example:8080"));
 
 		assertThat(forwarded.getFirst("X-Forwarded-For")).isEqualTo("203.0.113.7");
 		assertThat(forwarded.getFirst("X-Forwarded-Proto")).isEqualTo("http");
@@ -32,6 +34,7 @@ class ForwardingHeadersFilterTests {
 	void replacesForwardedHeadersAnUntrustedClientMadeUp() {
 		HttpHeaders forwarded = forward(MockServerHttpRequest.get("http://balancer.example/x")
 			.remoteAddress(CLIENT)
+			.header("Host", "balancer.example")
 			.header("X-Forwarded-For", "6.6.6.6")
 			.header("X-Forwarded-Proto", "https")
 			.header("X-Forwarded-Host", "evil.example")
@@ -56,6 +59,19 @@ class ForwardingHeadersFilterTests {
 		assertThat(forwarded.get("X-Forwarded-For")).containsExactly("203.0.113.7, 198.51.100.1");
 		assertThat(forwarded.get("X-Forwarded-Proto")).containsExactly("https");
 		assertThat(forwarded.get("X-Forwarded-Host")).containsExactly("shop.example");
+	}
+
+	/** An HTTP/1.0 client may send no Host, an HTTP/1.1 one an empty Host: there is none to tell. */
+	@Test
+	void tellsNoHostWhenTheClientNamedNone() {
+		HttpHeaders withoutHost = forward(MockServerHttpRequest.get("http://localhost:8080/x").remoteAddress(CLIENT));
+		HttpHeaders emptyHost = forward(MockServerHttpRequest.get("http://localhost:8080/x")
+			.remoteAddress(CLIENT)
+			.header("Host", ""));
+
+		assertThat(withoutHost.containsHeader("X-Forwarded-Host")).isFalse();
+		assertThat(emptyHost.containsHeader("X-Forwarded-Host")).isFalse();
+		assertThat(withoutHost.getFirst("X-Forwarded-For")).isEqualTo("203.0.113.7");
 	}
 
 	@Test

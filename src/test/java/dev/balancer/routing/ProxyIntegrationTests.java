@@ -252,6 +252,10 @@ class ProxyIntegrationTests {
 		assertThat(RawRequests.statusLine(this.port, "GET /host HTTP/1.0\r\n\r\n")).isEqualTo("HTTP/1.0 200 OK");
 		assertThat(RawRequests.statusLine(this.port, "GET /host HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n"))
 			.isEqualTo("HTTP/1.1 200 OK");
+		// No Host to tell the backend of: none is made up (it was the balancer's own address, localhost:<port>).
+		assertThat(backends.stream().flatMap((backend) -> backend.requests().stream()))
+			.hasSize(2)
+			.allSatisfy((received) -> assertThat(received.header("X-Forwarded-Host")).isNull());
 	}
 
 	/** Spring took the Host header's host; RFC 9112 (3.2.2), nginx and Go take the target's. */
