@@ -344,7 +344,8 @@ class BalancerConfiguration {
 		List<GatewayFilter> filters = new ArrayList<>(List.of(failover, new InFlightReleaseFilter(),
 				new BrokenResponseFilter(), new SingleWriteResponseFilter(), new ClientAddressFilter(),
 				new ResponseTimeoutFilter(properties.timeouts().response(), properties.timeouts().client())));
-		stickySessions.ifAvailable((sessions) -> filters.add(new StickySessionFilter(sessions)));
+		stickySessions.ifAvailable((sessions) -> filters
+			.add(new StickySessionFilter(sessions, AddressRange.parseAll(properties.trustedProxies()))));
 		if (properties.preserveHost()) {
 			filters.add(new PreserveHostHeaderGatewayFilterFactory().apply());
 		}

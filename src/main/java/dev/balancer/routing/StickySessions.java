@@ -76,12 +76,15 @@ public class StickySessions {
 		return null;
 	}
 
-	/** The cookie that pins a client to the backend; {@code Secure} when the client connected over TLS. */
+	/**
+	 * The cookie that pins a client to the backend; {@code Secure} when the client connected over TLS, and always
+	 * with {@code SameSite=None}, which browsers refuse without it.
+	 */
 	public ResponseCookie cookie(ServiceInstance backend, boolean secure) {
 		ResponseCookie.ResponseCookieBuilder cookie = ResponseCookie.from(this.cookieName, id(backend))
 			.path("/")
 			.httpOnly(true)
-			.secure(secure)
+			.secure(secure || "none".equalsIgnoreCase(this.sameSite))
 			.sameSite(this.sameSite);
 		if (this.maxAge != null) {
 			cookie.maxAge(this.maxAge);

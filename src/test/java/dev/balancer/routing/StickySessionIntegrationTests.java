@@ -22,7 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Sticky sessions through the real gateway: a cookie pins a client, a dead pinned backend fails over. */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
-		properties = { "balancer.sticky-session.enabled=true", "balancer.health-check.interval=1h" })
+		properties = { "balancer.sticky-session.enabled=true", "balancer.health-check.interval=1h",
+				"balancer.trusted-proxies=127.0.0.1" })
 @AutoConfigureWebTestClient
 @DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
 class StickySessionIntegrationTests {
@@ -90,6 +91,33 @@ class StickySessionIntegrationTests {
 				.expectBody(String.class)
 				.isEqualTo(next);
 		}
+	}
+
+	/** Behind an ingress that terminates TLS, the cookie is Secure as if the client had come to the balancer. */
+	@Test
+	void theCookieIsSecureWhenTheTrustedProxyInFrontSaysTheClientCameOverTls() {
+		ResponseCookie behindTls = this.client.get()
+			.uri("/")
+			.header("X-Forwarded-Proto", "https")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.returnResult(String.class)
+			.getResponseCookies()
+			.getFirst("BALANCER");
+		ResponseCookie plain = this.client.get()
+			.uri("/")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.returnResult(String.class)
+			.getResponseCookies()
+			.getFirst("BALANCER");
+
+		assertThat(behindTls).isNotNull();
+		assertThat(behindTls.isSecure()).isTrue();
+		assertThat(plain).isNotNull();
+		assertThat(plain.isSecure()).isFalse();
 	}
 
 }

@@ -63,6 +63,15 @@ class StickySessionsTests {
 			.contains("SameSite=Strict");
 	}
 
+	/** Browsers refuse a {@code SameSite=None} cookie without {@code Secure}: sticky sessions silently did nothing. */
+	@Test
+	void aSameSiteNoneCookieIsAlwaysSecure() {
+		StickySessions crossSite = new StickySessions(this.all, "BALANCER", null, "None");
+
+		assertThat(crossSite.cookie(this.two, false).isSecure()).isTrue();
+		assertThat(crossSite.cookie(this.two, false).getSameSite()).isEqualTo("None");
+	}
+
 	@Test
 	void aCookiePinsTheRequestToItsBackendWhileItIsACandidate() {
 		Request<?> pinnedToTwo = withCookie(this.sessions.id(this.two));
