@@ -203,6 +203,9 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 		/** Attempts made so far, the one under way included. */
 		private int attempts;
 
+		/** Whether a retry was not made because the retry budget was spent. */
+		private boolean budgetSpent;
+
 		Failover(ServerWebExchange exchange, GatewayFilterChain chain, URI balancedUrl, ReplayableBody body,
 				boolean idempotent) {
 			this.exchange = exchange;
@@ -296,8 +299,8 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 				// Usually heard by no one: the client is gone.
 				case CLIENT_ABORT -> clientFailed(HttpStatus.BAD_REQUEST, "The request broke off: " + reason);
 				case CONNECT, RESET -> this.body.canReplay()
-						? failed(HttpStatus.SERVICE_UNAVAILABLE, "No backend could serve the request after " + attempt
-								+ " attempts; last failure: " + reason, backend)
+						? failed(HttpStatus.SERVICE_UNAVAILABLE, "No backend could serve the request after "
+								+ attemptsMade(attempt) + "; last failure: " + reason, backend)
 						// The backend may have acted on what it was sent: not safe to send it again.
 						: failed(HttpStatus.BAD_GATEWAY, "The backend failed before responding (" + reason
 								+ ") and the request was not retried", backend);
@@ -339,10 +342,17 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			return pause.isZero() ? next : Mono.delay(pause).then(next);
 		}
 
+		/** {@code 1 attempt}, {@code 3 attempts}, and why there were not more when the retry budget said no. */
+		private String attemptsMade(int attempt) {
+			return attempt + ((attempt == 1) ? " attempt" : " attempts")
+					+ (this.budgetSpent ? ", no retry left in the retry budget" : "");
+		}
+
 		/** Takes the retry out of the budget and counts it; {@code false} when the budget is spent. */
 		private boolean mayRetry(String tag, String reason) {
 			if (!FailoverFilter.this.budget.tryRetry()) {
 				FailoverFilter.this.budgetExhausted.increment();
+				this.budgetSpent = true;
 				return false;
 			}
 			FailoverFilter.this.retries.withTag("reason", tag).increment();

@@ -1,11 +1,14 @@
 package dev.balancer.routing;
 
+import java.net.ConnectException;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
@@ -51,6 +54,27 @@ class FailoverFilterTests {
 			assertThat(this.meters.get("balancer.timeouts").tag("timeout", "request").counter().count())
 				.isEqualTo(request);
 		}
+	}
+
+	@ParameterizedTest
+	@CsvSource(delimiter = '|', textBlock = """
+			1 | 20 | 1 attempt
+			3 | 20 | 3 attempts
+			3 | 0  | 1 attempt, no retry left in the retry budget
+			""")
+	void theAnswerSaysHowManyAttemptsFailedAndWhyThereWereNoMore(int attempts, int budgetPercent, String made) {
+		FailoverFilter refusing = new FailoverFilter(
+				new FailoverFilter.Settings(attempts, 0, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(5), false,
+						false),
+				new RetryBudget(budgetPercent, (budgetPercent > 0) ? 10 : 0, Clock.systemUTC()), this.meters);
+		MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/"));
+		exchange.getAttributes().put(ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR, URI.create("lb://backends/"));
+
+		StepVerifier.create(refusing.filter(exchange, (e) -> Mono.error(new ConnectException("Connection refused"))))
+			.expectErrorSatisfies((error) -> assertThat(error).isInstanceOfSatisfying(ResponseStatusException.class,
+					(answer) -> assertThat(answer.getReason()).isEqualTo(
+							"No backend could serve the request after " + made + "; last failure: connection refused")))
+			.verify(Duration.ofSeconds(5));
 	}
 
 	@Test
