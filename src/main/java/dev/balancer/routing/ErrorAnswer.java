@@ -11,7 +11,7 @@ import org.springframework.web.server.ResponseStatusException;
  * {@link ResponseStatusException}, which {@code JsonErrorHandler} sends as the JSON body, without a stack trace.
  * <p>
  * These answers are expected outcomes, logged in one line where they arise and never with a trace. Each took a
- * stack trace all the same, some 150 frames of reactive operators deep, and on its way out the Reactor checkpoint
+ * stack trace all the same, deep in reactive operators, and on its way out the Reactor checkpoint
  * that Spring WebFlux puts on every web filter's result turned that trace into {@link StackTraceElement}s: the
  * largest single item in a profile of a balancer answering 503s with every backend down (docs/performance.md).
  * An outage is when clients retry hardest, so its answers should cost least.
