@@ -7,7 +7,8 @@ import org.springframework.http.HttpStatus;
 import org.springframework.web.server.ResponseStatusException;
 
 /**
- * The balancer's own answer to a request it could not serve, such as the 503 when no backend is healthy: a
+ * The balancer's own answer to a request it could not serve, such as the 503 when no backend is healthy or the 405
+ * to a TRACE: a
  * {@link ResponseStatusException}, which {@code JsonErrorHandler} sends as the JSON body, without a stack trace.
  * <p>
  * These answers are expected outcomes, logged in one line where they arise and never with a trace. Each took a
@@ -18,33 +19,46 @@ import org.springframework.web.server.ResponseStatusException;
  */
 final class ErrorAnswer extends ResponseStatusException {
 
-	private static final HttpHeaders CLOSE = HttpHeaders.readOnlyHttpHeaders(closing());
+	private static final HttpHeaders CLOSE = HttpHeaders.readOnlyHttpHeaders(header(HttpHeaders.CONNECTION, "close"));
 
-	private final boolean closesConnection;
+	/** Headers of the answer, such as {@code Connection: close}; none when {@code null}. */
+	private final @Nullable HttpHeaders headers;
 
-	private ErrorAnswer(HttpStatus status, String reason, @Nullable Throwable cause, boolean closesConnection) {
+	private ErrorAnswer(HttpStatus status, String reason, @Nullable Throwable cause, @Nullable HttpHeaders headers) {
 		super(status, reason, cause);
-		this.closesConnection = closesConnection;
+		this.headers = headers;
 	}
 
 	/** An answer with this status and message. */
 	static ErrorAnswer of(HttpStatus status, String reason) {
-		return new ErrorAnswer(status, reason, null, false);
+		return new ErrorAnswer(status, reason, null, null);
 	}
 
 	/** An answer with this status and message, for a failure with this cause. */
 	static ErrorAnswer of(HttpStatus status, String reason, Throwable cause) {
-		return new ErrorAnswer(status, reason, cause, false);
+		return new ErrorAnswer(status, reason, cause, null);
 	}
 
 	/** An answer that asks the client to close the connection ({@code Connection: close}). */
 	static ErrorAnswer closing(HttpStatus status, String reason) {
-		return new ErrorAnswer(status, reason, null, true);
+		return new ErrorAnswer(status, reason, null, CLOSE);
+	}
+
+	/**
+	 * The 405 for a method the balancer does not proxy, as Spring's {@code MethodNotAllowedException} words it,
+	 * with the methods it does in {@code Allow}.
+	 *
+	 * @param method the method refused
+	 * @param allow the {@code Allow} header's value, such as {@code GET,HEAD,POST}
+	 */
+	static ErrorAnswer methodNotAllowed(String method, String allow) {
+		return new ErrorAnswer(HttpStatus.METHOD_NOT_ALLOWED, "Request method '" + method + "' is not supported.",
+				null, HttpHeaders.readOnlyHttpHeaders(header(HttpHeaders.ALLOW, allow)));
 	}
 
 	@Override
 	public HttpHeaders getHeaders() {
-		return this.closesConnection ? CLOSE : super.getHeaders();
+		return (this.headers != null) ? this.headers : super.getHeaders();
 	}
 
 	/** No stack trace: see the class description. */
@@ -53,9 +67,9 @@ final class ErrorAnswer extends ResponseStatusException {
 		return this;
 	}
 
-	private static HttpHeaders closing() {
+	private static HttpHeaders header(String name, String value) {
 		HttpHeaders headers = new HttpHeaders();
-		headers.set(HttpHeaders.CONNECTION, "close");
+		headers.set(name, value);
 		return headers;
 	}
 

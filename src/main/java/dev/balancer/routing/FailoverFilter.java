@@ -2,11 +2,11 @@ package dev.balancer.routing;
 
 import java.net.URI;
 import java.time.Duration;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import io.micrometer.core.instrument.Counter;
@@ -31,7 +31,6 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
-import org.springframework.web.server.MethodNotAllowedException;
 import org.springframework.web.server.ServerWebExchange;
 
 /**
@@ -82,9 +81,11 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 	private static final Set<String> REFUSED_METHODS = Set.of("CONNECT", "TRACE");
 
 	/** What the {@code Allow} header of the answer to a refused method lists: the other standard methods. */
-	private static final List<HttpMethod> PROXIED_METHODS = Stream.of(HttpMethod.values())
-		.filter((method) -> !REFUSED_METHODS.contains(method.name()))
-		.toList();
+	/** The {@code Allow} header of the 405 to a refused method: the methods the balancer proxies. */
+	private static final String PROXIED_METHODS = Stream.of(HttpMethod.values())
+		.map(HttpMethod::name)
+		.filter((method) -> !REFUSED_METHODS.contains(method))
+		.collect(Collectors.joining(","));
 
 	private final Settings settings;
 
@@ -139,7 +140,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			// head without its body, and the client waited on a tunnel until the idle timeout; nginx answers 400.
 			// TRACE: echoes the request, the headers the balancer adds included, and is what security scans report
 			// as enabled on a server; nginx answers it with 405 too.
-			return Mono.error(new MethodNotAllowedException(method, PROXIED_METHODS));
+			return Mono.error(ErrorAnswer.methodNotAllowed(method, PROXIED_METHODS));
 		}
 		this.budget.recordRequest();
 		boolean idempotent = IDEMPOTENT_METHODS.contains(exchange.getRequest().getMethod());

@@ -40,4 +40,14 @@ class ErrorAnswerTests {
 		assertThat(answer.getStackTrace()).isEmpty();
 	}
 
+	@Test
+	void theAnswerToARefusedMethodNamesTheMethodsThatAreProxied() {
+		ErrorAnswer answer = ErrorAnswer.methodNotAllowed("TRACE", "GET,HEAD");
+
+		assertThat(answer.getStatusCode()).isEqualTo(HttpStatus.METHOD_NOT_ALLOWED);
+		assertThat(answer.getReason()).isEqualTo("Request method 'TRACE' is not supported.");
+		assertThat(answer.getHeaders().get(HttpHeaders.ALLOW)).containsExactly("GET,HEAD");
+		assertThat(answer.getStackTrace()).isEmpty();
+	}
+
 }
