@@ -27,6 +27,11 @@ public class BrokenResponseFilter implements GatewayFilter, Ordered {
 
 	private static final Log logger = LogFactory.getLog(BrokenResponseFilter.class);
 
+	/** The lines of responses broken off by backends, and of those broken off by their clients. */
+	private final LogBudget backendLines = new LogBudget();
+
+	private final LogBudget clientLines = new LogBudget();
+
 	@Override
 	public int getOrder() {
 		// Around the gateway's response writer, which streams the body after the rest of the chain completed.
@@ -45,10 +50,10 @@ public class BrokenResponseFilter implements GatewayFilter, Ordered {
 						+ exchange.getRequest().getPath() + " broke off (" + UpstreamFailure.describe(failure)
 						+ "): closing the client connection";
 				if (UpstreamFailure.of(failure).isClientsDoing()) {
-					logger.info(line); // the client's doing, as in FailoverFilter
+					this.clientLines.info(logger, line); // the client's doing, as in FailoverFilter
 				}
 				else {
-					logger.warn(line);
+					this.backendLines.warn(logger, line);
 				}
 				client.channel().close();
 				// The client is gone now, which Spring logs at DEBUG. Handed the failure itself, Spring logged it

@@ -97,6 +97,9 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 
 	private static final Log logger = LogFactory.getLog(ClientRequestHeads.class);
 
+	/** The lines of refused requests, from every connection ({@link LogBudget}). */
+	private static final LogBudget REFUSAL_LINES = new LogBudget();
+
 	private static final ClientRequestHeads INSTANCE = new ClientRequestHeads();
 
 	private static final char[] HEX = "0123456789ABCDEF".toCharArray();
@@ -204,8 +207,8 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 			return;
 		}
 		if (cause instanceof Http2Exception.StreamException && logger.isInfoEnabled()) {
-			logger.info("[" + id(ctx.channel()) + "] HTTP/2 stream from " + ctx.channel().remoteAddress()
-					+ " reset for a protocol error: " + printable(cause.getMessage()));
+			REFUSAL_LINES.info(logger, "[" + id(ctx.channel()) + "] HTTP/2 stream from "
+					+ ctx.channel().remoteAddress() + " reset for a protocol error: " + printable(cause.getMessage()));
 		}
 	}
 
@@ -256,7 +259,7 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 			return;
 		}
 		if (logger.isInfoEnabled()) {
-			logger.info("[" + id(ctx.channel()) + "] answered " + status.value() + " to "
+			REFUSAL_LINES.info(logger, "[" + id(ctx.channel()) + "] answered " + status.value() + " to "
 					+ ctx.channel().remoteAddress() + ", a request that is not valid HTTP: " + reason + hint(fault));
 		}
 	}

@@ -89,6 +89,11 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 
 	private final Settings settings;
 
+	/** The lines of requests failed by backends, and of those the client failed ({@link LogBudget}). */
+	private final LogBudget failureLines = new LogBudget();
+
+	private final LogBudget clientFailureLines = new LogBudget();
+
 	private final RetryBudget budget;
 
 	/** {@code balancer.retries}, by {@code reason}. */
@@ -315,7 +320,8 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 		 */
 		private Mono<Void> failed(HttpStatus status, String message, @Nullable String backend) {
 			if (logger.isWarnEnabled()) {
-				logger.warn(answered(status, message) + ((backend != null) ? " (backend " + backend + ")" : ""));
+				FailoverFilter.this.failureLines
+					.warn(logger, answered(status, message) + ((backend != null) ? " (backend " + backend + ")" : ""));
 			}
 			return Mono.error(ErrorAnswer.of(status, message));
 		}
@@ -327,7 +333,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 		 */
 		private Mono<Void> clientFailed(HttpStatus status, String message) {
 			if (logger.isInfoEnabled()) {
-				logger.info(answered(status, message));
+				FailoverFilter.this.clientFailureLines.info(logger, answered(status, message));
 			}
 			return Mono.error(ErrorAnswer.closing(status, message));
 		}

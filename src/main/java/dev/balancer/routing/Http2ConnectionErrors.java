@@ -33,6 +33,9 @@ final class Http2ConnectionErrors extends ChannelInboundHandlerAdapter {
 	/** The log of what is refused below Spring, with the lines of {@link ClientRequestHeads}. */
 	private static final Log logger = LogFactory.getLog(ClientRequestHeads.class);
 
+	/** The lines of connections closed for protocol errors, from every connection ({@link LogBudget}). */
+	private static final LogBudget LINES = new LogBudget();
+
 	private Http2ConnectionErrors() {
 	}
 
@@ -58,7 +61,7 @@ final class Http2ConnectionErrors extends ChannelInboundHandlerAdapter {
 			return;
 		}
 		if (logger.isInfoEnabled()) {
-			logger.info("[" + ctx.channel().id().asShortText() + "] HTTP/2 connection from "
+			LINES.info(logger, "[" + ctx.channel().id().asShortText() + "] HTTP/2 connection from "
 					+ ctx.channel().remoteAddress() + " closed for a protocol error: "
 					+ ClientRequestHeads.printable(cause.getMessage()));
 		}
