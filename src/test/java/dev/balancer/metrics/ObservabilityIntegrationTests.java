@@ -7,8 +7,11 @@ import java.io.OutputStream;
 import java.lang.reflect.Field;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.MatchResult;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -170,6 +173,27 @@ class ObservabilityIntegrationTests {
 			// Each proxied request is timed once: neither the server's nor the gateway client's observation.
 			.doesNotContain("http_server_requests_seconds_count")
 			.doesNotContain("http_client_requests_seconds_count{");
+	}
+
+	/** The alerting rules shipped to operators read metrics a running balancer exports, under their names. */
+	@Test
+	void theShippedAlertRulesReadMetricsTheBalancerExports() throws IOException {
+		this.client.get().uri("/alerts-test").exchange().expectStatus().isOk();
+		String rules = Files.readString(Path.of("config/prometheus/balancer-alerts.yml"));
+		String scrape = management().get()
+			.uri("/actuator/prometheus")
+			.exchange()
+			.expectBody(String.class)
+			.returnResult()
+			.getResponseBody();
+
+		List<String> read = Pattern.compile("\\bbalancer_\\w+").matcher(rules).results().map(MatchResult::group)
+			.distinct()
+			.toList();
+		assertThat(read).contains("balancer_backend_up", "balancer_backend_requests_total",
+				"balancer_backend_response_time_seconds_bucket", "balancer_panic",
+				"balancer_retries_budget_exhausted_total");
+		assertThat(read).allSatisfy((metric) -> assertThat(scrape).containsPattern("(?m)^" + metric + "[{ ]"));
 	}
 
 	/**
