@@ -340,12 +340,12 @@ class BalancerConfiguration {
 	 */
 	@Bean
 	RouteLocator balancerRoute(RouteLocatorBuilder routes, FailoverFilter failover,
-			ObjectProvider<StickySessions> stickySessions, BalancerProperties properties) {
+			ObjectProvider<StickySessions> stickySessions, ForwardingHeadersFilter forwarding,
+			BalancerProperties properties) {
 		List<GatewayFilter> filters = new ArrayList<>(List.of(failover, new InFlightReleaseFilter(),
 				new BrokenResponseFilter(), new SingleWriteResponseFilter(), new ClientAddressFilter(),
 				new ResponseTimeoutFilter(properties.timeouts().response(), properties.timeouts().client())));
-		stickySessions.ifAvailable((sessions) -> filters
-			.add(new StickySessionFilter(sessions, AddressRange.parseAll(properties.trustedProxies()))));
+		stickySessions.ifAvailable((sessions) -> filters.add(new StickySessionFilter(sessions, forwarding)));
 		if (properties.preserveHost()) {
 			filters.add(new PreserveHostHeaderGatewayFilterFactory().apply());
 		}

@@ -45,7 +45,7 @@ public class ForwardingHeadersFilter implements HttpHeadersFilter {
 		ServerHttpRequest request = exchange.getRequest();
 		InetSocketAddress peer = request.getRemoteAddress();
 		String peerAddress = (peer != null && peer.getAddress() != null) ? peer.getAddress().getHostAddress() : null;
-		boolean trusted = peer != null && AddressRange.anyContains(this.trustedProxies, peer.getAddress());
+		boolean trusted = trusts(peer);
 
 		// Over Netty's header set, which the routing filter copies on without Spring's name walks. A set the
 		// hop-by-hop filter already copied is this request's own and is changed in place, not copied again.
@@ -60,6 +60,23 @@ public class ForwardingHeadersFilter implements HttpHeadersFilter {
 		setIfAbsent(headers, X_FORWARDED_PROTO, request.getURI().getScheme());
 		setIfAbsent(headers, X_FORWARDED_HOST, host(request));
 		return headers;
+	}
+
+	/**
+	 * The scheme the client used: the balancer's own connection's, unless a trusted proxy in front says otherwise
+	 * in {@code X-Forwarded-Proto} (the first proxy's word comes first: {@code https, http} after a second one).
+	 */
+	public String clientScheme(ServerHttpRequest request) {
+		String proto = trusts(request.getRemoteAddress()) ? request.getHeaders().getFirst(X_FORWARDED_PROTO) : null;
+		if (proto == null || proto.isBlank()) {
+			return request.getURI().getScheme();
+		}
+		int comma = proto.indexOf(',');
+		return ((comma >= 0) ? proto.substring(0, comma) : proto).strip();
+	}
+
+	private boolean trusts(@Nullable InetSocketAddress peer) {
+		return peer != null && AddressRange.anyContains(this.trustedProxies, peer.getAddress());
 	}
 
 	/**

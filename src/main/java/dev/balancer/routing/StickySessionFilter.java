@@ -1,8 +1,5 @@
 package dev.balancer.routing;
 
-import java.net.InetSocketAddress;
-import java.util.List;
-
 import reactor.core.publisher.Mono;
 
 import org.springframework.cloud.client.ServiceInstance;
@@ -12,7 +9,6 @@ import org.springframework.cloud.gateway.filter.GatewayFilterChain;
 import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
 import org.springframework.core.Ordered;
 import org.springframework.http.HttpCookie;
-import org.springframework.http.server.reactive.ServerHttpRequest;
 import org.springframework.web.server.ServerWebExchange;
 
 /**
@@ -28,11 +24,12 @@ public class StickySessionFilter implements GatewayFilter, Ordered {
 
 	private final StickySessions sessions;
 
-	private final List<AddressRange> trustedProxies;
+	/** Which scheme the client used, as the backend is told it. */
+	private final ForwardingHeadersFilter forwarding;
 
-	public StickySessionFilter(StickySessions sessions, List<AddressRange> trustedProxies) {
+	public StickySessionFilter(StickySessions sessions, ForwardingHeadersFilter forwarding) {
 		this.sessions = sessions;
-		this.trustedProxies = List.copyOf(trustedProxies);
+		this.forwarding = forwarding;
 	}
 
 	@Override
@@ -54,26 +51,9 @@ public class StickySessionFilter implements GatewayFilter, Ordered {
 		ServiceInstance backend = chosen.getServer();
 		HttpCookie current = exchange.getRequest().getCookies().getFirst(this.sessions.cookieName());
 		if (current == null || !current.getValue().equals(this.sessions.id(backend))) {
-			exchange.getResponse().addCookie(this.sessions.cookie(backend, overTls(exchange.getRequest())));
+			boolean overTls = "https".equalsIgnoreCase(this.forwarding.clientScheme(exchange.getRequest()));
+			exchange.getResponse().addCookie(this.sessions.cookie(backend, overTls));
 		}
-	}
-
-	/** Whether the client connected over TLS, to the balancer or to a trusted proxy in front of it. */
-	private boolean overTls(ServerHttpRequest request) {
-		if (request.getSslInfo() != null) {
-			return true;
-		}
-		InetSocketAddress peer = request.getRemoteAddress();
-		if (peer == null || !AddressRange.anyContains(this.trustedProxies, peer.getAddress())) {
-			return false;
-		}
-		// The first proxy's word on the client's scheme comes first: "https, http" after a second proxy.
-		String proto = request.getHeaders().getFirst(ForwardingHeadersFilter.X_FORWARDED_PROTO);
-		if (proto == null) {
-			return false;
-		}
-		int comma = proto.indexOf(',');
-		return ((comma >= 0) ? proto.substring(0, comma) : proto).strip().equalsIgnoreCase("https");
 	}
 
 }

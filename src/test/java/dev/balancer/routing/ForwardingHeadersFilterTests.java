@@ -75,6 +75,23 @@ class ForwardingHeadersFilterTests {
 	}
 
 	@Test
+	void theClientsSchemeIsTheConnectionsUnlessATrustedProxySaysOtherwise() {
+		MockServerHttpRequest fromClient = MockServerHttpRequest.get("http://balancer/x")
+			.remoteAddress(CLIENT)
+			.header("X-Forwarded-Proto", "https")
+			.build();
+		MockServerHttpRequest fromProxy = MockServerHttpRequest.get("http://balancer/x")
+			.remoteAddress(new InetSocketAddress("198.51.100.1", 443))
+			.header("X-Forwarded-Proto", "https, http")
+			.build();
+		MockServerHttpRequest overTls = MockServerHttpRequest.get("https://balancer/x").remoteAddress(CLIENT).build();
+
+		assertThat(this.filter.clientScheme(fromClient)).isEqualTo("http");
+		assertThat(this.filter.clientScheme(fromProxy)).isEqualTo("https");
+		assertThat(this.filter.clientScheme(overTls)).isEqualTo("https");
+	}
+
+	@Test
 	void leavesOtherHeadersAndItsInputAlone() {
 		MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("http://b/x")
 			.remoteAddress(CLIENT)

@@ -30,7 +30,7 @@ class StickySessionFilterTests {
 	final StickySessions sessions = new StickySessions(List.of(this.one, backend(18082)), "BALANCER", null, "Lax");
 
 	final StickySessionFilter filter = new StickySessionFilter(this.sessions,
-			List.of(AddressRange.parse("10.0.0.0/8")));
+			new ForwardingHeadersFilter(List.of(AddressRange.parse("10.0.0.0/8"))));
 
 	@ParameterizedTest
 	@CsvSource(delimiter = '|', textBlock = """
@@ -50,6 +50,16 @@ class StickySessionFilterTests {
 		}
 
 		assertThat(pinned(MockServerWebExchange.from(request)).isSecure()).isEqualTo(secure);
+	}
+
+	@Test
+	void theCookieIsSecureWhenTheClientCameToTheBalancerOverTls() {
+		// Spring's request URI says https when the connection is TLS
+		MockServerHttpRequest.BaseBuilder<?> request = MockServerHttpRequest.get("https://balancer/")
+			.remoteAddress(CLIENT)
+			.header("X-Forwarded-Proto", "http");
+
+		assertThat(pinned(MockServerWebExchange.from(request)).isSecure()).isTrue();
 	}
 
 	@Test
