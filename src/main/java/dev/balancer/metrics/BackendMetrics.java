@@ -62,9 +62,7 @@ public class BackendMetrics implements AttemptOutcome.Listener {
 
 	private final MeterRegistry meters;
 
-	private final Map<String, BackendCounters> counters = new ConcurrentHashMap<>();
-
-	private final Map<String, Timer> responseTimes = new ConcurrentHashMap<>();
+	private final Map<String, BackendMeters> backends = new ConcurrentHashMap<>();
 
 	public BackendMetrics(BackendHealthRegistry health, InFlightRequests inFlight, MeterRegistry meters) {
 		this.meters = meters;
@@ -77,12 +75,7 @@ public class BackendMetrics implements AttemptOutcome.Listener {
 				.description("Requests in flight to the backend")
 				.tag("backend", backend.getInstanceId())
 				.register(meters);
-			this.counters.put(backend.getInstanceId(), new BackendCounters(backend.getInstanceId()));
-			this.responseTimes.put(backend.getInstanceId(), Timer.builder(RESPONSE_TIME)
-				.description("Time from choosing the backend to the head of its response, per attempt answered")
-				.tag("backend", backend.getInstanceId())
-				.serviceLevelObjectives(BUCKETS)
-				.register(meters));
+			this.backends.put(backend.getInstanceId(), new BackendMeters(backend.getInstanceId()));
 		}
 	}
 
@@ -94,43 +87,56 @@ public class BackendMetrics implements AttemptOutcome.Listener {
 	@Override
 	public void onComplete(CompletionContext<ResponseData, ServiceInstance, RequestDataContext> completion) {
 		AttemptOutcome outcome = AttemptOutcome.of(completion);
-		if (outcome == null) {
+		BackendMeters backend = (outcome != null) ? this.backends.get(outcome.backend().getInstanceId()) : null;
+		if (backend == null) {
 			return;
 		}
-		onOutcome(outcome);
+		backend.count(outcome);
 		Request<RequestDataContext> request = completion.getLoadBalancerRequest();
 		long start = (request != null) ? request.getContext().getRequestStartTime() : 0;
-		Timer responseTime = this.responseTimes.get(outcome.backend().getInstanceId());
-		if (outcome.failure() == null && start != 0 && responseTime != null) {
-			responseTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+		if (outcome.failure() == null && start != 0) {
+			backend.responseTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
 		}
 	}
 
 	@Override
 	public void onOutcome(AttemptOutcome outcome) {
-		BackendCounters backend = this.counters.get(outcome.backend().getInstanceId());
-		if (backend == null) {
-			return;
-		}
-		if (outcome.failure() != null) {
-			backend.failure(outcome.failure()).increment();
-		}
-		else {
-			backend.status(outcome.status()).increment();
+		BackendMeters backend = this.backends.get(outcome.backend().getInstanceId());
+		if (backend != null) {
+			backend.count(outcome);
 		}
 	}
 
-	/** The counters of one backend, created on first use and then found without allocating. */
-	private final class BackendCounters {
+	/**
+	 * The meters of one backend: its response time, and its counters, created on first use and then found without
+	 * allocating.
+	 */
+	private final class BackendMeters {
 
 		private final String backend;
+
+		private final Timer responseTime;
 
 		private final AtomicReferenceArray<Counter> byStatus = new AtomicReferenceArray<>(600);
 
 		private final Map<UpstreamFailure, Counter> byFailure = new ConcurrentHashMap<>();
 
-		BackendCounters(String backend) {
+		BackendMeters(String backend) {
 			this.backend = backend;
+			this.responseTime = Timer.builder(RESPONSE_TIME)
+				.description("Time from choosing the backend to the head of its response, per attempt answered")
+				.tag("backend", backend)
+				.serviceLevelObjectives(BUCKETS)
+				.register(BackendMetrics.this.meters);
+		}
+
+		void count(AttemptOutcome outcome) {
+			if (outcome.failure() != null) {
+				failure(outcome.failure()).increment();
+			}
+			else {
+				status(outcome.status()).increment();
+			}
 		}
 
 		Counter status(@Nullable HttpStatusCode status) {
