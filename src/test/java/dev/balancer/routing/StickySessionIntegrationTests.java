@@ -2,6 +2,7 @@ package dev.balancer.routing;
 
 import java.util.List;
 
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -96,28 +97,30 @@ class StickySessionIntegrationTests {
 	/** Behind an ingress that terminates TLS, the cookie is Secure as if the client had come to the balancer. */
 	@Test
 	void theCookieIsSecureWhenTheTrustedProxyInFrontSaysTheClientCameOverTls() {
-		ResponseCookie behindTls = this.client.get()
-			.uri("/")
-			.header("X-Forwarded-Proto", "https")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.returnResult(String.class)
-			.getResponseCookies()
-			.getFirst("BALANCER");
-		ResponseCookie plain = this.client.get()
-			.uri("/")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.returnResult(String.class)
-			.getResponseCookies()
-			.getFirst("BALANCER");
+		ResponseCookie behindTls = firstCookie("https");
+		ResponseCookie plain = firstCookie(null);
 
 		assertThat(behindTls).isNotNull();
 		assertThat(behindTls.isSecure()).isTrue();
 		assertThat(plain).isNotNull();
 		assertThat(plain.isSecure()).isFalse();
+	}
+
+	/** The cookie a new client gets, with the {@code X-Forwarded-Proto} it sends, if any. */
+	private ResponseCookie firstCookie(@Nullable String forwardedProto) {
+		return this.client.get()
+			.uri("/")
+			.headers((headers) -> {
+				if (forwardedProto != null) {
+					headers.set("X-Forwarded-Proto", forwardedProto);
+				}
+			})
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.returnResult(String.class)
+			.getResponseCookies()
+			.getFirst("BALANCER");
 	}
 
 }
