@@ -225,7 +225,7 @@ class ProxyIntegrationTests {
 			.endsWith("{\"status\":400,\"error\":\"Bad Request\",\"message\":\"The request is not valid HTTP: "
 					+ "Content-Length value is not a number: +3\"}");
 		assertThat(RawRequests.untilClosed(this.port,
-				"GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: " + "a".repeat(9000) + "\r\n\r\n"))
+				"GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: " + "a".repeat(33 * 1024) + "\r\n\r\n"))
 			.startsWith("HTTP/1.1 431 Request Header Fields Too Large\r\n");
 		assertThat(backends).allMatch((backend) -> backend.requests().isEmpty());
 		assertThat(output.getOut().lines().filter((line) -> line.contains("not valid HTTP")))
@@ -234,6 +234,29 @@ class ProxyIntegrationTests {
 					(line) -> assertThat(line).contains(" INFO ", "answered 431 to /127.0.0.1:",
 							"(limit: server.max-http-request-header-size)"));
 		assertThat(output.getOut()).doesNotContain("Decoding failed").doesNotContain("HttpServerOperations");
+	}
+
+	/**
+	 * Spring Boot's limits (4 KB for the request line, 8 KB for the headers) refused URLs and cookies that nginx,
+	 * in front of the same backends, passes: the balancer takes nginx's.
+	 */
+	@Test
+	void requestLinesUpTo8KbAndHeadersUpTo32KbAreProxied() throws IOException {
+		String path = "/search/" + "p".repeat(8 * 1024 - 100);
+		String cookie = "c".repeat(28 * 1024);
+
+		assertThat(RawRequests.response(this.port, "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nCookie: "
+				+ cookie + "\r\nConnection: close\r\n\r\n"))
+			.startsWith("HTTP/1.1 200 OK\r\n");
+		RecordedRequest received = onlyRequest();
+		assertThat(received.path()).isEqualTo(path);
+		assertThat(received.header("Cookie")).isEqualTo(cookie);
+
+		assertThat(RawRequests.untilClosed(this.port,
+				"GET /" + "p".repeat(8 * 1024) + " HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+			.startsWith("HTTP/1.1 414 URI Too Long\r\n")
+			.endsWith("An HTTP line is larger than 8192 bytes.\"}");
+		assertThat(backends).allMatch((backend) -> backend.requests().size() <= 1);
 	}
 
 	/**
