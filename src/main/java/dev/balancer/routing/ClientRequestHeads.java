@@ -63,7 +63,8 @@ import org.springframework.http.HttpStatus;
  * of the balancer sees, and so the backend's {@code X-Forwarded-Host}. Spring took the header's.</li>
  * </ul>
  * {@code OPTIONS *}, a question about the server itself that Spring would send on as {@code OPTIONS /}, is
- * answered here as Go's server, the seed's, answers it: {@code 200}, no body. A header a client sends in the name
+ * answered here as Go's server, the seed's, answers it: {@code 200}, no body. A request of another version than
+ * HTTP/1.0 and HTTP/1.1 gets a JSON 505 ({@link #supported}). A header a client sends in the name
  * of the access log's fields ({@link BackendAccessLog}) is taken out.
  * <p>
  * <b>A request that is not valid HTTP is answered here</b>: one Netty could not decode, one without a valid
@@ -161,6 +162,13 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 				refuse(ctx, request, request.decoderResult().cause());
 				return;
 			}
+			HttpVersion version = request.protocolVersion();
+			if (version != HttpVersion.HTTP_1_1 && version != HttpVersion.HTTP_1_0 && !supported(request, version)) {
+				String text = printable(version.text());
+				refuse(ctx, request, HttpStatus.HTTP_VERSION_NOT_SUPPORTED, "The request's HTTP version is not "
+						+ "supported: " + text + " (HTTP/1.0 and HTTP/1.1 are)", "a request of version " + text);
+				return;
+			}
 			String target = request.uri();
 			String encoded = encoded(target);
 			if (encoded == null) {
@@ -192,6 +200,24 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 			BackendAccessLog.removeFrom(request.headers());
 		}
 		ctx.fireChannelRead(msg);
+	}
+
+	/**
+	 * Whether a request of a version other than HTTP/1.0 and HTTP/1.1 is served: one of a later HTTP/1 minor
+	 * version is, as HTTP/1.1, as RFC 9110 (2.5) asks (Reactor Netty answered {@code HTTP/1.2} in kind, a version
+	 * no client knows); others are not. Netty reads any major version, and Reactor Netty answered a request of
+	 * {@code HTTP/2.0} (a client speaking HTTP/2 in HTTP/1.1's framing, or HTTP/2's preface where it is not
+	 * offered) with an empty 400 and a WARN line with the request's head, and {@code HTTP/3.0} or {@code HTTP/0.9}
+	 * in kind; nginx answers a 505 to both.
+	 */
+	private static boolean supported(HttpRequest request, HttpVersion version) {
+		if (version.majorVersion() != 1 || !"HTTP".equals(version.protocolName())) {
+			return false;
+		}
+		if (version.minorVersion() > 1) {
+			request.setProtocolVersion(HttpVersion.HTTP_1_1);
+		}
+		return true;
 	}
 
 	/**
@@ -255,12 +281,19 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 				: (fault instanceof TooLongHttpHeaderException) ? HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
 						: HttpStatus.BAD_REQUEST;
 		String reason = printable(fault.getMessage());
-		if (!answer(ctx, request, jsonError(status, "The request is not valid HTTP: " + reason))) {
+		refuse(ctx, request, status, "The request is not valid HTTP: " + reason,
+				"a request that is not valid HTTP: " + reason + hint(fault));
+	}
+
+	/** Answers a refused request with the JSON error and the message, and logs what the request was. */
+	private static void refuse(ChannelHandlerContext ctx, HttpRequest request, HttpStatus status, String message,
+			String refused) {
+		if (!answer(ctx, request, jsonError(status, message))) {
 			return;
 		}
 		if (logger.isInfoEnabled()) {
 			REFUSAL_LINES.info(logger, "[" + id(ctx.channel()) + "] answered " + status.value() + " to "
-					+ ctx.channel().remoteAddress() + ", a request that is not valid HTTP: " + reason + hint(fault));
+					+ ctx.channel().remoteAddress() + ", " + refused);
 		}
 	}
 

@@ -213,6 +213,40 @@ class ClientRequestHeadsTests {
 		assertThat(answer(longHeaders)).startsWith("HTTP/1.1 431 Request Header Fields Too Large\r\n");
 	}
 
+	/**
+	 * Reactor Netty answered {@code HTTP/2.0} with an empty 400 and a WARN line with the request's head, and
+	 * {@code HTTP/3.0}, {@code HTTP/0.9} and {@code HTTP/1.2} in kind, with a status line of that version.
+	 */
+	@Test
+	void aRequestOfAVersionOtherThanHttp1GetsAJson505() {
+		for (String version : List.of("HTTP/2.0", "HTTP/3.0", "HTTP/0.9")) {
+			EmbeddedChannel channel = clientConnection();
+
+			channel.writeInbound(ascii("GET / " + version + "\r\nHost: a\r\n\r\n"));
+
+			assertThat(channel.<Object>readInbound()).as("passed on").isNull();
+			assertThat(answer(channel)).startsWith("HTTP/1.1 505 HTTP Version not supported\r\n")
+				.contains("\r\nconnection: close\r\n")
+				.endsWith("\"message\":\"The request's HTTP version is not supported: " + version
+						+ " (HTTP/1.0 and HTTP/1.1 are)\"}");
+			assertThat(channel.isOpen()).as("open").isFalse();
+		}
+	}
+
+	@Test
+	void aRequestOfALaterHttp1MinorVersionIsServedAsHttp11() {
+		EmbeddedChannel channel = clientConnection();
+
+		channel.writeInbound(ascii("GET / HTTP/1.2\r\nHost: a\r\n\r\nGET / http/1.0\r\nHost: a\r\n\r\n"));
+
+		HttpRequest later = channel.readInbound();
+		assertThat(later.protocolVersion()).isSameAs(HttpVersion.HTTP_1_1);
+		ReferenceCountUtil.release(channel.readInbound()); // its end
+		HttpRequest lowerCase = channel.readInbound();
+		assertThat(lowerCase.protocolVersion()).isEqualTo(HttpVersion.HTTP_1_0);
+		assertThat(answer(channel)).isEmpty();
+	}
+
 	@Test
 	void aTargetWithAMalformedEscapeIsAnsweredWithAJson400() {
 		EmbeddedChannel channel = clientConnection();
