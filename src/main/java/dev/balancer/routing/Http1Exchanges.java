@@ -4,10 +4,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -24,6 +27,7 @@ import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import org.jspecify.annotations.Nullable;
 import reactor.netty.NettyPipeline;
+import reactor.netty.channel.ChannelOperations;
 
 /**
  * Keeps the answers to the requests a client pipelines on an HTTP/1.1 connection (sends before the answers to
@@ -36,6 +40,13 @@ import reactor.netty.NettyPipeline;
  * <li><b>A pipelined request the balancer refuses itself</b> ({@link ClientRequestHeads}: not valid HTTP) is
  * answered after the answers to the requests before it, as RFC 9112 (9.3.2) asks of every answer. Its answer went
  * out at once, ahead of theirs: the client took it for the answer to its first request, and lost the rest.</li>
+ * <li><b>A request body that stops being valid HTTP</b> (a chunk size that is no number, say) fails the body's
+ * stream, so that the backend's connection is closed in the middle of the request and the client gets a 400
+ * ({@link FailoverFilter}), and the connection ends after that answer: Netty decodes nothing after the fault.
+ * Reactor Netty ended such a body as if it were complete: the backend got what came before the fault as the whole
+ * body (a PUT stored a truncated file), and the client an empty 400 that the backend's answer then ran into, with
+ * an ERROR and a stack trace; a request pipelined behind another got the backend's answer to its truncated body
+ * and a connection that hung.</li>
  * </ul>
  * One per connection, between {@link ClientRequestHeads} and Reactor Netty's HTTP/1.1 traffic handler, which
  * answers one request at a time, in order: a response that goes out answers the oldest request still open. After a
@@ -79,6 +90,9 @@ final class Http1Exchanges extends ChannelDuplexHandler {
 	/** Adds a new handler to an HTTP/1.x client connection, after {@link ClientRequestHeads}. */
 	static void addTo(ChannelPipeline pipeline) {
 		pipeline.addBefore(NettyPipeline.HttpTrafficHandler, HANDLER_NAME, new Http1Exchanges());
+		if (pipeline.get(NettyPipeline.ReactiveBridge) != null) {
+			pipeline.addBefore(NettyPipeline.ReactiveBridge, MalformedBodies.HANDLER_NAME, MalformedBodies.INSTANCE);
+		}
 	}
 
 	/**
@@ -135,11 +149,38 @@ final class Http1Exchanges extends ChannelDuplexHandler {
 				}
 			}
 		}
-		else if (msg instanceof HttpContent && this.droppingBody) {
-			ReferenceCountUtil.release(msg);
-			return;
+		else if (msg instanceof HttpContent content) {
+			if (this.droppingBody) {
+				content.release();
+				return;
+			}
+			if (content.decoderResult().isFailure()) {
+				malformedBody(ctx, content);
+				return;
+			}
 		}
 		ctx.fireChannelRead(msg);
+	}
+
+	/**
+	 * A part of the body of the request read last that Netty could not decode. It becomes a {@link MalformedBody},
+	 * which Reactor Netty's traffic handler lets through to {@link MalformedBodies} once the request is served:
+	 * at once, or after the answers to the requests pipelined before it. The connection ends after the answer to
+	 * this request, or now if that has gone out already.
+	 */
+	private void malformedBody(ChannelHandlerContext ctx, HttpContent content) {
+		String reason = ClientRequestHeads.printable(content.decoderResult().cause().getMessage());
+		content.release();
+		this.ending = true;
+		this.lastRequest = this.taken;
+		if (this.taken == this.answered) {
+			ctx.close();
+			return;
+		}
+		if (this.answering && this.answered + 1 == this.taken) {
+			this.closeAfterAnswer = true; // the answer's head has gone out
+		}
+		ctx.fireChannelRead(new MalformedBody(reason));
 	}
 
 	@Override
@@ -228,6 +269,38 @@ final class Http1Exchanges extends ChannelDuplexHandler {
 			this.refusal.release();
 			this.refusal = null;
 		}
+	}
+
+	/** What is passed on in place of a part of a request body that Netty could not decode. */
+	record MalformedBody(String reason) {
+	}
+
+	/**
+	 * Fails the body being read by the request now served with a {@link MalformedBody}'s reason: Reactor Netty
+	 * ends the body's stream with it. Just before Reactor Netty's bridge to the request's exchange, so behind its
+	 * traffic handler, which holds a pipelined request's parts until the request is served. A request answered
+	 * without reading all of its body (a backend's early 413, say) has nothing to fail: its connection ends after
+	 * the answer ({@link #malformedBody}).
+	 */
+	@Sharable
+	static final class MalformedBodies extends ChannelInboundHandlerAdapter {
+
+		static final String HANDLER_NAME = "balancer.malformedBodies";
+
+		static final MalformedBodies INSTANCE = new MalformedBodies();
+
+		@Override
+		public void channelRead(ChannelHandlerContext ctx, Object msg) {
+			if (!(msg instanceof MalformedBody body)) {
+				ctx.fireChannelRead(msg);
+				return;
+			}
+			ChannelOperations<?, ?> exchange = ChannelOperations.get(ctx.channel());
+			if (exchange != null && !exchange.isInboundDisposed() && !exchange.isInboundCancelled()) {
+				ctx.fireExceptionCaught(new DecoderException(body.reason()));
+			}
+		}
+
 	}
 
 }

@@ -165,6 +165,39 @@ class UploadFaultsIntegrationTests {
 		assertThat(ejections()).as("ejections").isEqualTo(ejectionsBefore);
 	}
 
+	/**
+	 * Reactor Netty ended such a body as if it were complete: the backend got the chunks before the fault as the
+	 * whole body, and its answer then met the empty 400 already sent, with an ERROR and a stack trace in the log.
+	 */
+	@Test
+	void aChunkedBodyThatTurnsMalformedNeverReachesTheBackendAsComplete(CapturedOutput output) throws Exception {
+		double abortsBefore = clientAborts();
+		double ejectionsBefore = ejections();
+		String answer;
+
+		try (Socket socket = connected()) {
+			OutputStream out = socket.getOutputStream();
+			out.write(ascii("PUT /file HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
+					+ "5\r\nhello\r\n"));
+			out.flush();
+			Thread.sleep(200); // on its way to the backend
+			out.write(ascii("zz\r\nworld\r\n0\r\n\r\n"));
+			out.flush();
+			answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+		}
+
+		assertThat(answer).startsWith("HTTP/1.1 400 Bad Request\r\n")
+			.containsIgnoringCase("\r\nConnection: close\r\n")
+			.endsWith("\"message\":\"The request broke off: the client's request body is not valid: Invalid "
+					+ "character in chunk size\"}");
+		await().atMost(Duration.ofSeconds(5)).until(() -> clientAborts() > abortsBefore);
+		assertThat(backend.requests()).as("requests the backend read whole").isEmpty();
+		assertThat(ejections()).as("ejections").isEqualTo(ejectionsBefore);
+		assertThat(output.getOut()).contains(" INFO ", "PUT /file answered 400: The request broke off")
+			.doesNotContain("Decoding failed")
+			.doesNotContain("Status and headers already sent");
+	}
+
 	private double ejections() {
 		return this.meters.find("balancer.outlier.ejections").counters().stream().mapToDouble(Counter::count).sum();
 	}

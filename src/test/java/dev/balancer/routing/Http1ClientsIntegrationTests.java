@@ -63,6 +63,11 @@ class Http1ClientsIntegrationTests {
 				// no length: sent chunked to the balancer, and by it to HTTP/1.1 clients
 				return response.sendString(Flux.just("first;", "second;", "third;").delayElements(Duration.ofMillis(20)));
 			})
+			.put("/upload", (request, response) -> response.sendString(request.receive()
+				.aggregate()
+				.asString()
+				.doOnNext((body) -> received.add("/upload " + body)) // a body that came whole
+				.map((body) -> "took " + body.length())))
 			.get("/large", (request, response) -> {
 				received.add(request.uri());
 				return response.sendString(Mono.just(LARGE)); // with its length, too long to go in one write
@@ -141,6 +146,26 @@ class Http1ClientsIntegrationTests {
 		assertThat(answers.get(2).header("connection")).isEqualTo("close");
 		assertThat(received).containsExactly("/slow", "/two");
 		assertThat(output.getOut()).containsOnlyOnce("a request that is not valid HTTP: a malformed percent-escape");
+	}
+
+	/**
+	 * Reactor Netty handed the backend the body up to the fault as a complete one and the client the backend's answer
+	 * to it, then left the connection open with nothing more to read.
+	 */
+	@Test
+	void aPipelinedRequestWhoseBodyTurnsMalformedGetsA400AfterTheAnswerBeforeIt(CapturedOutput output)
+			throws IOException {
+		List<RawResponse> answers = RawResponses.parse(RawRequests.untilClosed(this.port, get("/slow", "")
+				+ "PUT /upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+				+ "zz\r\nworld\r\n0\r\n\r\n"));
+
+		assertThat(answers).extracting(RawResponse::status).containsExactly(200, 400);
+		assertThat(answers.get(0).body()).isEqualTo("slow");
+		assertThat(answers.get(1).body()).contains("The request broke off: the client's request body is not valid: "
+				+ "Invalid character in chunk size");
+		assertThat(answers.get(1).header("connection")).isEqualTo("close");
+		assertThat(received).containsExactly("/slow");
+		assertThat(output.getOut()).doesNotContain("Decoding failed").doesNotContain(" ERROR ");
 	}
 
 	@Test

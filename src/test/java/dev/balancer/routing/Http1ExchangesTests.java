@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -167,6 +168,59 @@ class Http1ExchangesTests {
 		assertThat(after.headers().get(HttpHeaderNames.CONNECTION)).isEqualTo("close");
 		assertThat(response.headers().contains(HttpHeaderNames.CONNECTION)).isFalse();
 		assertThat(this.channel.isOpen()).isTrue();
+	}
+
+	@Test
+	void aMalformedPartOfABodyIsPassedOnAsItsReasonAndTheConnectionEndsAfterTheAnswer() {
+		this.channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.PUT, null));
+		HttpContent malformed = malformed();
+		this.channel.writeInbound(malformed);
+
+		this.channel.readInbound();
+		assertThat(this.channel.<Object>readInbound())
+			.isEqualTo(new Http1Exchanges.MalformedBody("Invalid character in chunk size"));
+		assertThat(malformed.refCnt()).isZero();
+		this.channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.GET, null));
+		assertThat(this.channel.<Object>readInbound()).as("taken after it").isNull();
+
+		HttpResponse answer = streamed();
+		this.channel.writeOutbound(answer);
+		assertThat(answer.headers().get(HttpHeaderNames.CONNECTION)).isEqualTo("close");
+		this.channel.writeOutbound(LastHttpContent.EMPTY_LAST_CONTENT);
+		assertThat(this.channel.isOpen()).isFalse();
+	}
+
+	@Test
+	void aMalformedPartOfABodyAfterTheAnswerWentOutClosesTheConnectionAtOnce() {
+		this.channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.PUT, null));
+		this.channel.writeOutbound(streamed(), LastHttpContent.EMPTY_LAST_CONTENT); // a backend's early answer
+		assertThat(this.channel.isOpen()).isTrue();
+
+		this.channel.writeInbound(malformed());
+
+		this.channel.readInbound();
+		assertThat(this.channel.<Object>readInbound()).isNull();
+		assertThat(this.channel.isOpen()).isFalse();
+	}
+
+	@Test
+	void aMalformedPartOfABodyWhoseAnswerHasBegunClosesTheConnectionAfterIt() {
+		this.channel.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.PUT, null));
+		HttpResponse answer = streamed();
+		this.channel.writeOutbound(answer);
+
+		this.channel.writeInbound(malformed());
+
+		assertThat(this.channel.isOpen()).isTrue();
+		this.channel.writeOutbound(LastHttpContent.EMPTY_LAST_CONTENT);
+		assertThat(this.channel.isOpen()).isFalse();
+	}
+
+	/** A body's last part as Netty's decoder hands it on when it could not decode a chunk's size. */
+	private static HttpContent malformed() {
+		HttpContent content = new DefaultLastHttpContent(Unpooled.buffer(0));
+		content.setDecoderResult(DecoderResult.failure(new NumberFormatException("Invalid character in chunk size")));
+		return content;
 	}
 
 	private static HttpContent body(String text) {
