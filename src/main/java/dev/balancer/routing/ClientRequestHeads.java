@@ -64,7 +64,8 @@ import org.springframework.http.HttpStatus;
  * </ul>
  * {@code OPTIONS *}, a question about the server itself that Spring would send on as {@code OPTIONS /}, is
  * answered here as Go's server, the seed's, answers it: {@code 200}, no body. A request of another version than
- * HTTP/1.0 and HTTP/1.1 gets a JSON 505 ({@link #supported}). A header a client sends in the name
+ * HTTP/1.0 and HTTP/1.1 gets a JSON 505 ({@link #supported}), and one whose body comes in a transfer coding other
+ * than {@code chunked} alone a JSON 501 ({@link #unsupportedCodings}). A header a client sends in the name
  * of the access log's fields ({@link BackendAccessLog}) is taken out.
  * <p>
  * <b>A request that is not valid HTTP is answered here</b>: one Netty could not decode, one without a valid
@@ -169,6 +170,12 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 						+ "supported: " + text + " (HTTP/1.0 and HTTP/1.1 are)", "a request of version " + text);
 				return;
 			}
+			String codings = unsupportedCodings(request);
+			if (codings != null) {
+				refuse(ctx, request, HttpStatus.NOT_IMPLEMENTED, "The request's Transfer-Encoding is not supported: "
+						+ codings + " (only chunked is)", "a request with Transfer-Encoding " + codings);
+				return;
+			}
 			String target = request.uri();
 			String encoded = encoded(target);
 			if (encoded == null) {
@@ -218,6 +225,24 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 			request.setProtocolVersion(HttpVersion.HTTP_1_1);
 		}
 		return true;
+	}
+
+	/**
+	 * The request's transfer codings, where they are other than {@code chunked} alone; {@code null} for a request
+	 * without or with only {@code chunked}. Netty refuses codings that do not end in {@code chunked}, but reads a
+	 * {@code gzip, chunked} body as chunked and nothing more: the backend got it as {@code chunked}, the gzip
+	 * unsaid, and took the compressed bytes for the body. RFC 9112 (6.1) asks for a 501, as nginx answers.
+	 */
+	static @Nullable String unsupportedCodings(HttpRequest request) {
+		Iterator<String> values = request.headers().valueStringIterator(HttpHeaderNames.TRANSFER_ENCODING);
+		if (!values.hasNext()) {
+			return null;
+		}
+		String first = values.next();
+		if (!values.hasNext() && HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(first.strip())) {
+			return null;
+		}
+		return printable(String.join(", ", request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING)));
 	}
 
 	/**

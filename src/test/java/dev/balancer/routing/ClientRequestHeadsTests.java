@@ -233,6 +233,38 @@ class ClientRequestHeadsTests {
 		}
 	}
 
+	/** Netty read a {@code gzip, chunked} body as chunked alone: the backend got it so, and took gzip for the body. */
+	@Test
+	void aRequestBodyInATransferCodingOtherThanChunkedAloneGetsAJson501() {
+		EmbeddedChannel channel = clientConnection();
+
+		channel.writeInbound(ascii("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+				+ "5\r\nhello\r\n0\r\n\r\n"));
+
+		assertThat(channel.<Object>readInbound()).as("passed on").isNull();
+		assertThat(answer(channel)).startsWith("HTTP/1.1 501 Not Implemented\r\n")
+			.contains("\r\nconnection: close\r\n")
+			.endsWith("\"message\":\"The request's Transfer-Encoding is not supported: gzip, chunked (only chunked "
+					+ "is)\"}");
+		assertThat(channel.isOpen()).as("open").isFalse();
+	}
+
+	@Test
+	void onlyChunkedAloneIsATransferCodingOfRequests() {
+		assertThat(ClientRequestHeads.unsupportedCodings(request(HttpVersion.HTTP_1_1, "a"))).isNull();
+		HttpRequest chunked = request(HttpVersion.HTTP_1_1, "a");
+		chunked.headers().set(HttpHeaderNames.TRANSFER_ENCODING, "Chunked");
+		assertThat(ClientRequestHeads.unsupportedCodings(chunked)).isNull();
+		HttpRequest twice = request(HttpVersion.HTTP_1_1, "a");
+		twice.headers().add(HttpHeaderNames.TRANSFER_ENCODING, "chunked").add(HttpHeaderNames.TRANSFER_ENCODING,
+				"chunked");
+		assertThat(ClientRequestHeads.unsupportedCodings(twice)).isEqualTo("chunked, chunked");
+		HttpRequest split = request(HttpVersion.HTTP_1_1, "a");
+		split.headers().add(HttpHeaderNames.TRANSFER_ENCODING, "deflate").add(HttpHeaderNames.TRANSFER_ENCODING,
+				"chunked");
+		assertThat(ClientRequestHeads.unsupportedCodings(split)).isEqualTo("deflate, chunked");
+	}
+
 	@Test
 	void aRequestOfALaterHttp1MinorVersionIsServedAsHttp11() {
 		EmbeddedChannel channel = clientConnection();
