@@ -30,6 +30,8 @@ public @interface BackendUrl {
 
 	class Validator implements ConstraintValidator<BackendUrl, URI> {
 
+		private static final int MAX_PORT = 65535;
+
 		@Override
 		public boolean isValid(URI url, ConstraintValidatorContext context) {
 			if (url == null) {
@@ -37,9 +39,17 @@ public @interface BackendUrl {
 			}
 			String scheme = url.getScheme();
 			boolean hasNoPath = url.getRawPath() == null || url.getRawPath().isEmpty() || url.getRawPath().equals("/");
-			return ("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme)) && url.getHost() != null
-					&& url.getRawUserInfo() == null && hasNoPath && url.getRawQuery() == null
+			boolean valid = ("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme))
+					&& url.getHost() != null && url.getRawUserInfo() == null && hasNoPath && url.getRawQuery() == null
 					&& url.getRawFragment() == null;
+			if (valid && (url.getPort() == 0 || url.getPort() > MAX_PORT)) {
+				// java.net.URI takes any number for a port: http://host:99999 started, with a backend always DOWN
+				context.disableDefaultConstraintViolation();
+				context.buildConstraintViolationWithTemplate("must have a port from 1 to 65535, like "
+						+ "http://10.0.0.5:8081").addConstraintViolation();
+				return false;
+			}
+			return valid;
 		}
 
 	}

@@ -158,6 +158,8 @@ class BalancerPropertiesTests {
 			balancer.backends[0].url=http://host:1/api                              | balancer.backends[0].url
 			balancer.backends[0].url=http://host:1?q=1                              | balancer.backends[0].url
 			balancer.backends[0].url=http://user@host:1                             | balancer.backends[0].url
+			balancer.backends[0].url=http://host:99999                              | balancer.backends[0].url
+			balancer.backends[0].url=http://host:0                                  | balancer.backends[0].url
 			balancer.backends[0].url=http://x:1,balancer.backends[1].url=HTTP://X:1/ | balancer.backends[1].url
 			balancer.backends[0].url=http://x:1,balancer.backends[0].weight=0       | balancer.backends[0].weight
 			balancer.backends[0].url=http://x:1,balancer.retry.attempts=0           | balancer.retry.attempts
@@ -191,6 +193,17 @@ class BalancerPropertiesTests {
 			assertThat(analysis).isNotNull();
 			assertThat(analysis.getDescription()).contains("Property: " + property + "\n");
 			assertThat(cause.getValidationErrors().getAllErrors()).hasSize(1);
+		});
+	}
+
+	@Test
+	void aBackendPortOutOfRangeIsNamedAsTheReason() {
+		this.runner.withPropertyValues("balancer.backends[0].url=http://x:65536").run((context) -> {
+			assertThat(new InvalidConfigurationFailureAnalyzer().analyze(context.getStartupFailure()).getDescription())
+				.contains("Reason: must have a port from 1 to 65535, like http://10.0.0.5:8081");
+		});
+		this.runner.withPropertyValues("balancer.backends[0].url=http://x:65535").run((context) -> {
+			assertThat(context).hasNotFailed();
 		});
 	}
 
