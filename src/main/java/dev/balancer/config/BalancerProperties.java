@@ -62,6 +62,12 @@ public record BalancerProperties(
 	private static final String TOKEN = "[A-Za-z0-9!#$%&'*+.^_`|~-]+";
 
 	/**
+	 * A path and query as a URL holds them: a probe of any other failed on every round, with the backend DOWN for
+	 * "The URI contain illegal characters".
+	 */
+	private static final String PROBE_PATH = "/([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*";
+
+	/**
 	 * One backend server.
 	 *
 	 * @param url absolute http or https URL of the server, without path or query
@@ -92,7 +98,8 @@ public record BalancerProperties(
 	 */
 	public record HealthCheck(@DefaultValue("20s") @DurationMin(millis = 1, message = POSITIVE) Duration interval,
 			@DefaultValue("2s") @DurationMin(millis = 1, message = POSITIVE) Duration timeout,
-			@DefaultValue("/") @Pattern(regexp = "/.*", message = "must start with /") String path,
+			@DefaultValue("/") @Pattern(regexp = PROBE_PATH, message = "must start with /, with characters a URL may "
+					+ "not hold percent-encoded (%20 for a space)") String path,
 			@DefaultValue("100-499") @StatusRanges String expectedStatuses,
 			@Nullable @Pattern(regexp = "[A-Za-z0-9.:\\[\\]-]+", message = "must be a host name, optionally with a port") String host,
 			@Nullable @DurationMin(millis = 0, message = "must not be negative") Duration jitter,

@@ -121,7 +121,7 @@ class BalancerPropertiesTests {
 		this.runner
 			.withPropertyValues("balancer.backends[0].url=https://10.0.0.5", "balancer.backends[0].weight=5",
 					"balancer.backends[1].url=http://10.0.0.6:8080/", "balancer.health-check.interval=1s",
-					"balancer.health-check.timeout=250ms", "balancer.health-check.path=/healthz",
+					"balancer.health-check.timeout=250ms", "balancer.health-check.path=/healthz/ready?probe=lb&x=%2F",
 					"balancer.retry.attempts=5", "balancer.retry.body-buffer-size=1MB",
 					"balancer.trusted-proxies[0]=10.0.0.0/8", "balancer.health-check.expected-statuses=200-299,301",
 					"balancer.health-check.host=api.example:8080", "balancer.health-check.jitter=0s",
@@ -136,7 +136,7 @@ class BalancerPropertiesTests {
 				BalancerProperties properties = context.getBean(BalancerProperties.class);
 				assertThat(properties.backends()).extracting(BalancerProperties.Backend::weight).containsExactly(5, 1);
 				assertThat(properties.healthCheck()).isEqualTo(new BalancerProperties.HealthCheck(Duration.ofSeconds(1),
-						Duration.ofMillis(250), "/healthz", "200-299,301", "api.example:8080", Duration.ZERO, 2, 3));
+						Duration.ofMillis(250), "/healthz/ready?probe=lb&x=%2F", "200-299,301", "api.example:8080", Duration.ZERO, 2, 3));
 				assertThat(properties.retry()).isEqualTo(new BalancerProperties.Retry(5, DataSize.ofMegabytes(1),
 						new BalancerProperties.Budget(10, 0),
 						new BalancerProperties.Backoff(Duration.ZERO, Duration.ofMillis(250))));
@@ -167,6 +167,9 @@ class BalancerPropertiesTests {
 			balancer.backends[0].url=http://x:1,balancer.health-check.interval=-1s  | balancer.health-check.interval
 			balancer.backends[0].url=http://x:1,balancer.health-check.timeout=0     | balancer.health-check.timeout
 			balancer.backends[0].url=http://x:1,balancer.health-check.path=health   | balancer.health-check.path
+			balancer.backends[0].url=http://x:1,balancer.health-check.path=/health check | balancer.health-check.path
+			balancer.backends[0].url=http://x:1,balancer.health-check.path=/health?q=é | balancer.health-check.path
+			balancer.backends[0].url=http://x:1,balancer.health-check.path=/50%off   | balancer.health-check.path
 			balancer.backends[0].url=http://x:1,balancer.trusted-proxies[0]=proxy.example | balancer.trusted-proxies[0]
 			balancer.backends[0].url=http://x:1,balancer.backends[0].weight=257     | balancer.backends[0].weight
 			balancer.backends[0].url=http://x:1,balancer.consistent-hash.key=ip     | balancer.consistent-hash.key
