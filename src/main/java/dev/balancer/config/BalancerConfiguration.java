@@ -40,6 +40,7 @@ import dev.balancer.routing.LeanGrpcRequestHeadersFilter;
 import dev.balancer.routing.LeanHopByHopHeadersFilter;
 import dev.balancer.routing.LeanNettyRoutingFilter;
 import dev.balancer.routing.PlainRequestsOnTlsPort;
+import dev.balancer.routing.ReplayMemory;
 import dev.balancer.routing.ResponseTimeoutFilter;
 import dev.balancer.routing.RetryBudget;
 import dev.balancer.routing.RouteListHandlerMapping;
@@ -184,7 +185,8 @@ class BalancerConfiguration {
 		FailoverFilter.Settings settings = new FailoverFilter.Settings(retry.attempts(),
 				retry.bodyBufferSize().toBytes(), retry.backoff().base(), retry.backoff().max(),
 				properties.timeouts().request(), properties.debugHeaders(), properties.accessLog().enabled());
-		return new FailoverFilter(settings, retryBudget, meters);
+		ReplayMemory replayMemory = new ReplayMemory(retry.effectiveBodyBufferTotal()).registerWith(meters);
+		return new FailoverFilter(settings, retryBudget, replayMemory, meters);
 	}
 
 	/**

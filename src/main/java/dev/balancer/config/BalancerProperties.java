@@ -119,12 +119,21 @@ public record BalancerProperties(
 	 * @param bodyBufferSize request bodies of idempotent methods up to this size are kept in memory so that
 	 * the request can be replayed on another backend after a 502, 503, 504 or timeout; larger bodies stream
 	 * through and are not sent again once sent
+	 * @param bodyBufferTotal the most memory those kept bodies take together; a body that finds no room is not
+	 * kept. None means a quarter of the heap.
 	 * @param budget the share of traffic retries may add
 	 * @param backoff the pause before each retry
 	 */
 	public record Retry(@DefaultValue("3") @Min(1) int attempts,
-			@DefaultValue("256KB") @NotNull DataSize bodyBufferSize, @Valid @DefaultValue Budget budget,
-			@Valid @DefaultValue Backoff backoff) {
+			@DefaultValue("256KB") @NotNull DataSize bodyBufferSize, @Nullable DataSize bodyBufferTotal,
+			@Valid @DefaultValue Budget budget, @Valid @DefaultValue Backoff backoff) {
+
+		/** {@link #bodyBufferTotal} in bytes, a quarter of the heap when unset. */
+		public long effectiveBodyBufferTotal() {
+			return (this.bodyBufferTotal != null) ? this.bodyBufferTotal.toBytes()
+					: Runtime.getRuntime().maxMemory() / 4;
+		}
+
 	}
 
 	/**

@@ -101,15 +101,18 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 
 	private final Counter budgetExhausted;
 
+	private final ReplayMemory replayMemory;
+
 	private final Counter requestTimeouts;
 
 	private final Counter responseTimeouts;
 
 	private final Counter clientTimeouts;
 
-	public FailoverFilter(Settings settings, RetryBudget budget, MeterRegistry meters) {
+	public FailoverFilter(Settings settings, RetryBudget budget, ReplayMemory replayMemory, MeterRegistry meters) {
 		this.settings = settings;
 		this.budget = budget;
+		this.replayMemory = replayMemory;
 		this.retries = Counter.builder("balancer.retries")
 			.description("Attempts retried on another backend, by what the attempt met")
 			.withRegistry(meters);
@@ -149,7 +152,8 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 		}
 		this.budget.recordRequest();
 		boolean idempotent = IDEMPOTENT_METHODS.contains(exchange.getRequest().getMethod());
-		ReplayableBody body = idempotent ? ReplayableBody.copying(exchange.getRequest(), this.settings.bodyBufferSize())
+		ReplayableBody body = idempotent
+				? ReplayableBody.copying(exchange.getRequest(), this.settings.bodyBufferSize(), this.replayMemory)
 				: ReplayableBody.unread(exchange.getRequest());
 		URI balancedUrl = exchange.getRequiredAttribute(ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR);
 		Failover failover = new Failover(exchange, chain, balancedUrl, body, idempotent);
@@ -163,8 +167,9 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 				: Mono.delay(timeout, timers);
 		// Marked before the attempt under way is called off, so that it is counted as the backend's timeout and
 		// not as a client gone away (ExactUrlLoadBalancerClientFilter).
-		return ContextCache.at(attempts.timeout(expiry.doOnNext((expired) -> exchange.getAttributes()
-			.put(ExactUrlLoadBalancerClientFilter.REQUEST_TIMED_OUT_ATTR, timeout)), timedOut));
+		Mono<Void> request = attempts.timeout(expiry.doOnNext((expired) -> exchange.getAttributes()
+			.put(ExactUrlLoadBalancerClientFilter.REQUEST_TIMED_OUT_ATTR, timeout)), timedOut);
+		return ContextCache.at(body.keepsCopies() ? request.doFinally((signal) -> body.release()) : request);
 	}
 
 	/**

@@ -20,8 +20,9 @@ import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
  * is safe: when no attempt has read it yet, or when it was small enough to be copied as it passed.
  * <p>
  * Bodies are never read ahead of the backend: a large upload streams with backpressure, and only the first
- * {@code bufferLimit} bytes are copied (and dropped as soon as the body turns out to be larger). The
- * gateway's own Retry filter caches the whole body instead (spring-cloud-gateway #3741).
+ * {@code bufferLimit} bytes are copied (and dropped as soon as the body turns out to be larger, or the copies of all
+ * requests would take more than their {@link ReplayMemory}). The gateway's own Retry filter caches the whole body
+ * instead (spring-cloud-gateway #3741). The copies' memory is given back with {@link #release()}.
  */
 final class ReplayableBody {
 
@@ -33,9 +34,20 @@ final class ReplayableBody {
 
 	private final long declaredLength;
 
+	private final @Nullable ReplayMemory memory;
+
 	private final List<byte[]> copies = new ArrayList<>();
 
 	private volatile long copiedBytes;
+
+	/** The copies were dropped: the body was too large to keep, or the memory for copies was all taken. */
+	private volatile boolean dropped;
+
+	/** Bytes taken from {@link #memory} for the copies; guarded by {@code this}. */
+	private long taken;
+
+	/** The request is over: nothing more is copied. Guarded by {@code this}. */
+	private boolean released;
 
 	private volatile boolean read;
 
@@ -44,21 +56,25 @@ final class ReplayableBody {
 	/** Completes once the client has sent all of the body; only for a request that has one. */
 	private final Sinks.@Nullable Empty<Void> received;
 
-	private ReplayableBody(ServerHttpRequest request, long bufferLimit) {
+	private ReplayableBody(ServerHttpRequest request, long bufferLimit, @Nullable ReplayMemory memory) {
 		this.request = request;
 		this.bufferLimit = bufferLimit;
+		this.memory = memory;
 		this.declaredLength = declaredLength(request.getHeaders());
 		this.received = (this.declaredLength != 0) ? Sinks.empty() : null;
 	}
 
-	/** A body that can be sent again once read if it was at most {@code bufferLimit} bytes long. */
-	static ReplayableBody copying(ServerHttpRequest request, long bufferLimit) {
-		return new ReplayableBody(request, Math.max(0, bufferLimit));
+	/**
+	 * A body that can be sent again once read if it was at most {@code bufferLimit} bytes long and its copy found
+	 * room in {@code memory}.
+	 */
+	static ReplayableBody copying(ServerHttpRequest request, long bufferLimit, ReplayMemory memory) {
+		return new ReplayableBody(request, Math.max(0, bufferLimit), memory);
 	}
 
 	/** A body that can be sent again only if no attempt has read any of it. */
 	static ReplayableBody unread(ServerHttpRequest request) {
-		return new ReplayableBody(request, -1);
+		return new ReplayableBody(request, -1, null);
 	}
 
 	/** Whether the request has a body. */
@@ -76,7 +92,7 @@ final class ReplayableBody {
 		if (!this.read) {
 			return true;
 		}
-		if (this.bufferLimit < 0 || this.copiedBytes > this.bufferLimit) {
+		if (this.bufferLimit < 0 || this.dropped) {
 			return false;
 		}
 		// The backend may answer before the end of the body has been signalled here; a body that declared its
@@ -117,17 +133,49 @@ final class ReplayableBody {
 	private void copy(DataBuffer buffer) {
 		int length = buffer.readableByteCount();
 		long total = this.copiedBytes + length;
-		if (total <= this.bufferLimit) {
+		if (!this.dropped && total <= this.bufferLimit && take(length)) {
 			byte[] bytes = new byte[length];
 			int position = buffer.readPosition();
 			buffer.read(bytes);
 			buffer.readPosition(position);
 			this.copies.add(bytes);
 		}
-		else {
-			this.copies.clear(); // too large to replay: stop holding on to any of it
+		else if (!this.dropped) {
+			// too large to replay, or no room left for copies: stop holding on to any of it
+			this.dropped = true;
+			this.copies.clear();
+			giveBack();
 		}
 		this.copiedBytes = total; // volatile write: publishes the copies to the thread that replays them
+	}
+
+	private synchronized boolean take(int length) {
+		if (this.released || this.memory == null || !this.memory.take(length)) {
+			return false;
+		}
+		this.taken += length;
+		return true;
+	}
+
+	private synchronized void giveBack() {
+		if (this.memory != null && this.taken > 0) {
+			this.memory.give(this.taken);
+			this.taken = 0;
+		}
+	}
+
+	/**
+	 * Gives the memory of the copies back, once the request is over (answered, failed or given up by its client);
+	 * nothing is copied after.
+	 */
+	synchronized void release() {
+		this.released = true;
+		giveBack();
+	}
+
+	/** Whether copies of the body may be kept, so that {@link #release()} is due when the request is over. */
+	boolean keepsCopies() {
+		return this.bufferLimit > 0 && hasBody();
 	}
 
 	/** Whether a request with these headers has a body (RFC 9112 6.3); HTTP/2 requests are given the same headers. */

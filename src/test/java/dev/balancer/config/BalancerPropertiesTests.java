@@ -45,7 +45,7 @@ class BalancerPropertiesTests {
 					Duration.ofSeconds(2), "/", "100-499", null, null, 1, 1));
 			assertThat(properties.healthCheck().effectiveJitter()).isEqualTo(Duration.ofSeconds(2));
 			assertThat(properties.retry()).isEqualTo(new BalancerProperties.Retry(3, DataSize.ofKilobytes(256),
-					new BalancerProperties.Budget(20, 3),
+					null, new BalancerProperties.Budget(20, 3),
 					new BalancerProperties.Backoff(Duration.ofMillis(25), Duration.ofMillis(250))));
 			assertThat(properties.timeouts()).isEqualTo(new BalancerProperties.Timeouts(Duration.ofSeconds(1),
 					Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(60)));
@@ -122,7 +122,7 @@ class BalancerPropertiesTests {
 			.withPropertyValues("balancer.backends[0].url=https://10.0.0.5", "balancer.backends[0].weight=5",
 					"balancer.backends[1].url=http://10.0.0.6:8080/", "balancer.health-check.interval=1s",
 					"balancer.health-check.timeout=250ms", "balancer.health-check.path=/healthz/ready?probe=lb&x=%2F",
-					"balancer.retry.attempts=5", "balancer.retry.body-buffer-size=1MB",
+					"balancer.retry.attempts=5", "balancer.retry.body-buffer-size=1MB", "balancer.retry.body-buffer-total=64MB",
 					"balancer.trusted-proxies[0]=10.0.0.0/8", "balancer.health-check.expected-statuses=200-299,301",
 					"balancer.health-check.host=api.example:8080", "balancer.health-check.jitter=0s",
 					"balancer.health-check.healthy-threshold=2", "balancer.health-check.unhealthy-threshold=3",
@@ -138,7 +138,7 @@ class BalancerPropertiesTests {
 				assertThat(properties.healthCheck()).isEqualTo(new BalancerProperties.HealthCheck(Duration.ofSeconds(1),
 						Duration.ofMillis(250), "/healthz/ready?probe=lb&x=%2F", "200-299,301", "api.example:8080", Duration.ZERO, 2, 3));
 				assertThat(properties.retry()).isEqualTo(new BalancerProperties.Retry(5, DataSize.ofMegabytes(1),
-						new BalancerProperties.Budget(10, 0),
+						DataSize.ofMegabytes(64), new BalancerProperties.Budget(10, 0),
 						new BalancerProperties.Backoff(Duration.ZERO, Duration.ofMillis(250))));
 				assertThat(properties.timeouts()).isEqualTo(new BalancerProperties.Timeouts(Duration.ofMillis(250),
 						Duration.ofSeconds(5), Duration.ofSeconds(8), Duration.ofSeconds(9), Duration.ofSeconds(7)));

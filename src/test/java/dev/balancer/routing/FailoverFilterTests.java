@@ -27,7 +27,7 @@ class FailoverFilterTests {
 
 	final FailoverFilter filter = new FailoverFilter(
 			new FailoverFilter.Settings(1, 0, Duration.ZERO, Duration.ZERO, Duration.ofMillis(50), false, false),
-			new RetryBudget(20, 10, Clock.systemUTC()), this.meters);
+			new RetryBudget(20, 10, Clock.systemUTC()), new ReplayMemory(0), this.meters);
 
 	@Test
 	void theRequestTimeoutExpiresOnTheEventLoopThatRunsTheRequest() throws Exception {
@@ -66,7 +66,8 @@ class FailoverFilterTests {
 		FailoverFilter refusing = new FailoverFilter(
 				new FailoverFilter.Settings(attempts, 0, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(5), false,
 						false),
-				new RetryBudget(budgetPercent, (budgetPercent > 0) ? 10 : 0, Clock.systemUTC()), this.meters);
+				new RetryBudget(budgetPercent, (budgetPercent > 0) ? 10 : 0, Clock.systemUTC()), new ReplayMemory(0),
+				this.meters);
 		MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/"));
 		exchange.getAttributes().put(ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR, URI.create("lb://backends/"));
 

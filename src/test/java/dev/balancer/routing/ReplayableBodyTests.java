@@ -1,6 +1,7 @@
 package dev.balancer.routing;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -21,6 +22,52 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** The bookkeeping of request bodies between attempts; HTTP itself is covered by the integration tests. */
 class ReplayableBodyTests {
 
+	final ReplayMemory memory = new ReplayMemory(1024 * 1024);
+
+	@Test
+	void theCopiesOfAllBodiesTogetherStayWithinTheirMemory() {
+		ReplayMemory memory = new ReplayMemory(10);
+		ReplayableBody first = ReplayableBody.copying(request("12345", "678"), 1024, memory);
+		ReplayableBody second = ReplayableBody.copying(request("abcde"), 1024, memory);
+
+		assertThat(read(first.nextAttempt())).isEqualTo("12345678");
+		assertThat(read(second.nextAttempt())).isEqualTo("abcde");
+
+		assertThat(first.canReplay()).isTrue();
+		assertThat(second.canReplay()).as("no room left for its copy").isFalse();
+		assertThat(memory.held()).isEqualTo(8);
+		first.release();
+		assertThat(memory.held()).isZero();
+		ReplayableBody third = ReplayableBody.copying(request("abcde"), 1024, memory);
+		assertThat(read(third.nextAttempt())).isEqualTo("abcde");
+		assertThat(third.canReplay()).isTrue();
+		assertThat(read(third.nextAttempt())).isEqualTo("abcde");
+		assertThat(memory.held()).isEqualTo(5);
+	}
+
+	@Test
+	void aBodyThatTurnsOutTooLargeGivesItsMemoryBackAtOnce() {
+		ReplayMemory memory = new ReplayMemory(1024);
+		ReplayableBody body = ReplayableBody.copying(request("1234", "5678"), 6, memory);
+		List<Long> held = new ArrayList<>();
+
+		body.nextAttempt().getBody().doOnNext((buffer) -> held.add(memory.held())).map(this::release).blockLast();
+
+		assertThat(held).containsExactly(4L, 0L);
+		assertThat(body.canReplay()).isFalse();
+	}
+
+	@Test
+	void nothingIsCopiedOnceTheRequestIsOver() {
+		ReplayMemory memory = new ReplayMemory(1024);
+		ReplayableBody body = ReplayableBody.copying(request("1234"), 1024, memory);
+		body.release();
+
+		assertThat(read(body.nextAttempt())).isEqualTo("1234");
+		assertThat(memory.held()).isZero();
+		assertThat(body.canReplay()).isFalse();
+	}
+
 	@Test
 	void anUnreadBodyCanBeSentByTheNextAttempt() {
 		ReplayableBody body = ReplayableBody.unread(request("a", "b"));
@@ -32,7 +79,7 @@ class ReplayableBodyTests {
 
 	@Test
 	void aSmallBodyIsCopiedAsItPassesAndReplayedWhole() {
-		ReplayableBody body = ReplayableBody.copying(request("first ", "second ", "third"), 1024);
+		ReplayableBody body = ReplayableBody.copying(request("first ", "second ", "third"), 1024, this.memory);
 
 		assertThat(read(body.nextAttempt())).isEqualTo("first second third");
 		assertThat(body.canReplay()).isTrue();
@@ -42,7 +89,7 @@ class ReplayableBodyTests {
 
 	@Test
 	void aBodyLargerThanTheBufferIsNotReplayed() {
-		ReplayableBody body = ReplayableBody.copying(request("x".repeat(600), "y".repeat(600)), 1024);
+		ReplayableBody body = ReplayableBody.copying(request("x".repeat(600), "y".repeat(600)), 1024, this.memory);
 
 		assertThat(read(body.nextAttempt())).hasSize(1200);
 		assertThat(body.canReplay()).isFalse();
@@ -50,7 +97,7 @@ class ReplayableBodyTests {
 
 	@Test
 	void aBodyReadOnlyInPartIsNotReplayed() {
-		ReplayableBody body = ReplayableBody.copying(request("first", "second"), 1024);
+		ReplayableBody body = ReplayableBody.copying(request("first", "second"), 1024, this.memory);
 
 		body.nextAttempt().getBody().take(1).map(this::release).blockLast();
 		assertThat(body.canReplay()).isFalse();
@@ -61,7 +108,7 @@ class ReplayableBodyTests {
 		MockServerHttpRequest request = MockServerHttpRequest.method(HttpMethod.PUT, "/doc")
 			.contentLength(5)
 			.body(Flux.just(buffer("12"), buffer("345")).concatWith(Flux.never()));
-		ReplayableBody body = ReplayableBody.copying(request, 1024);
+		ReplayableBody body = ReplayableBody.copying(request, 1024, this.memory);
 
 		// The backend may answer before the end of the body is signalled.
 		body.nextAttempt().getBody().take(2).map(this::release).blockLast();
@@ -71,7 +118,8 @@ class ReplayableBodyTests {
 
 	@Test
 	void receivedCompletesOnceTheClientHasSentTheWholeBody() {
-		for (ReplayableBody body : List.of(ReplayableBody.copying(fiveBytes(), 1024), ReplayableBody.unread(fiveBytes()))) {
+		for (ReplayableBody body : List.of(ReplayableBody.copying(fiveBytes(), 1024, this.memory),
+				ReplayableBody.unread(fiveBytes()))) {
 			AtomicBoolean received = receivedOf(body);
 			assertThat(received).isFalse();
 
@@ -82,7 +130,7 @@ class ReplayableBodyTests {
 
 	@Test
 	void receivedWaitsForTheRestOfABodyReadInPart() {
-		ReplayableBody body = ReplayableBody.copying(fiveBytes(), 1024);
+		ReplayableBody body = ReplayableBody.copying(fiveBytes(), 1024, this.memory);
 		AtomicBoolean received = receivedOf(body);
 
 		body.nextAttempt().getBody().take(1).map(this::release).blockLast();
@@ -91,7 +139,8 @@ class ReplayableBodyTests {
 
 	@Test
 	void receivedCompletesAtOnceForARequestWithoutBody() {
-		assertThat(receivedOf(ReplayableBody.copying(MockServerHttpRequest.get("/").build(), 1024))).isTrue();
+		assertThat(receivedOf(ReplayableBody.copying(MockServerHttpRequest.get("/").build(), 1024, this.memory)))
+			.isTrue();
 	}
 
 	@Test
@@ -115,7 +164,7 @@ class ReplayableBodyTests {
 
 	@Test
 	void anEmptyBodyIsReplayableWithoutAnyBuffer() {
-		ReplayableBody body = ReplayableBody.copying(MockServerHttpRequest.get("/").build(), 0);
+		ReplayableBody body = ReplayableBody.copying(MockServerHttpRequest.get("/").build(), 0, this.memory);
 
 		assertThat(read(body.nextAttempt())).isEmpty();
 		assertThat(body.canReplay()).isTrue();
@@ -123,7 +172,7 @@ class ReplayableBodyTests {
 
 	@Test
 	void copyingLeavesTheForwardedBytesUnread() {
-		ReplayableBody body = ReplayableBody.copying(request("abc", "def"), 1024);
+		ReplayableBody body = ReplayableBody.copying(request("abc", "def"), 1024, this.memory);
 
 		List<String> forwarded = body.nextAttempt()
 			.getBody()
