@@ -196,6 +196,21 @@ class ObservabilityIntegrationTests {
 		assertThat(read).allSatisfy((metric) -> assertThat(scrape).containsPattern("(?m)^" + metric + "[{ ]"));
 	}
 
+	/** The copies of request bodies kept for retries are counted while kept, and given back once answered. */
+	@Test
+	void theMemoryOfBodiesKeptForRetriesIsGivenBackOnceTheRequestIsOver() {
+		this.checker.checkAll().block(Duration.ofSeconds(5)); // "failing" out of rotation: every PUT reaches "up"
+		for (int i = 0; i < 3; i++) {
+			this.client.put().uri("/kept").bodyValue("x".repeat(10_000)).exchange().expectStatus().isOk();
+		}
+
+		await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
+				this.meters.get("balancer.retry.body.buffered").gauge().value()).isZero());
+		assertThat(up.requests()).filteredOn((request) -> request.path().equals("/kept"))
+			.hasSize(3)
+			.allSatisfy((request) -> assertThat(request.bodyLength()).isEqualTo(10_000));
+	}
+
 	/**
 	 * The balancer proxies any method a client makes up; tagged as sent, each made a timer of its own for good,
 	 * and a client sending made-up methods grew the balancer's memory and the scrape without bound.
