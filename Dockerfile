@@ -45,8 +45,9 @@ RUN if java -XX:+PrintFlagsFinal -version 2>/dev/null | grep -q AOTCacheOutput; 
 # A numeric user, so that Kubernetes can verify runAsNonRoot without a user database in the image.
 USER 10001:10001
 EXPOSE 8080 9901
-# The heap is half the container's memory limit: the other half is for what the JVM and Netty use beside it
-# (network buffers, metaspace, compiled code, the collector's own structures), 220-250 MB under load. With 75% of
-# a 512 MiB limit the process grew to 560-630 MB under uploads, over the limit (README, "Run in a container").
-ENV JAVA_OPTS="-XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError"
+# The heap is 40% of the container's memory limit. Netty's buffers for the bodies in flight may take as much again
+# (the JVM's default limit for them is the heap's size), and the rest of the JVM 150-200 MB: metaspace, compiled
+# code, the collector's own structures. With 75% of a 512 MiB limit the process grew to 560-630 MB under uploads,
+# over the limit (README, "Run in a container").
+ENV JAVA_OPTS="-XX:MaxRAMPercentage=40 -XX:+ExitOnOutOfMemoryError"
 ENTRYPOINT ["sh", "-c", "exec java @jvm.args $JAVA_OPTS -jar balancer.jar \"$@\"", "balancer"]
