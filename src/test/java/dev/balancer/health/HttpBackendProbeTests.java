@@ -87,7 +87,7 @@ class HttpBackendProbeTests {
 
 		ProbeResult result = probe();
 		assertThat(result.alive()).isFalse();
-		assertThat(result.error()).isEqualTo("no answer within PT0.5S");
+		assertThat(result.error()).isEqualTo("no answer within 500 ms");
 	}
 
 	@Test
