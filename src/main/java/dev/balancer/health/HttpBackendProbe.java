@@ -76,7 +76,8 @@ public class HttpBackendProbe implements BackendProbe {
 				int status = response.status().code();
 				return expected(status) ? ProbeResult.healthy() : ProbeResult.failed("status " + status);
 			})
-			.timeout(this.timeout, Mono.fromSupplier(() -> ProbeResult.failed("no answer within " + this.timeout.toMillis() + " ms")))
+			.timeout(this.timeout,
+					Mono.fromSupplier(() -> ProbeResult.failed("no answer within " + this.timeout.toMillis() + " ms")))
 			.onErrorResume((ex) -> Mono.just(ProbeResult.failed(UpstreamFailure.describe(ex))));
 	}
 
