@@ -28,6 +28,7 @@ import dev.balancer.routing.Backends;
 import dev.balancer.routing.BrokenResponseFilter;
 import dev.balancer.routing.ClientAddressFilter;
 import dev.balancer.routing.ClientRequestHeads;
+import dev.balancer.routing.ConnectionLimit;
 import dev.balancer.routing.ExactRequestUrlFilter;
 import dev.balancer.routing.ExactUrlLoadBalancerClientFilter;
 import dev.balancer.routing.ExactWebSocketUrlFilter;
@@ -55,10 +56,12 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProp
 import org.springframework.boot.autoconfigure.ssl.SslBundleRegistrar;
 import org.springframework.boot.autoconfigure.ssl.SslProperties;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.reactor.netty.NettyReactiveWebServerFactory;
 import org.springframework.boot.reactor.netty.NettyServerCustomizer;
 import org.springframework.boot.reactor.netty.autoconfigure.NettyServerProperties;
 import org.springframework.boot.reactor.netty.autoconfigure.ReactorNettyProperties;
 import org.springframework.boot.ssl.SslBundles;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.server.autoconfigure.ServerProperties;
 import org.springframework.cloud.client.loadbalancer.LoadBalancerClientsProperties;
 import org.springframework.cloud.gateway.config.GatewayLoadBalancerProperties;
@@ -242,6 +245,17 @@ class BalancerConfiguration {
 			factory.setShutdownQuietPeriod(netty.getShutdownQuietPeriod());
 		}
 		return factory;
+	}
+
+	/**
+	 * At most {@code balancer.max-connections} client connections ({@link ConnectionLimit}): a customizer of the
+	 * proxy's server factory alone, where a {@code NettyServerCustomizer} bean would limit the management server too.
+	 */
+	@Bean
+	WebServerFactoryCustomizer<NettyReactiveWebServerFactory> connectionLimit(BalancerProperties properties,
+			MeterRegistry meters) {
+		ConnectionLimit limit = new ConnectionLimit(properties.maxConnections()).registerWith(meters);
+		return (factory) -> factory.addServerCustomizers(limit::apply);
 	}
 
 	/** Client connections send their writes in batches ({@link BatchedFlushes}). */

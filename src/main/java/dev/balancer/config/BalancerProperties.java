@@ -40,6 +40,7 @@ import org.springframework.validation.annotation.Validated;
  * @param accessLog one log line per request, with the backend that answered
  * @param preserveHost whether backends get the client's {@code Host} header instead of their own address, for
  * backends that serve by virtual host
+ * @param maxConnections the most client connections open at once; more wait to be accepted
  */
 @Validated
 @ConfigurationProperties(prefix = "balancer", ignoreUnknownFields = false)
@@ -51,7 +52,8 @@ public record BalancerProperties(
 		@Valid @DefaultValue SlowStart slowStart, @Valid @DefaultValue Timeouts timeouts,
 		@Valid @DefaultValue OutlierDetection outlierDetection, @Valid @DefaultValue Panic panic,
 		@DefaultValue("false") boolean debugHeaders, @AvailableTransport @DefaultValue("auto") Transport transport,
-		@Valid @DefaultValue AccessLog accessLog, @DefaultValue("false") boolean preserveHost) {
+		@Valid @DefaultValue AccessLog accessLog, @DefaultValue("false") boolean preserveHost,
+		@DefaultValue("10000") @Min(1) int maxConnections) {
 
 	private static final String NO_BACKENDS = "must list at least one backend, such as "
 			+ "balancer.backends[0].url=http://localhost:8081";

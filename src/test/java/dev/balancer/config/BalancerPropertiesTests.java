@@ -44,6 +44,7 @@ class BalancerPropertiesTests {
 			assertThat(properties.healthCheck()).isEqualTo(new BalancerProperties.HealthCheck(Duration.ofSeconds(20),
 					Duration.ofSeconds(2), "/", "100-499", null, null, 1, 1));
 			assertThat(properties.healthCheck().effectiveJitter()).isEqualTo(Duration.ofSeconds(2));
+			assertThat(properties.maxConnections()).isEqualTo(10_000);
 			assertThat(properties.retry()).isEqualTo(new BalancerProperties.Retry(3, DataSize.ofKilobytes(256),
 					null, new BalancerProperties.Budget(20, 3),
 					new BalancerProperties.Backoff(Duration.ofMillis(25), Duration.ofMillis(250))));
@@ -131,7 +132,8 @@ class BalancerPropertiesTests {
 					"balancer.timeouts.response=5s", "balancer.timeouts.request=8s", "balancer.timeouts.read=9s",
 					"balancer.timeouts.client=7s",
 					"balancer.outlier-detection.enabled=false", "balancer.panic.mode=all",
-					"balancer.panic.threshold=30", "balancer.debug-headers=true", "balancer.access-log.enabled=true")
+					"balancer.panic.threshold=30", "balancer.debug-headers=true", "balancer.access-log.enabled=true",
+					"balancer.max-connections=500")
 			.run((context) -> {
 				BalancerProperties properties = context.getBean(BalancerProperties.class);
 				assertThat(properties.backends()).extracting(BalancerProperties.Backend::weight).containsExactly(5, 1);
@@ -146,6 +148,7 @@ class BalancerPropertiesTests {
 				assertThat(properties.panic()).isEqualTo(new BalancerProperties.Panic(30, BalancerProperties.PanicMode.ALL));
 				assertThat(properties.debugHeaders()).isTrue();
 				assertThat(properties.accessLog().enabled()).isTrue();
+				assertThat(properties.maxConnections()).isEqualTo(500);
 				assertThat(properties.trustedProxies()).containsExactly("10.0.0.0/8");
 			});
 	}
@@ -187,6 +190,7 @@ class BalancerPropertiesTests {
 			balancer.backends[0].url=http://x:1,balancer.timeouts.client=0s         | balancer.timeouts.client
 			balancer.backends[0].url=http://x:1,balancer.outlier-detection.consecutive-errors=0 | balancer.outlier-detection.consecutive-errors
 			balancer.backends[0].url=http://x:1,balancer.panic.threshold=-1         | balancer.panic.threshold
+			balancer.backends[0].url=http://x:1,balancer.max-connections=0          | balancer.max-connections
 			""")
 	void invalidConfigurationFailsNamingTheProperty(String properties, String property) {
 		this.runner.withPropertyValues(properties.split(",")).run((context) -> {
@@ -225,7 +229,7 @@ class BalancerPropertiesTests {
 	@Test
 	void aMisspeltKeyFailsNamingItAndTheSettingItMeant() {
 		this.runner.withPropertyValues("balancer.backends[0].url=http://x:1", "balancer.helth-check.interval=1s",
-				"balancer.backends[0].wieght=2", "balancer.max-connections=10")
+				"balancer.backends[0].wieght=2", "balancer.worker-threads=10")
 			.run((context) -> {
 				assertThat(context).hasFailed();
 				FailureAnalysis analysis = new UnknownPropertyFailureAnalyzer().analyze(context.getStartupFailure());
@@ -234,7 +238,7 @@ class BalancerPropertiesTests {
 					.contains("Property: balancer.helth-check.interval\n    Value: \"1s\"\n")
 					.contains("Reason: not a balancer setting; did you mean balancer.health-check.interval?\n")
 					.contains("Reason: not a balancer setting; did you mean balancer.backends[0].weight?\n")
-					.contains("Property: balancer.max-connections\n")
+					.contains("Property: balancer.worker-threads\n")
 					.contains("Reason: not a balancer setting\n")
 					.contains("Origin: ");
 			});
