@@ -35,7 +35,13 @@ public final class ConnectionLimit {
 
 	/** The server, counting its connections and pausing its accepting at the limit. */
 	public HttpServer apply(HttpServer server) {
-		return server.doOnBound((bound) -> this.listener = bound.channel()).doOnChannelInit(this::opened);
+		return server.doOnBound((bound) -> listenOn(bound.channel())).doOnChannelInit(this::opened);
+	}
+
+	/** The server's listening channel, whose accepting is paused at the limit. */
+	void listenOn(Channel listener) {
+		this.listener = listener;
+		accepting();
 	}
 
 	/** Publishes the count as {@code balancer.client.connections}. */
@@ -46,7 +52,8 @@ public final class ConnectionLimit {
 		return this;
 	}
 
-	private void opened(ConnectionObserver observer, Channel channel, @Nullable SocketAddress remoteAddress) {
+	/** Counts a new client connection until it closes. */
+	void opened(ConnectionObserver observer, Channel channel, @Nullable SocketAddress remoteAddress) {
 		if (this.open.incrementAndGet() >= this.max) {
 			accepting();
 		}
