@@ -64,7 +64,7 @@ import org.springframework.http.HttpStatus;
  * </ul>
  * {@code OPTIONS *}, a question about the server itself that Spring would send on as {@code OPTIONS /}, is
  * answered here as Go's server, the seed's, answers it: {@code 200}, no body. A request of another version than
- * HTTP/1.0 and HTTP/1.1 gets a JSON 505 ({@link #supported}), and one whose body comes in a transfer coding other
+ * HTTP/1.0 and HTTP/1.1 gets a JSON 505 ({@link #isHttp1}), and one whose body comes in a transfer coding other
  * than {@code chunked} alone a JSON 501 ({@link #unsupportedCodings}). A header a client sends in the name
  * of the access log's fields ({@link BackendAccessLog}) is taken out.
  * <p>
@@ -164,11 +164,16 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 				return;
 			}
 			HttpVersion version = request.protocolVersion();
-			if (version != HttpVersion.HTTP_1_1 && version != HttpVersion.HTTP_1_0 && !supported(request, version)) {
-				String text = printable(version.text());
-				refuse(ctx, request, HttpStatus.HTTP_VERSION_NOT_SUPPORTED, "The request's HTTP version is not "
-						+ "supported: " + text + " (HTTP/1.0 and HTTP/1.1 are)", "a request of version " + text);
-				return;
+			if (version != HttpVersion.HTTP_1_1 && version != HttpVersion.HTTP_1_0) {
+				if (!isHttp1(version)) {
+					String text = printable(version.text());
+					refuse(ctx, request, HttpStatus.HTTP_VERSION_NOT_SUPPORTED, "The request's HTTP version is not "
+							+ "supported: " + text + " (HTTP/1.0 and HTTP/1.1 are)", "a request of version " + text);
+					return;
+				}
+				if (version.minorVersion() > 1) {
+					request.setProtocolVersion(HttpVersion.HTTP_1_1); // as RFC 9110 (2.5) asks
+				}
 			}
 			String codings = unsupportedCodings(request);
 			if (codings != null) {
@@ -210,21 +215,14 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 	}
 
 	/**
-	 * Whether a request of a version other than HTTP/1.0 and HTTP/1.1 is served: one of a later HTTP/1 minor
-	 * version is, as HTTP/1.1, as RFC 9110 (2.5) asks (Reactor Netty answered {@code HTTP/1.2} in kind, a version
-	 * no client knows); others are not. Netty reads any major version, and Reactor Netty answered a request of
-	 * {@code HTTP/2.0} (a client speaking HTTP/2 in HTTP/1.1's framing, or HTTP/2's preface where it is not
-	 * offered) with an empty 400 and a WARN line with the request's head, and {@code HTTP/3.0} or {@code HTTP/0.9}
-	 * in kind; nginx answers a 505 to both.
+	 * Whether a version is one of HTTP/1, which the balancer serves, a later minor version as HTTP/1.1 (Reactor Netty
+	 * answered {@code HTTP/1.2} in kind, a version no client knows). Netty reads any major version, and Reactor Netty
+	 * answered a request of {@code HTTP/2.0} (a client speaking HTTP/2 in HTTP/1.1's framing, or HTTP/2's preface
+	 * where it is not offered) with an empty 400 and a WARN line with the request's head, and {@code HTTP/3.0} or
+	 * {@code HTTP/0.9} in kind; nginx answers a 505 to both.
 	 */
-	private static boolean supported(HttpRequest request, HttpVersion version) {
-		if (version.majorVersion() != 1 || !"HTTP".equals(version.protocolName())) {
-			return false;
-		}
-		if (version.minorVersion() > 1) {
-			request.setProtocolVersion(HttpVersion.HTTP_1_1);
-		}
-		return true;
+	private static boolean isHttp1(HttpVersion version) {
+		return version.majorVersion() == 1 && "HTTP".equals(version.protocolName());
 	}
 
 	/**

@@ -52,8 +52,4 @@ public final class ReplayMemory {
 		return this.held.get();
 	}
 
-	long limit() {
-		return this.limit;
-	}
-
 }
