@@ -13,10 +13,10 @@ import reactor.core.publisher.Sinks;
 import reactor.netty.ByteBufFlux;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.client.HttpClient;
-import reactor.netty.http.server.HttpServer;
 
 import dev.balancer.support.BalancerTestProperties;
 import dev.balancer.support.GatedStream;
+import dev.balancer.support.LoopbackBackend;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -47,10 +47,7 @@ class BatchedFlushesIntegrationTests {
 	/** Completed by the backend when it has the first piece of the streamed request body. */
 	static final Sinks.One<Void> backendHasFirstPiece = Sinks.one();
 
-	static final DisposableServer backend = HttpServer.create()
-		.host("127.0.0.1")
-		.port(0)
-		.route((routes) -> routes.get("/health", (request, response) -> response.sendString(Mono.just("ok")))
+	static final DisposableServer backend = LoopbackBackend.start((routes) -> routes
 			.get("/stream", stream::serve)
 			.post("/upload", (request, response) -> {
 				StringBuilder received = new StringBuilder();
@@ -61,8 +58,7 @@ class BatchedFlushesIntegrationTests {
 					}
 				}).then(Mono.fromSupplier(() -> "received " + received));
 				return response.sendString(body);
-			}))
-		.bindNow();
+			}));
 
 	@DynamicPropertySource
 	static void balancer(DynamicPropertyRegistry registry) {

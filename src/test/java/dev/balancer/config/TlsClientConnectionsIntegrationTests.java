@@ -9,14 +9,13 @@ import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.Http11SslContextSpec;
 import reactor.netty.http.client.HttpClient;
-import reactor.netty.http.server.HttpServer;
 
 import dev.balancer.support.BalancerTestProperties;
 import dev.balancer.support.GatedStream;
+import dev.balancer.support.LoopbackBackend;
 import dev.balancer.support.RawRequests;
 import dev.balancer.support.TlsBackend;
 
@@ -47,12 +46,8 @@ class TlsClientConnectionsIntegrationTests {
 
 	static final GatedStream stream = new GatedStream();
 
-	static final DisposableServer backend = HttpServer.create()
-		.host("127.0.0.1")
-		.port(0)
-		.route((routes) -> routes.get("/health", (request, response) -> response.sendString(Mono.just("ok")))
-			.get("/stream", stream::serve))
-		.bindNow();
+	static final DisposableServer backend = LoopbackBackend.start((routes) -> routes
+			.get("/stream", stream::serve));
 
 	@DynamicPropertySource
 	static void balancer(DynamicPropertyRegistry registry) {

@@ -16,9 +16,9 @@ import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.client.HttpClient;
-import reactor.netty.http.server.HttpServer;
 
 import dev.balancer.support.BalancerTestProperties;
+import dev.balancer.support.LoopbackBackend;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -54,14 +54,10 @@ class ImpatientClientIntegrationTests {
 	static final AtomicInteger abandoned = new AtomicInteger();
 
 	/** Answers probes, and never answers {@code /wait}. */
-	static final DisposableServer backend = HttpServer.create()
-		.host("127.0.0.1")
-		.port(0)
-		.route((routes) -> routes.get("/health", (request, response) -> response.sendString(Mono.just("ok")))
+	static final DisposableServer backend = LoopbackBackend.start((routes) -> routes
 			.get("/wait", (request, response) -> Mono.<Void>never()
 				.doOnSubscribe((subscription) -> waiting.incrementAndGet())
-				.doOnCancel(abandoned::incrementAndGet)))
-		.bindNow();
+				.doOnCancel(abandoned::incrementAndGet)));
 
 	@DynamicPropertySource
 	static void balancer(DynamicPropertyRegistry registry) {

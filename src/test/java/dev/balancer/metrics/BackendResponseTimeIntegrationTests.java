@@ -10,9 +10,9 @@ import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
-import reactor.netty.http.server.HttpServer;
 
 import dev.balancer.support.BalancerTestProperties;
+import dev.balancer.support.LoopbackBackend;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -39,16 +39,12 @@ class BackendResponseTimeIntegrationTests {
 
 	static final Duration BODY_DELAY = Duration.ofMillis(1500);
 
-	static final DisposableServer backend = HttpServer.create()
-		.host("127.0.0.1")
-		.port(0)
-		.route((routes) -> routes.get("/health", (request, response) -> response.sendString(Mono.just("ok")))
+	static final DisposableServer backend = LoopbackBackend.start((routes) -> routes
 			// the head after 300 ms
 			.get("/slow-head", (request, response) -> response.sendString(Mono.delay(HEAD_DELAY).thenReturn("done")))
 			// the head at once, with the first piece of a body that ends 1.5 s later
 			.get("/slow-body", (request, response) -> response
-				.sendString(Flux.concat(Mono.just("begun;"), Mono.delay(BODY_DELAY).thenReturn("ended")))))
-		.bindNow();
+				.sendString(Flux.concat(Mono.just("begun;"), Mono.delay(BODY_DELAY).thenReturn("ended")))));
 
 	@DynamicPropertySource
 	static void balancer(DynamicPropertyRegistry registry) {

@@ -7,12 +7,12 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
-import reactor.netty.http.server.HttpServer;
 
 import dev.balancer.support.BalancerTestProperties;
+import dev.balancer.support.LoopbackBackend;
 import dev.balancer.support.RawRequests;
-import dev.balancer.support.RawResponses;
 import dev.balancer.support.RawResponses.RawResponse;
+import dev.balancer.support.RawResponses;
 
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
@@ -33,10 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
 class BackendRedirectsIntegrationTests {
 
-	static final DisposableServer backend = HttpServer.create()
-		.host("127.0.0.1")
-		.port(0)
-		.route((routes) -> routes.get("/health", (request, response) -> response.sendString(Mono.just("ok")))
+	static final DisposableServer backend = LoopbackBackend.start((routes) -> routes
 			.post("/orders", (request, response) -> response.status(201)
 				.header("Location", self() + "/orders/7")
 				.send())
@@ -51,8 +48,7 @@ class BackendRedirectsIntegrationTests {
 			// what a backend builds from the Host it is sent
 			.get("/here", (request, response) -> response.status(302)
 				.header("Location", "http://" + request.requestHeaders().get("Host") + "/there")
-				.sendString(Mono.just(String.join(",", request.requestHeaders().getAll("Host"))))))
-		.bindNow();
+				.sendString(Mono.just(String.join(",", request.requestHeaders().getAll("Host"))))));
 
 	/** The backend's own address, as a backend unaware of the balancer knows it. */
 	static String self() {

@@ -15,12 +15,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
-import reactor.netty.http.server.HttpServer;
 
 import dev.balancer.support.BalancerTestProperties;
+import dev.balancer.support.LoopbackBackend;
 import dev.balancer.support.RawRequests;
-import dev.balancer.support.RawResponses;
 import dev.balancer.support.RawResponses.RawResponse;
+import dev.balancer.support.RawResponses;
 
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
@@ -50,10 +50,7 @@ class Http1ClientsIntegrationTests {
 
 	static final String LARGE = "x".repeat(SingleWriteResponseFilter.MAX_BODY_BYTES + 1);
 
-	static final DisposableServer backend = HttpServer.create()
-		.host("127.0.0.1")
-		.port(0)
-		.route((routes) -> routes.get("/health", (request, response) -> response.sendString(Mono.just("ok")))
+	static final DisposableServer backend = LoopbackBackend.start((routes) -> routes
 			.get("/slow", (request, response) -> {
 				received.add(request.uri());
 				return response.sendString(Mono.delay(SLOW).thenReturn("slow"));
@@ -75,8 +72,7 @@ class Http1ClientsIntegrationTests {
 			.route((request) -> true, (request, response) -> {
 				received.add(request.uri());
 				return response.sendString(Mono.just("answer to " + request.uri()));
-			}))
-		.bindNow();
+			}));
 
 	@DynamicPropertySource
 	static void balancer(DynamicPropertyRegistry registry) {

@@ -9,10 +9,10 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.client.HttpClient;
-import reactor.netty.http.server.HttpServer;
 import reactor.netty.resources.ConnectionProvider;
 
 import dev.balancer.support.BalancerTestProperties;
+import dev.balancer.support.LoopbackBackend;
 
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
@@ -38,16 +38,13 @@ class IdleBackendConnectionsIntegrationTests {
 	/** Connections open to the backend now; a health probe's is closed after the probe. */
 	static final AtomicInteger open = new AtomicInteger();
 
-	static final DisposableServer backend = HttpServer.create()
-		.host("127.0.0.1")
-		.port(0)
+	static final DisposableServer backend = LoopbackBackend.server((routes) -> routes
+			.get("/slow", (request, response) -> response
+				.sendString(Mono.delay(Duration.ofMillis(300)).thenReturn("slow"))))
 		.doOnConnection((connection) -> {
 			open.incrementAndGet();
 			connection.onDispose(open::decrementAndGet);
 		})
-		.route((routes) -> routes.get("/health", (request, response) -> response.sendString(Mono.just("ok")))
-			.get("/slow", (request, response) -> response
-				.sendString(Mono.delay(Duration.ofMillis(300)).thenReturn("slow"))))
 		.bindNow();
 
 	@DynamicPropertySource

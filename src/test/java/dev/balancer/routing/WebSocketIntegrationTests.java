@@ -10,12 +10,12 @@ import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.client.HttpClient;
-import reactor.netty.http.server.HttpServer;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 import dev.balancer.support.BalancerTestProperties;
+import dev.balancer.support.LoopbackBackend;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -33,14 +33,10 @@ import static org.awaitility.Awaitility.await;
 @DirtiesContext
 class WebSocketIntegrationTests {
 
-	static final DisposableServer backend = HttpServer.create()
-		.host("127.0.0.1")
-		.port(0)
-		.route((routes) -> routes.get("/health", (request, response) -> response.sendString(Mono.just("ok")))
+	static final DisposableServer backend = LoopbackBackend.start((routes) -> routes
 			.ws("/echo", (in, out) -> out.sendString(in.receive().asString().map((text) -> "echo " + text)))
 			.get("/handshake", (request, response) -> response
-				.sendWebsocket((in, out) -> out.sendString(Mono.just("handshake for " + request.uri())))))
-		.bindNow();
+				.sendWebsocket((in, out) -> out.sendString(Mono.just("handshake for " + request.uri())))));
 
 	@DynamicPropertySource
 	static void balancer(DynamicPropertyRegistry registry) {
