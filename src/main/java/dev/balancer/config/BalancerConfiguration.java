@@ -7,6 +7,7 @@ import java.util.List;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.RecvByteBufAllocator;
 import reactor.netty.http.client.HttpClient;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -256,6 +257,24 @@ class BalancerConfiguration {
 			MeterRegistry meters) {
 		ConnectionLimit limit = new ConnectionLimit(properties.maxConnections()).registerWith(meters);
 		return (factory) -> factory.addServerCustomizers(limit::apply);
+	}
+
+	/** On io_uring, client connections receive into buffers of at most 16 KB ({@link ReceiveBuffers}). */
+	@Bean
+	NettyServerCustomizer clientReceiveBuffers(ReactorResourceFactory netty) {
+		return (server) -> {
+			RecvByteBufAllocator buffers = ReceiveBuffers.on(netty.getLoopResources());
+			return (buffers != null) ? server.childOption(ChannelOption.RCVBUF_ALLOCATOR, buffers) : server;
+		};
+	}
+
+	/** On io_uring, backend connections receive into buffers of at most 16 KB ({@link ReceiveBuffers}). */
+	@Bean
+	HttpClientCustomizer backendReceiveBuffers(ReactorResourceFactory netty) {
+		return (client) -> {
+			RecvByteBufAllocator buffers = ReceiveBuffers.on(netty.getLoopResources());
+			return (buffers != null) ? client.option(ChannelOption.RCVBUF_ALLOCATOR, buffers) : client;
+		};
 	}
 
 	/** Client connections send their writes in batches ({@link BatchedFlushes}). */
