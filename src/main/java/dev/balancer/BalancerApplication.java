@@ -1,5 +1,6 @@
 package dev.balancer;
 
+import reactor.netty.ReactorNetty;
 import sun.misc.Signal;
 
 import org.springframework.boot.SpringApplication;
@@ -9,11 +10,9 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 @SpringBootApplication
 public class BalancerApplication {
 
-	/** Reactor Netty reads it once, when its HTTP server first loads: set before any server starts. */
-	private static final String LAST_FLUSH_WHEN_NO_READ = "reactor.netty.http.server.lastFlushWhenNoRead";
-
 	static {
 		keepAliveRequestsDispatchedInline();
+		fewerPiecesOfABodyInFlight();
 	}
 
 	public static void main(String[] args) {
@@ -30,8 +29,26 @@ public class BalancerApplication {
 	 * named in #4347 until a release with the fix. An operator's own {@code -D} setting wins.
 	 */
 	private static void keepAliveRequestsDispatchedInline() {
-		if (System.getProperty(LAST_FLUSH_WHEN_NO_READ) == null) {
-			System.setProperty(LAST_FLUSH_WHEN_NO_READ, "true");
+		// read once, when Reactor Netty's HTTP server first loads
+		setUnlessGiven("reactor.netty.http.server.lastFlushWhenNoRead", "true");
+	}
+
+	/**
+	 * Reactor Netty keeps up to 128 pieces of a body that it has taken from one side and not yet handed to the
+	 * other (a piece is what one read brought, up to 64 KB), so an upload to a backend slower than its client, or a
+	 * download to a client slower than its backend, is held in the balancer's buffer memory far beyond nginx's or
+	 * HAProxy's 16 KB. 3,000 concurrent uploads of 200 KB ran Netty out of buffer memory on io_uring; 16 pieces,
+	 * with {@code ReceiveBuffers}, held them (docs/performance.md, "Buffers on io_uring").
+	 */
+	private static void fewerPiecesOfABodyInFlight() {
+		// read once, when Reactor Netty first sends a body
+		setUnlessGiven(ReactorNetty.REACTOR_NETTY_SEND_MAX_PREFETCH_SIZE, "16");
+	}
+
+	/** Sets a system property that the operator has not set with {@code -D}: theirs wins. */
+	static void setUnlessGiven(String key, String value) {
+		if (System.getProperty(key) == null) {
+			System.setProperty(key, value);
 		}
 	}
 
