@@ -46,6 +46,8 @@ import org.springframework.web.server.ServerWebExchange;
  * <li>The client stopped sending its body ({@link ResponseTimeoutFilter}): not retried; the client gets a 408.</li>
  * <li>The client's body broke off ({@link BrokenRequestException}), mostly because the client went away: not
  * retried; a 400.</li>
+ * <li>Netty had no buffer memory to read the client's body into ({@link OutOfBufferMemoryException}): not
+ * retried; a 503.</li>
  * </ul>
  * Retries wait a short random backoff and must fit the {@link RetryBudget}; the whole request, retries
  * included, must begin to be answered within the request timeout, counted from the end of its body. When no
@@ -302,7 +304,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			discardResponse();
 			logged(backend);
 			return switch (kind) {
-				case OTHER -> Mono.error(failure);
+				case OTHER -> (failure instanceof OutOfBufferMemoryException) ? outOfBufferMemory() : Mono.error(failure);
 				case TIMEOUT -> failed(HttpStatus.GATEWAY_TIMEOUT,
 						"The backend did not respond in time (attempt " + attempt + ")", backend);
 				case INVALID_RESPONSE -> failed(HttpStatus.BAD_GATEWAY, "The backend sent an " + reason, backend);
@@ -341,6 +343,20 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 				FailoverFilter.this.clientFailureLines.info(logger, answered(status, message));
 			}
 			return Mono.error(ErrorAnswer.closing(status, message));
+		}
+
+		/**
+		 * Fails the request because Netty found no buffer memory to read the client's body into
+		 * ({@link OutOfBufferMemoryException}): a 503 that the client may try again, logged as a warning, with
+		 * no backend blamed, where it was a 400 saying that the client's body was not valid. The connection
+		 * closes, so that no more of the body is read.
+		 */
+		private Mono<Void> outOfBufferMemory() {
+			String message = "The balancer is out of buffer memory; try again";
+			if (logger.isWarnEnabled()) {
+				FailoverFilter.this.failureLines.warn(logger, answered(HttpStatus.SERVICE_UNAVAILABLE, message));
+			}
+			return Mono.error(ErrorAnswer.closing(HttpStatus.SERVICE_UNAVAILABLE, message));
 		}
 
 		private String answered(HttpStatus status, String message) {

@@ -2,6 +2,7 @@ package dev.balancer.routing;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
@@ -114,8 +115,10 @@ final class ReplayableBody {
 	private Flux<DataBuffer> firstRead() {
 		Flux<DataBuffer> body = this.request.getBody().doOnSubscribe((subscription) -> this.read = true);
 		if (hasBody()) {
-			// a failure of the client's body is the client's, however Reactor Netty words it
-			body = body.onErrorMap(BrokenRequestException::new);
+			// a failure of the client's body is the client's, however Reactor Netty words it, unless the balancer
+			// found no buffer memory to read it into
+			body = body.onErrorMap((failure) -> Objects.requireNonNullElseGet(OutOfBufferMemoryException.of(failure),
+					() -> new BrokenRequestException(failure)));
 		}
 		if (this.bufferLimit >= 0) {
 			body = body.doOnNext(this::copy);

@@ -79,6 +79,22 @@ class FailoverFilterTests {
 	}
 
 	@Test
+	void noBufferMemoryForTheBodyIsAnswered503AndClosesTheConnection() {
+		MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/"));
+		exchange.getAttributes().put(ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR, URI.create("lb://backends/"));
+		OutOfBufferMemoryException noMemory = OutOfBufferMemoryException
+			.of(new IllegalStateException(new OutOfMemoryError("Direct buffer memory")));
+
+		StepVerifier.create(this.filter.filter(exchange, (e) -> Mono.error(noMemory)))
+			.expectErrorSatisfies((error) -> assertThat(error).isInstanceOfSatisfying(ErrorAnswer.class, (answer) -> {
+				assertThat(answer.getStatusCode()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
+				assertThat(answer.getReason()).isEqualTo("The balancer is out of buffer memory; try again");
+				assertThat(answer.getHeaders().getFirst("Connection")).isEqualTo("close");
+			}))
+			.verify(Duration.ofSeconds(5));
+	}
+
+	@Test
 	void theAttemptsAskTheFilterForTheContextNotEveryOperatorBelowIt() {
 		MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/"));
 		exchange.getAttributes().put(ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR, URI.create("lb://backends/"));

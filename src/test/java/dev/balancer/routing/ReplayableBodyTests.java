@@ -155,6 +155,19 @@ class ReplayableBodyTests {
 	}
 
 	@Test
+	void noBufferMemoryForTheClientsBodyIsNotMarkedAsTheClients() {
+		MockServerHttpRequest request = MockServerHttpRequest.method(HttpMethod.POST, "/doc")
+			.contentLength(5)
+			// as Reactor Netty hands it on: wrapped in its InternalNettyException, a RuntimeException
+			.body(Flux.just(buffer("12"))
+				.concatWith(Flux.error(new RuntimeException(new OutOfMemoryError("Direct buffer memory")))));
+		ReplayableBody body = ReplayableBody.unread(request);
+
+		assertThatThrownBy(() -> read(body.nextAttempt())).isInstanceOf(OutOfBufferMemoryException.class)
+			.hasCauseInstanceOf(OutOfMemoryError.class);
+	}
+
+	@Test
 	void aStreamOnlyBodyIsNotReplayedOnceRead() {
 		ReplayableBody body = ReplayableBody.unread(request("tiny"));
 
