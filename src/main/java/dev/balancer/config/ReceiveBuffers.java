@@ -1,7 +1,13 @@
 package dev.balancer.config;
 
+import java.nio.ByteBuffer;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.RecvByteBufAllocator;
+import io.netty.util.UncheckedBooleanSupplier;
 import org.jspecify.annotations.Nullable;
 import reactor.netty.resources.LoopResources;
 
@@ -46,7 +52,62 @@ final class ReceiveBuffers {
 			return null;
 		}
 		// Netty's minimum and first guess (64 bytes, 2 KB), a lower ceiling
-		return new AdaptiveRecvByteBufAllocator(64, 2048, IO_URING_MAXIMUM);
+		return new SparingWhenOutOfMemory(new AdaptiveRecvByteBufAllocator(64, 2048, IO_URING_MAXIMUM));
+	}
+
+	/**
+	 * Receives into a buffer of {@link #SPARE} bytes taken outside Netty's buffer memory when Netty has none left,
+	 * instead of failing.
+	 * <p>
+	 * On io_uring Netty takes the buffer for a connection's next receive inside its event loop's own work, where
+	 * it does not catch a failure: an {@link OutOfMemoryError} from its allocator (its
+	 * {@code OutOfDirectMemoryError}) ends the event loop, and every connection on it hangs until the process
+	 * restarts. On epoll the same failure fails one connection. The spare buffer keeps the loop running: the
+	 * connection reads a little, and its next receive asks Netty's allocator again. What the spare buffers can
+	 * take outside Netty's cap is small: one per open connection at most, of 512 bytes, in the JVM's own buffer
+	 * memory ({@code -XX:MaxDirectMemorySize}, which Netty does not use).
+	 */
+	static final class SparingWhenOutOfMemory implements RecvByteBufAllocator {
+
+		/** The size of a receive when Netty has no buffer memory left. */
+		static final int SPARE = 512;
+
+		private final RecvByteBufAllocator allocator;
+
+		SparingWhenOutOfMemory(RecvByteBufAllocator allocator) {
+			this.allocator = allocator;
+		}
+
+		@Override
+		public Handle newHandle() {
+			return new SparingHandle((RecvByteBufAllocator.ExtendedHandle) this.allocator.newHandle());
+		}
+
+	}
+
+	private static final class SparingHandle extends RecvByteBufAllocator.DelegatingHandle
+			implements RecvByteBufAllocator.ExtendedHandle {
+
+		SparingHandle(RecvByteBufAllocator.ExtendedHandle handle) {
+			super(handle);
+		}
+
+		@Override
+		public ByteBuf allocate(ByteBufAllocator alloc) {
+			try {
+				return super.allocate(alloc);
+			}
+			catch (OutOfMemoryError ex) {
+				// a direct buffer, as io_uring needs its address; writable from the start
+				return Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(SparingWhenOutOfMemory.SPARE)).clear();
+			}
+		}
+
+		@Override
+		public boolean continueReading(UncheckedBooleanSupplier maybeMoreDataSupplier) {
+			return ((RecvByteBufAllocator.ExtendedHandle) delegate()).continueReading(maybeMoreDataSupplier);
+		}
+
 	}
 
 }
