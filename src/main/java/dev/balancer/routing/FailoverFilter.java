@@ -293,7 +293,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 				case CONNECT, RESET -> this.body.canReplay();
 				case TIMEOUT -> this.idempotent && this.body.canReplay();
 				// an invalid response, as by nginx by default: the backend acted on the request and answered, if badly
-				case INVALID_RESPONSE, CLIENT_TIMEOUT, CLIENT_ABORT, OTHER -> false;
+				case INVALID_RESPONSE, CLIENT_TIMEOUT, CLIENT_ABORT, NO_BUFFER_MEMORY, OTHER -> false;
 			};
 			if (retryable && attempt < FailoverFilter.this.settings.attempts() && mayRetry(kind.tag(), reason)) {
 				this.retriedBackend = chosenBackend();
@@ -304,13 +304,14 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			discardResponse();
 			logged(backend);
 			return switch (kind) {
-				case OTHER -> (failure instanceof OutOfBufferMemoryException) ? outOfBufferMemory() : Mono.error(failure);
+				case OTHER -> Mono.error(failure);
 				case TIMEOUT -> failed(HttpStatus.GATEWAY_TIMEOUT,
 						"The backend did not respond in time (attempt " + attempt + ")", backend);
 				case INVALID_RESPONSE -> failed(HttpStatus.BAD_GATEWAY, "The backend sent an " + reason, backend);
 				case CLIENT_TIMEOUT -> clientFailed(HttpStatus.REQUEST_TIMEOUT, "The request timed out: " + reason);
 				// Usually heard by no one: the client is gone.
 				case CLIENT_ABORT -> clientFailed(HttpStatus.BAD_REQUEST, "The request broke off: " + reason);
+				case NO_BUFFER_MEMORY -> outOfBufferMemory();
 				case CONNECT, RESET -> this.body.canReplay()
 						? failed(HttpStatus.SERVICE_UNAVAILABLE, "No backend could serve the request after "
 								+ attemptsMade(attempt) + "; last failure: " + reason, backend)

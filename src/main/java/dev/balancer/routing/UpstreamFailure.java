@@ -63,6 +63,12 @@ public enum UpstreamFailure {
 	 */
 	CLIENT_ABORT("client_abort"),
 
+	/**
+	 * Not the backend's doing nor the client's: the balancer had no buffer memory to read the client's body into
+	 * ({@link OutOfBufferMemoryException}).
+	 */
+	NO_BUFFER_MEMORY("no_buffer_memory"),
+
 	/** Anything else. */
 	OTHER("error");
 
@@ -86,13 +92,16 @@ public enum UpstreamFailure {
 
 	/** Whether the failure tells something about the backend, so counts toward ejecting it. */
 	public boolean isBackendsFault() {
-		return this != OTHER && !isClientsDoing();
+		return this != OTHER && this != NO_BUFFER_MEMORY && !isClientsDoing();
 	}
 
 	public static UpstreamFailure of(Throwable failure) {
 		// First: a client gone mid-upload fails the send with what a closed backend connection fails it with.
 		if (causedBy(failure, BrokenRequestException.class)) {
 			return CLIENT_ABORT;
+		}
+		if (causedBy(failure, OutOfBufferMemoryException.class)) {
+			return NO_BUFFER_MEMORY;
 		}
 		if (failure instanceof AttemptCancelledException cancelled) {
 			return cancelled.isRequestTimeout() ? TIMEOUT : CLIENT_ABORT;

@@ -67,6 +67,19 @@ class UpstreamFailureTests {
 	}
 
 	@Test
+	void noBufferMemoryForTheRequestBodyIsNeitherTheBackendsNorTheClientsDoing() {
+		Throwable noMemory = new IllegalStateException(
+				OutOfBufferMemoryException.of(new RuntimeException(new OutOfMemoryError("Direct buffer memory"))));
+
+		UpstreamFailure kind = UpstreamFailure.of(noMemory);
+
+		assertThat(kind).isEqualTo(UpstreamFailure.NO_BUFFER_MEMORY);
+		assertThat(kind.tag()).isEqualTo("no_buffer_memory");
+		assertThat(kind.isBackendsFault()).isFalse();
+		assertThat(kind.isClientsDoing()).isFalse();
+	}
+
+	@Test
 	void anAttemptCalledOffIsTheBackendsTimeoutWhenTheRequestTimedOutAndElseTheClientsDoing() {
 		Throwable timedOut = AttemptCancelledException.ofRequestTimeout(Duration.ofMillis(500));
 		Throwable gone = AttemptCancelledException.ofClientGone();
