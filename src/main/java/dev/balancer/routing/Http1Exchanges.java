@@ -25,6 +25,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 import reactor.netty.NettyPipeline;
 import reactor.netty.channel.ChannelOperations;
@@ -59,6 +61,11 @@ final class Http1Exchanges extends ChannelDuplexHandler {
 	static final String HANDLER_NAME = "balancer.http1Exchanges";
 
 	private static final AsciiString CLOSE = HttpHeaderValues.CLOSE;
+
+	private static final Log logger = LogFactory.getLog(Http1Exchanges.class);
+
+	/** The lines of connections closed for a response that could not be sent ({@link LogBudget}). */
+	private static final LogBudget UNWRITTEN_LINES = new LogBudget();
 
 	/** Requests passed on. */
 	private long taken;
@@ -189,6 +196,13 @@ final class Http1Exchanges extends ChannelDuplexHandler {
 			ctx.write(msg, promise);
 			return;
 		}
+		writeInTurn(ctx, msg, promise);
+		if (promise.isDone() && !promise.isSuccess() && ctx.channel().isActive()) {
+			unwritten(ctx, promise.cause());
+		}
+	}
+
+	private void writeInTurn(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
 		if (msg instanceof HttpResponse response) {
 			HttpResponseStatus status = response.status();
 			if (status.code() == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
@@ -225,6 +239,25 @@ final class Http1Exchanges extends ChannelDuplexHandler {
 			}
 		}
 		ctx.write(msg, promise);
+	}
+
+	/**
+	 * A part of a response failed on its way out, before it reached the connection: Netty's HTTP encoder found no
+	 * buffer memory for it, say. The client can no longer tell where the response ends, so the connection is
+	 * closed. Reactor Netty kept it for the next request when the failed part was a response's last: the client
+	 * waited for the rest until the idle timeout, and nothing was logged above DEBUG. Parts Reactor Netty sends
+	 * as a stream fail that stream instead, which ends the connection; this sees those only when the failure
+	 * comes at once on a promise that can tell.
+	 */
+	private static void unwritten(ChannelHandlerContext ctx, @Nullable Throwable cause) {
+		ctx.close();
+		if (logger.isWarnEnabled()) {
+			OutOfBufferMemoryException noMemory = (cause != null) ? OutOfBufferMemoryException.of(cause) : null;
+			String reason = (noMemory != null) ? noMemory.getMessage()
+					: (cause != null) ? String.valueOf(cause) : "unknown";
+			UNWRITTEN_LINES.warn(logger, "[" + ctx.channel().id().asShortText() + "] closed the connection of "
+					+ ctx.channel().remoteAddress() + ": a response could not be sent: " + reason);
+		}
 	}
 
 	@Override

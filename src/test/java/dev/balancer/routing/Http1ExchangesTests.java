@@ -3,9 +3,14 @@ package dev.balancer.routing;
 import java.nio.charset.StandardCharsets;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.EncoderException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -18,6 +23,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.http.HttpStatus;
@@ -33,6 +39,24 @@ class Http1ExchangesTests {
 
 	Http1ExchangesTests() {
 		this.channel.pipeline().addLast(Http1Exchanges.HANDLER_NAME, new Http1Exchanges());
+	}
+
+	@Test
+	void aResponseThatFailsOnItsWayOutClosesTheConnection() {
+		EmbeddedChannel failing = new EmbeddedChannel(new ChannelOutboundHandlerAdapter() {
+			@Override
+			public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+				ReferenceCountUtil.release(msg); // as Netty's encoder, out of buffer memory
+				promise.setFailure(new EncoderException(new OutOfMemoryError("no memory for this test")));
+			}
+		}, new Http1Exchanges());
+		failing.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.GET, null));
+
+		ChannelFuture written = failing.writeAndFlush(
+				new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.EMPTY_BUFFER));
+
+		assertThat(written.isSuccess()).isFalse();
+		assertThat(failing.isOpen()).isFalse();
 	}
 
 	@Test
