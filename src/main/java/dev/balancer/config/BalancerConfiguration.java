@@ -20,6 +20,7 @@ import dev.balancer.health.PanicMode;
 import dev.balancer.health.PassiveHealthLifecycle;
 import dev.balancer.health.StatusRange;
 import dev.balancer.metrics.BackendMetrics;
+import dev.balancer.metrics.BufferMemory;
 import dev.balancer.metrics.BoundedMethodTagsProvider;
 import dev.balancer.routing.AddressRange;
 import dev.balancer.routing.BackendAccessLog;
@@ -157,6 +158,12 @@ class BalancerConfiguration {
 	BalancerHealthIndicator balancerHealthIndicator(BackendHealthRegistry registry,
 			ObjectProvider<OutlierDetector> outlierDetector, PanicMode panicMode) {
 		return new BalancerHealthIndicator(registry, outlierDetector.getIfAvailable(), panicMode);
+	}
+
+	/** Netty's buffer memory and the times it ran out, as metrics ({@link BufferMemory}). */
+	@Bean
+	BufferMemory bufferMemory() {
+		return new BufferMemory();
 	}
 
 	@Bean

@@ -11,6 +11,8 @@ import io.netty.util.UncheckedBooleanSupplier;
 import org.jspecify.annotations.Nullable;
 import reactor.netty.resources.LoopResources;
 
+import dev.balancer.metrics.BufferMemory;
+
 /**
  * On io_uring, every client and backend connection receives into buffers of at most {@link #IO_URING_MAXIMUM}
  * bytes; on epoll and NIO, Netty's own sizes (up to 64 KB).
@@ -98,6 +100,7 @@ final class ReceiveBuffers {
 				return super.allocate(alloc);
 			}
 			catch (OutOfMemoryError ex) {
+				BufferMemory.ranOut(BufferMemory.Shortage.RECEIVE);
 				// a direct buffer, as io_uring needs its address; writable from the start
 				return Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(SparingWhenOutOfMemory.SPARE)).clear();
 			}

@@ -6,6 +6,8 @@ import reactor.core.publisher.Mono;
 import reactor.netty.Connection;
 import reactor.netty.channel.AbortedException;
 
+import dev.balancer.metrics.BufferMemory;
+
 import org.springframework.cloud.gateway.filter.GatewayFilter;
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
 import org.springframework.cloud.gateway.filter.NettyWriteResponseFilter;
@@ -49,7 +51,11 @@ public class BrokenResponseFilter implements GatewayFilter, Ordered {
 				String line = exchange.getLogPrefix() + "response to " + exchange.getRequest().getMethod() + " "
 						+ exchange.getRequest().getPath() + " broke off (" + UpstreamFailure.describe(failure)
 						+ "): closing the client connection";
-				if (UpstreamFailure.of(failure).isClientsDoing()) {
+				UpstreamFailure kind = UpstreamFailure.of(failure);
+				if (kind == UpstreamFailure.NO_BUFFER_MEMORY) {
+					BufferMemory.ranOut(BufferMemory.Shortage.RESPONSE); // on HTTP/2: Http1Exchanges counts HTTP/1.x
+				}
+				if (kind.isClientsDoing()) {
 					this.clientLines.info(logger, line); // the client's doing, as in FailoverFilter
 				}
 				else {

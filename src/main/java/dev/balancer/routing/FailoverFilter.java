@@ -19,6 +19,8 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.netty.Connection;
 
+import dev.balancer.metrics.BufferMemory;
+
 import org.springframework.cloud.client.ServiceInstance;
 import org.springframework.cloud.client.loadbalancer.Response;
 import org.springframework.cloud.gateway.filter.GatewayFilter;
@@ -354,6 +356,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 		 */
 		private Mono<Void> outOfBufferMemory() {
 			String message = "The balancer is out of buffer memory; try again";
+			BufferMemory.ranOut(BufferMemory.Shortage.REQUEST_BODY);
 			if (logger.isWarnEnabled()) {
 				FailoverFilter.this.failureLines.warn(logger, answered(HttpStatus.SERVICE_UNAVAILABLE, message));
 			}

@@ -31,6 +31,8 @@ import org.jspecify.annotations.Nullable;
 import reactor.netty.NettyPipeline;
 import reactor.netty.channel.ChannelOperations;
 
+import dev.balancer.metrics.BufferMemory;
+
 /**
  * Keeps the answers to the requests a client pipelines on an HTTP/1.1 connection (sends before the answers to
  * earlier ones) in the order of the requests, where Reactor Netty does not.
@@ -251,8 +253,11 @@ final class Http1Exchanges extends ChannelDuplexHandler {
 	 */
 	private static void unwritten(ChannelHandlerContext ctx, @Nullable Throwable cause) {
 		ctx.close();
+		OutOfBufferMemoryException noMemory = (cause != null) ? OutOfBufferMemoryException.of(cause) : null;
+		if (noMemory != null) {
+			BufferMemory.ranOut(BufferMemory.Shortage.RESPONSE);
+		}
 		if (logger.isWarnEnabled()) {
-			OutOfBufferMemoryException noMemory = (cause != null) ? OutOfBufferMemoryException.of(cause) : null;
 			String reason = (noMemory != null) ? noMemory.getMessage()
 					: (cause != null) ? String.valueOf(cause) : "unknown";
 			UNWRITTEN_LINES.warn(logger, "[" + ctx.channel().id().asShortText() + "] closed the connection of "

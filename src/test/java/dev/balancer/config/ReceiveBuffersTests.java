@@ -7,6 +7,8 @@ import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.Test;
 
+import dev.balancer.metrics.BufferMemory;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The receive buffers of each transport, and a receive on io_uring when Netty has no buffer memory left. */
@@ -43,8 +45,10 @@ class ReceiveBuffersTests {
 
 	@Test
 	void aReceiveGetsASpareDirectBufferWhenNettyHasNoMemoryLeft() {
+		long before = BufferMemory.timesRanOut(BufferMemory.Shortage.RECEIVE);
 		ByteBuf buffer = handle().allocate(new OutOfMemory());
 		try {
+			assertThat(BufferMemory.timesRanOut(BufferMemory.Shortage.RECEIVE)).isEqualTo(before + 1);
 			assertThat(buffer.isDirect()).isTrue();
 			assertThat(buffer.hasMemoryAddress()).as("io_uring receives into a buffer by its address").isTrue();
 			assertThat(buffer.writableBytes()).isEqualTo(ReceiveBuffers.SparingWhenOutOfMemory.SPARE);

@@ -25,7 +25,7 @@ class PrometheusAlertsTests {
 	void promtoolFindsTheRulesValid() throws Exception {
 		Assumptions.assumeTrue(promtoolInstalled(), "promtool is not installed");
 
-		assertThat(promtool("check", "rules", RULES.toString())).contains("SUCCESS: 7 rules found");
+		assertThat(promtool("check", "rules", RULES.toString())).contains("SUCCESS: 8 rules found");
 	}
 
 	@Test

@@ -170,6 +170,9 @@ class ObservabilityIntegrationTests {
 			.containsPattern("balancer_backend_requests_total\\{backend=\"" + up.url().replace(".", "\\.")
 					+ "\",status=\"200\"} [4-9]\\.0")
 			.contains("spring_cloud_gateway_requests_seconds_count{")
+			.containsPattern("(?m)^balancer_buffer_memory_used_bytes [0-9.E]+$")
+			.containsPattern("(?m)^balancer_buffer_memory_max_bytes [0-9.E]+$")
+			.containsPattern("(?m)^balancer_buffer_memory_exhausted_total\\{where=\"(receive|request_body|response)\"} ")
 			// Each proxied request is timed once: neither the server's nor the gateway client's observation.
 			.doesNotContain("http_server_requests_seconds_count")
 			.doesNotContain("http_client_requests_seconds_count{");
@@ -192,7 +195,7 @@ class ObservabilityIntegrationTests {
 			.toList();
 		assertThat(read).contains("balancer_backend_up", "balancer_backend_requests_total",
 				"balancer_backend_response_time_seconds_bucket", "balancer_panic",
-				"balancer_retries_budget_exhausted_total");
+				"balancer_retries_budget_exhausted_total", "balancer_buffer_memory_exhausted_total");
 		assertThat(read).allSatisfy((metric) -> assertThat(scrape).containsPattern("(?m)^" + metric + "[{ ]"));
 	}
 

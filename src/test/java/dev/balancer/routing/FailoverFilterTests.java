@@ -12,6 +12,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 
+import dev.balancer.metrics.BufferMemory;
+
 import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
 import org.springframework.http.HttpStatus;
 import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
@@ -84,6 +86,7 @@ class FailoverFilterTests {
 		exchange.getAttributes().put(ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR, URI.create("lb://backends/"));
 		OutOfBufferMemoryException noMemory = OutOfBufferMemoryException
 			.of(new IllegalStateException(new OutOfMemoryError("Direct buffer memory")));
+		long before = BufferMemory.timesRanOut(BufferMemory.Shortage.REQUEST_BODY);
 
 		StepVerifier.create(this.filter.filter(exchange, (e) -> Mono.error(noMemory)))
 			.expectErrorSatisfies((error) -> assertThat(error).isInstanceOfSatisfying(ErrorAnswer.class, (answer) -> {
@@ -92,6 +95,7 @@ class FailoverFilterTests {
 				assertThat(answer.getHeaders().getFirst("Connection")).isEqualTo("close");
 			}))
 			.verify(Duration.ofSeconds(5));
+		assertThat(BufferMemory.timesRanOut(BufferMemory.Shortage.REQUEST_BODY)).isEqualTo(before + 1);
 	}
 
 	@Test

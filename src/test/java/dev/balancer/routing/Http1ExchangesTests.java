@@ -26,6 +26,8 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import org.junit.jupiter.api.Test;
 
+import dev.balancer.metrics.BufferMemory;
+
 import org.springframework.http.HttpStatus;
 
 import static dev.balancer.routing.Http1Messages.request;
@@ -51,12 +53,14 @@ class Http1ExchangesTests {
 			}
 		}, new Http1Exchanges());
 		failing.writeInbound(request(HttpVersion.HTTP_1_1, HttpMethod.GET, null));
+		long before = BufferMemory.timesRanOut(BufferMemory.Shortage.RESPONSE);
 
 		ChannelFuture written = failing.writeAndFlush(
 				new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.EMPTY_BUFFER));
 
 		assertThat(written.isSuccess()).isFalse();
 		assertThat(failing.isOpen()).isFalse();
+		assertThat(BufferMemory.timesRanOut(BufferMemory.Shortage.RESPONSE)).isEqualTo(before + 1);
 	}
 
 	@Test

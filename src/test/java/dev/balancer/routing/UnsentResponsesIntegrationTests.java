@@ -20,6 +20,7 @@ import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
 import reactor.netty.NettyPipeline;
 
+import dev.balancer.metrics.BufferMemory;
 import dev.balancer.support.BalancerTestProperties;
 import dev.balancer.support.LoopbackBackend;
 import dev.balancer.support.RawRequests;
@@ -75,22 +76,26 @@ class UnsentResponsesIntegrationTests {
 
 	@Test
 	void aResponseWhoseHeadCannotBeSentClosesTheConnectionAtOnce(CapturedOutput output) throws IOException {
+		long before = BufferMemory.timesRanOut(BufferMemory.Shortage.RESPONSE);
 		String received = RawRequests.untilClosed(this.port, "GET /small-unsendable HTTP/1.1\r\nHost: balancer\r\n\r\n");
 
 		assertThat(received).as("nothing of the response, and the connection closed within 5 s").isEmpty();
 		assertThat(output).contains("a response could not be sent: out of buffer memory: no memory for this test");
+		assertThat(BufferMemory.timesRanOut(BufferMemory.Shortage.RESPONSE)).isEqualTo(before + 1);
 	}
 
 	@ParameterizedTest
 	@ValueSource(strings = { "/large-unsendable", "/stream-unsendable" })
 	void aStreamedResponseWhoseHeadCannotBeSentClosesTheConnectionToo(String path, CapturedOutput output)
 			throws IOException {
+		long before = BufferMemory.timesRanOut(BufferMemory.Shortage.RESPONSE);
 		String received = RawRequests.untilClosed(this.port, "GET " + path + " HTTP/1.1\r\nHost: balancer\r\n\r\n");
 
 		assertThat(received).as("nothing of the response, and the connection closed within 5 s").isEmpty();
 		assertThat(output).as("one record of it, not Spring's ERROR line too")
 			.contains("a response could not be sent: out of buffer memory")
 			.doesNotContain("ERROR");
+		assertThat(BufferMemory.timesRanOut(BufferMemory.Shortage.RESPONSE)).as("counted once").isEqualTo(before + 1);
 	}
 
 	@Test
