@@ -3,6 +3,8 @@ package dev.balancer;
 import reactor.netty.ReactorNetty;
 import sun.misc.Signal;
 
+import dev.balancer.routing.DroppedErrors;
+
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 
@@ -13,6 +15,7 @@ public class BalancerApplication {
 	static {
 		keepAliveRequestsDispatchedInline();
 		fewerPiecesOfABodyInFlight();
+		DroppedErrors.install();
 	}
 
 	public static void main(String[] args) {

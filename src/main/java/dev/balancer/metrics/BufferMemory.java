@@ -32,7 +32,13 @@ public final class BufferMemory implements MeterBinder {
 		REQUEST_BODY,
 
 		/** A response could not be sent: the client connection was closed ({@code Http1Exchanges}). */
-		RESPONSE;
+		RESPONSE,
+
+		/**
+		 * A read or write on a connection whose exchange had ended, or whose next one had not begun (on epoll, the
+		 * read of a next request): the connection is closed ({@code DroppedErrors}).
+		 */
+		CONNECTION;
 
 		private final LongAdder count = new LongAdder();
 

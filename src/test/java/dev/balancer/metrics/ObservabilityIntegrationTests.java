@@ -172,7 +172,7 @@ class ObservabilityIntegrationTests {
 			.contains("spring_cloud_gateway_requests_seconds_count{")
 			.containsPattern("(?m)^balancer_buffer_memory_used_bytes [0-9.E]+$")
 			.containsPattern("(?m)^balancer_buffer_memory_max_bytes [0-9.E]+$")
-			.containsPattern("(?m)^balancer_buffer_memory_exhausted_total\\{where=\"(receive|request_body|response)\"} ")
+			.containsPattern("(?m)^balancer_buffer_memory_exhausted_total\\{where=\"(receive|request_body|response|connection)\"} ")
 			// Each proxied request is timed once: neither the server's nor the gateway client's observation.
 			.doesNotContain("http_server_requests_seconds_count")
 			.doesNotContain("http_client_requests_seconds_count{");
