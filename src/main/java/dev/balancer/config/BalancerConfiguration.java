@@ -50,6 +50,7 @@ import dev.balancer.routing.RouteListHandlerMapping;
 import dev.balancer.routing.SingleWriteResponseFilter;
 import dev.balancer.routing.StickySessionFilter;
 import dev.balancer.routing.StickySessions;
+import dev.balancer.routing.Stopping;
 import dev.balancer.web.JsonErrorHandler;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -140,11 +141,11 @@ class BalancerConfiguration {
 	@Bean
 	@ConditionalOnBooleanProperty(name = "balancer.outlier-detection.enabled", matchIfMissing = true)
 	OutlierDetector outlierDetector(BackendHealthRegistry registry, BalancerProperties properties,
-			MeterRegistry meters) {
+			MeterRegistry meters, Stopping stopping) {
 		BalancerProperties.OutlierDetection outliers = properties.outlierDetection();
 		OutlierDetector.Settings settings = new OutlierDetector.Settings(outliers.consecutiveErrors(),
 				outliers.baseEjectionTime(), outliers.maxEjectionTime(), outliers.maxEjectionPercent());
-		return new OutlierDetector(registry.backends(), settings, Clock.systemUTC(), meters);
+		return new OutlierDetector(registry.backends(), settings, Clock.systemUTC(), meters, stopping);
 	}
 
 	@Bean
@@ -191,13 +192,14 @@ class BalancerConfiguration {
 	}
 
 	@Bean
-	FailoverFilter failoverFilter(BalancerProperties properties, RetryBudget retryBudget, MeterRegistry meters) {
+	FailoverFilter failoverFilter(BalancerProperties properties, RetryBudget retryBudget, MeterRegistry meters,
+			Stopping stopping) {
 		BalancerProperties.Retry retry = properties.retry();
 		FailoverFilter.Settings settings = new FailoverFilter.Settings(retry.attempts(),
 				retry.bodyBufferSize().toBytes(), retry.backoff().base(), retry.backoff().max(),
 				properties.timeouts().request(), properties.debugHeaders(), properties.accessLog().enabled());
 		ReplayMemory replayMemory = new ReplayMemory(retry.effectiveBodyBufferTotal()).registerWith(meters);
-		return new FailoverFilter(settings, retryBudget, replayMemory, meters);
+		return new FailoverFilter(settings, retryBudget, replayMemory, meters, stopping);
 	}
 
 	/**
@@ -245,14 +247,29 @@ class BalancerConfiguration {
 	 * loops, and takes the same {@code spring.reactor.netty.shutdown-quiet-period}.
 	 */
 	@Bean
-	ReactorResourceFactory reactorResourceFactory(BalancerProperties properties, ReactorNettyProperties netty) {
-		ReactorResourceFactory factory = new ReactorResourceFactory();
+	ReactorResourceFactory reactorResourceFactory(BalancerProperties properties, ReactorNettyProperties netty,
+			Stopping stopping) {
+		ReactorResourceFactory factory = new ReactorResourceFactory() {
+
+			@Override
+			public void stop() {
+				stopping.begin(); // before the backend connections and the loops are closed
+				super.stop();
+			}
+
+		};
 		factory.setUseGlobalResources(false);
 		factory.setLoopResourcesSupplier(() -> TransportLoopResources.create(properties.transport()));
 		if (netty.getShutdownQuietPeriod() != null) {
 			factory.setShutdownQuietPeriod(netty.getShutdownQuietPeriod());
 		}
 		return factory;
+	}
+
+	/** Whether the event loops are stopping ({@link Stopping}), for the filters that answer requests failed by it. */
+	@Bean
+	Stopping stopping() {
+		return new Stopping();
 	}
 
 	/**
@@ -429,8 +446,8 @@ class BalancerConfiguration {
 	}
 
 	@Bean
-	JsonErrorHandler jsonErrorHandler(JsonMapper json) {
-		return new JsonErrorHandler(json);
+	JsonErrorHandler jsonErrorHandler(JsonMapper json, Stopping stopping) {
+		return new JsonErrorHandler(json, stopping);
 	}
 
 	@Bean

@@ -16,6 +16,7 @@ import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import dev.balancer.routing.AttemptOutcome;
+import dev.balancer.routing.Stopping;
 
 import org.springframework.cloud.client.ServiceInstance;
 
@@ -33,6 +34,9 @@ public class OutlierDetector implements AttemptOutcome.Listener {
 
 	private final Settings settings;
 
+	/** Whether the event loops are stopping ({@link Stopping}). */
+	private final Stopping stopping;
+
 	private final Clock clock;
 
 	private final Map<String, Tracker> trackers = new HashMap<>();
@@ -46,6 +50,12 @@ public class OutlierDetector implements AttemptOutcome.Listener {
 	private volatile long lastEjectionEnds;
 
 	public OutlierDetector(List<ServiceInstance> backends, Settings settings, Clock clock, MeterRegistry meters) {
+		this(backends, settings, clock, meters, new Stopping());
+	}
+
+	public OutlierDetector(List<ServiceInstance> backends, Settings settings, Clock clock, MeterRegistry meters,
+			Stopping stopping) {
+		this.stopping = stopping;
 		this.settings = settings;
 		this.clock = clock;
 		this.ejections = Counter.builder("balancer.outlier.ejections")
@@ -108,7 +118,8 @@ public class OutlierDetector implements AttemptOutcome.Listener {
 			return;
 		}
 		if (outcome.failure() != null) {
-			if (outcome.failure().isBackendsFault()) {
+			// once the loops stop, they close the backend connections under the requests: not the backends' doing
+			if (outcome.failure().isBackendsFault() && !this.stopping.isUnderWay()) {
 				failed(outcome.backend(), tracker, outcome.error());
 			}
 		}

@@ -98,6 +98,9 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 
 	private final LogBudget clientFailureLines = new LogBudget();
 
+	/** Whether the event loops are stopping: failures then are the stop's, not the backends' ({@link Stopping}). */
+	private final Stopping stopping;
+
 	private final RetryBudget budget;
 
 	/** {@code balancer.retries}, by {@code reason}. */
@@ -114,6 +117,12 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 	private final Counter clientTimeouts;
 
 	public FailoverFilter(Settings settings, RetryBudget budget, ReplayMemory replayMemory, MeterRegistry meters) {
+		this(settings, budget, replayMemory, meters, new Stopping());
+	}
+
+	public FailoverFilter(Settings settings, RetryBudget budget, ReplayMemory replayMemory, MeterRegistry meters,
+			Stopping stopping) {
+		this.stopping = stopping;
 		this.settings = settings;
 		this.budget = budget;
 		this.replayMemory = replayMemory;
@@ -285,6 +294,12 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			}
 			UpstreamFailure kind = UpstreamFailure.of(failure);
 			String reason = UpstreamFailure.describe(failure);
+			if (FailoverFilter.this.stopping.isUnderWay()) {
+				String backend = chosenBackend();
+				discardResponse();
+				logged(backend);
+				return stopping(reason);
+			}
 			if (kind == UpstreamFailure.TIMEOUT) {
 				FailoverFilter.this.responseTimeouts.increment();
 			}
@@ -346,6 +361,20 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 				FailoverFilter.this.clientFailureLines.info(logger, answered(status, message));
 			}
 			return Mono.error(ErrorAnswer.closing(status, message));
+		}
+
+		/**
+		 * Fails the request because the balancer is stopping ({@link Stopping}): a 503 that the client may try
+		 * again elsewhere, logged at INFO without blaming the backend, not retried. Usually heard by no one: the
+		 * client left first, which is what ended the drain.
+		 */
+		private Mono<Void> stopping(String reason) {
+			String message = "The balancer is shutting down";
+			if (logger.isInfoEnabled()) {
+				FailoverFilter.this.clientFailureLines
+					.info(logger, answered(HttpStatus.SERVICE_UNAVAILABLE, message) + " (" + reason + ")");
+			}
+			return Mono.error(ErrorAnswer.closing(HttpStatus.SERVICE_UNAVAILABLE, message));
 		}
 
 		/**

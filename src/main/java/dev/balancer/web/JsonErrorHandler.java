@@ -9,6 +9,10 @@ import org.apache.commons.logging.LogFactory;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.balancer.routing.LogBudget;
+import dev.balancer.routing.Stopping;
+import dev.balancer.routing.UpstreamFailure;
+
 import org.springframework.core.Ordered;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.http.HttpHeaders;
@@ -29,10 +33,17 @@ public class JsonErrorHandler implements WebExceptionHandler, Ordered {
 
 	private static final Log logger = LogFactory.getLog(JsonErrorHandler.class);
 
+	/** The lines of requests failed by the balancer's stop ({@link Stopping}). */
+	private static final LogBudget STOPPING_LINES = new LogBudget();
+
 	private final JsonMapper json;
 
-	public JsonErrorHandler(JsonMapper json) {
+	/** Whether the event loops are stopping: errors then are the stop's ({@link Stopping}). */
+	private final Stopping stopping;
+
+	public JsonErrorHandler(JsonMapper json, Stopping stopping) {
 		this.json = json;
+		this.stopping = stopping;
 	}
 
 	@Override
@@ -49,9 +60,18 @@ public class JsonErrorHandler implements WebExceptionHandler, Ordered {
 		}
 		HttpStatusCode status;
 		String message;
+		boolean closing = false;
 		if (error instanceof ResponseStatusException statusError) {
 			status = statusError.getStatusCode();
 			message = (statusError.getReason() != null) ? statusError.getReason() : reasonPhrase(status);
+		}
+		else if (this.stopping.isUnderWay()) {
+			// a backend connection that could not be opened on a loop shutting down, say: no fault of the balancer's
+			STOPPING_LINES.info(logger, exchange.getLogPrefix() + exchange.getRequest().getMethod() + " "
+					+ exchange.getRequest().getPath() + " failed as the balancer stopped: " + UpstreamFailure.describe(error));
+			status = HttpStatus.SERVICE_UNAVAILABLE;
+			message = "The balancer is shutting down";
+			closing = true;
 		}
 		else {
 			logger.error(exchange.getLogPrefix() + "Failed " + exchange.getRequest().getMethod() + " "
@@ -66,6 +86,9 @@ public class JsonErrorHandler implements WebExceptionHandler, Ordered {
 		if (error instanceof ResponseStatusException statusError) {
 			// such as the Allow header of a 405
 			headers.addAll(statusError.getHeaders());
+		}
+		if (closing) {
+			headers.setConnection("close");
 		}
 		headers.setContentType(MediaType.APPLICATION_JSON);
 		headers.setContentLength(bytes.length);

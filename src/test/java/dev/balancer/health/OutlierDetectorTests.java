@@ -15,6 +15,7 @@ import reactor.netty.channel.AbortedException;
 import dev.balancer.routing.BackendResponseHeads.InvalidResponseException;
 import dev.balancer.routing.BrokenRequestException;
 import dev.balancer.routing.ResponseTimeoutFilter.StalledRequestException;
+import dev.balancer.routing.Stopping;
 import dev.balancer.support.Instances;
 import dev.balancer.support.MutableClock;
 
@@ -40,9 +41,11 @@ class OutlierDetectorTests {
 
 	final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
+	final Stopping stopping = new Stopping();
+
 	final OutlierDetector detector = new OutlierDetector(this.backends,
 			new OutlierDetector.Settings(5, Duration.ofSeconds(30), Duration.ofSeconds(100), 50), this.clock,
-			this.meters);
+			this.meters, this.stopping);
 
 	final ServiceInstance one = this.backends.get(0);
 
@@ -59,6 +62,16 @@ class OutlierDetectorTests {
 		assertThat(this.meters.get("balancer.outlier.ejections").counter().getId().getDescription())
 			.isEqualTo("Ejections by outlier detection");
 		assertThat(this.meters.get("balancer.outlier.ejected").gauge().value()).isEqualTo(1);
+	}
+
+	@Test
+	void connectionsClosedUnderRequestsAsTheBalancerStopsAreNotTheBackendsFailures() {
+		this.stopping.begin();
+		for (int i = 0; i < 5; i++) {
+			fail(this.one, new AbortedException("Connection has been closed BEFORE send operation"));
+		}
+
+		assertThat(this.detector.isEjected(this.one)).isFalse();
 	}
 
 	@Test

@@ -4,12 +4,14 @@ import java.net.ConnectException;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import reactor.core.publisher.Mono;
+import reactor.netty.channel.AbortedException;
 import reactor.test.StepVerifier;
 
 import dev.balancer.metrics.BufferMemory;
@@ -96,6 +98,31 @@ class FailoverFilterTests {
 			}))
 			.verify(Duration.ofSeconds(5));
 		assertThat(BufferMemory.timesRanOut(BufferMemory.Shortage.REQUEST_BODY)).isEqualTo(before + 1);
+	}
+
+	@Test
+	void aFailureOnceTheBalancerIsStoppingIsAnswered503AndNotRetried() {
+		Stopping stopping = new Stopping();
+		FailoverFilter stopped = new FailoverFilter(
+				new FailoverFilter.Settings(3, 0, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(5), false, false),
+				new RetryBudget(20, 10, Clock.systemUTC()), new ReplayMemory(0), this.meters, stopping);
+		MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/"));
+		exchange.getAttributes().put(ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR, URI.create("lb://backends/"));
+		AtomicInteger attempts = new AtomicInteger();
+		stopping.begin();
+
+		// what a backend connection closed by the stopping event loops fails with
+		StepVerifier.create(stopped.filter(exchange, (e) -> Mono.defer(() -> {
+			attempts.incrementAndGet();
+			return Mono.error(new AbortedException("Connection prematurely closed BEFORE response"));
+		})))
+			.expectErrorSatisfies((error) -> assertThat(error).isInstanceOfSatisfying(ErrorAnswer.class, (answer) -> {
+				assertThat(answer.getStatusCode()).isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
+				assertThat(answer.getReason()).isEqualTo("The balancer is shutting down");
+				assertThat(answer.getHeaders().getFirst("Connection")).isEqualTo("close");
+			}))
+			.verify(Duration.ofSeconds(5));
+		assertThat(attempts).as("not retried: the next attempt would meet the same").hasValue(1);
 	}
 
 	@Test
