@@ -35,8 +35,8 @@ public final class BufferMemory implements MeterBinder {
 		RESPONSE,
 
 		/**
-		 * A read or write on a connection whose exchange had ended, or whose next one had not begun (on epoll, the
-		 * read of a next request): the connection is closed ({@code DroppedErrors}).
+		 * A read or write on a connection outside a request's exchange: on epoll, the read of a next request, after
+		 * which Netty closes the connection ({@code DroppedErrors}).
 		 */
 		CONNECTION;
 

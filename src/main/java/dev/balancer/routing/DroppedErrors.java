@@ -12,8 +12,8 @@ import dev.balancer.metrics.BufferMemory;
  * Errors that come after the operation they belong to has ended (Reactor's "dropped" errors). Without a hook
  * Reactor logs each at ERROR, with its stack trace. When Netty runs out of buffer memory that is many of them
  * for one cause: on epoll, a connection whose read finds no memory between two requests fails where nothing
- * listens (Netty then closes it), and so does a read or write after its request was answered (a 503 for the
- * body, say). Those are counted ({@link BufferMemory}) and logged here as one WARN line each, within a
+ * listens (Netty then closes it, and the client sees a reset), and so does a read or write after its request was
+ * answered (a 503 for the body, say). Those are counted ({@link BufferMemory}) and logged here as one WARN line each, within a
  * {@link LogBudget}; every other dropped error is logged as Reactor does, under Reactor's logger name and
  * message, so that log filters set for it still apply.
  * <p>
@@ -47,8 +47,8 @@ public final class DroppedErrors {
 		else {
 			BufferMemory.ranOut(BufferMemory.Shortage.CONNECTION);
 			if (logger.isWarnEnabled()) {
-				OUT_OF_MEMORY_LINES.warn(logger, "A connection found no buffer memory between its exchanges, "
-						+ "and is closed: " + noMemory.getMessage());
+				OUT_OF_MEMORY_LINES.warn(logger,
+						"A connection found no buffer memory outside a request's exchange: " + noMemory.getMessage());
 			}
 		}
 	}

@@ -30,7 +30,7 @@ class DroppedErrorsTests {
 				Context.empty());
 
 		assertThat(output).containsOnlyOnce("WARN")
-			.contains("A connection found no buffer memory between its exchanges, and is closed: "
+			.contains("A connection found no buffer memory outside a request's exchange: "
 					+ "out of buffer memory: no memory for this test")
 			.doesNotContain("ERROR")
 			.doesNotContain("\tat ");
