@@ -66,7 +66,7 @@ public class BrokenResponseFilter implements GatewayFilter, Ordered {
 				// again at ERROR, and Reactor Netty a stack trace; the line above is the one record.
 				return Mono.error(new AbortedException(failure));
 			}
-			if (response.isCommitted() && OutOfBufferMemoryException.of(failure) != null) {
+			if (response.isCommitted() && UpstreamFailure.of(failure) == UpstreamFailure.NO_BUFFER_MEMORY) {
 				// A part of the response found no buffer memory on its way out, and Http1Exchanges closed the
 				// connection and logged it: Spring's ERROR line would be a second record of it.
 				return Mono.error(new AbortedException(failure));

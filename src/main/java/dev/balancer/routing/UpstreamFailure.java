@@ -65,7 +65,8 @@ public enum UpstreamFailure {
 
 	/**
 	 * Not the backend's doing nor the client's: the balancer had no buffer memory to read the client's body into
-	 * ({@link OutOfBufferMemoryException}).
+	 * ({@link OutOfBufferMemoryException}) or to send the response in (Netty's allocator failing with an
+	 * {@link OutOfMemoryError}, which its HTTP encoder wraps).
 	 */
 	NO_BUFFER_MEMORY("no_buffer_memory"),
 
@@ -100,7 +101,8 @@ public enum UpstreamFailure {
 		if (causedBy(failure, BrokenRequestException.class)) {
 			return CLIENT_ABORT;
 		}
-		if (causedBy(failure, OutOfBufferMemoryException.class)) {
+		// an OutOfBufferMemoryException from the request body, or Netty's error as its encoder hands it on
+		if (causedBy(failure, OutOfMemoryError.class)) {
 			return NO_BUFFER_MEMORY;
 		}
 		if (failure instanceof AttemptCancelledException cancelled) {

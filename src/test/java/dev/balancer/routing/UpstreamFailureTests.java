@@ -10,6 +10,7 @@ import java.util.List;
 import javax.net.ssl.SSLHandshakeException;
 
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.EncoderException;
 import io.netty.handler.codec.dns.DefaultDnsQuestion;
 import io.netty.handler.codec.dns.DnsRecordType;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -64,6 +65,14 @@ class UpstreamFailureTests {
 			.isEqualTo("the client closed the connection in the middle of its request body");
 		assertThat(UpstreamFailure.describe(malformed))
 			.isEqualTo("the client's request body is not valid: invalid chunk size");
+	}
+
+	/** What a response's write fails with when Netty's HTTP encoder finds no buffer memory, on HTTP/2 too. */
+	@Test
+	void noBufferMemoryForTheResponseIsNoBufferMemoryToo() {
+		Throwable noMemory = new EncoderException(new OutOfMemoryError("failed to allocate 131072 byte(s)"));
+
+		assertThat(UpstreamFailure.of(noMemory)).isEqualTo(UpstreamFailure.NO_BUFFER_MEMORY);
 	}
 
 	@Test
