@@ -6,7 +6,9 @@ import reactor.netty.ReactorNetty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The Reactor Netty settings the balancer starts with, and the operator's own {@code -D} winning over them. */
+/**
+ * The Netty and Reactor Netty settings the balancer starts with, and the operator's own {@code -D} winning over them.
+ */
 class BalancerApplicationTests {
 
 	private static final String KEY = "balancer.test.setting";
@@ -17,11 +19,12 @@ class BalancerApplicationTests {
 	}
 
 	@Test
-	void reactorNettyKeepsAtMost16PiecesOfABodyInFlight() throws ClassNotFoundException {
+	void nettyAndReactorNettyAreSetUpAsTheBalancerNeeds() throws ClassNotFoundException {
 		Class.forName(BalancerApplication.class.getName()); // its settings are made when it loads
 
 		assertThat(System.getProperty(ReactorNetty.REACTOR_NETTY_SEND_MAX_PREFETCH_SIZE)).isEqualTo("16");
 		assertThat(System.getProperty("reactor.netty.http.server.lastFlushWhenNoRead")).isEqualTo("true");
+		assertThat(System.getProperty("io.netty.iouring.pollAddMultishotEnabled")).isEqualTo("false");
 	}
 
 	@Test
