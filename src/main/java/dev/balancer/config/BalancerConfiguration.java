@@ -1,6 +1,7 @@
 package dev.balancer.config;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -9,6 +10,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.RecvByteBufAllocator;
 import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.LoopResources;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.balancer.health.ActiveHealthChecker;
@@ -110,6 +112,9 @@ class BalancerConfiguration {
 
 	/** Route id of the catch-all route. */
 	static final String ROUTE_ID = "balancer";
+
+	/** How long the event loops get to stop once the drain is over. */
+	static final Duration LOOPS_SHUTDOWN_TIMEOUT = Duration.ofSeconds(5);
 
 	@Bean
 	BackendHealthRegistry backendHealthRegistry(BalancerProperties properties) {
@@ -244,25 +249,18 @@ class BalancerConfiguration {
 	/**
 	 * The event loops of the server, the backend connections and the health probes, on the transport
 	 * {@code balancer.transport} names. It replaces Spring Boot's factory, which shares Reactor Netty's global
-	 * loops, and takes the same {@code spring.reactor.netty.shutdown-quiet-period}.
+	 * loops, and takes the same {@code spring.reactor.netty.shutdown-quiet-period}. The loops get
+	 * {@link #LOOPS_SHUTDOWN_TIMEOUT} to stop, not Reactor Netty's 15 s: they stop after the drain, with little
+	 * left to do, and a stuck one ({@link BalancerResourceFactory}) must not keep the process past Kubernetes' grace
+	 * period (config/kubernetes/deployment.yaml).
 	 */
 	@Bean
 	ReactorResourceFactory reactorResourceFactory(BalancerProperties properties, ReactorNettyProperties netty,
 			Stopping stopping) {
-		ReactorResourceFactory factory = new ReactorResourceFactory() {
-
-			@Override
-			public void stop() {
-				stopping.begin(); // before the backend connections and the loops are closed
-				super.stop();
-			}
-
-		};
-		factory.setUseGlobalResources(false);
+		Duration quietPeriod = (netty.getShutdownQuietPeriod() != null) ? netty.getShutdownQuietPeriod()
+				: Duration.ofSeconds(LoopResources.DEFAULT_SHUTDOWN_QUIET_PERIOD);
+		BalancerResourceFactory factory = new BalancerResourceFactory(stopping, quietPeriod, LOOPS_SHUTDOWN_TIMEOUT);
 		factory.setLoopResourcesSupplier(() -> TransportLoopResources.create(properties.transport()));
-		if (netty.getShutdownQuietPeriod() != null) {
-			factory.setShutdownQuietPeriod(netty.getShutdownQuietPeriod());
-		}
 		return factory;
 	}
 
