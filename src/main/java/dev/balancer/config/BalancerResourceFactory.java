@@ -34,6 +34,7 @@ final class BalancerResourceFactory extends ReactorResourceFactory {
 
 	private final Stopping stopping;
 
+	// Spring's factory has setters for these and no getters: kept here too, for the limit of the wait
 	private Duration quietPeriod = Duration.ZERO;
 
 	private Duration timeout = Duration.ZERO;

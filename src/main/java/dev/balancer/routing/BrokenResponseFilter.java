@@ -44,6 +44,7 @@ public class BrokenResponseFilter implements GatewayFilter, Ordered {
 	public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
 		return chain.filter(exchange).onErrorResume((failure) -> {
 			ServerHttpResponse response = exchange.getResponse();
+			UpstreamFailure kind = UpstreamFailure.of(failure);
 			// A client that went away mid-response fails the write the same way: nothing to tell it then.
 			if (response.isCommitted()
 					&& ServerHttpResponseDecorator.getNativeResponse(response) instanceof Connection client
@@ -51,7 +52,6 @@ public class BrokenResponseFilter implements GatewayFilter, Ordered {
 				String line = exchange.getLogPrefix() + "response to " + exchange.getRequest().getMethod() + " "
 						+ exchange.getRequest().getPath() + " broke off (" + UpstreamFailure.describe(failure)
 						+ "): closing the client connection";
-				UpstreamFailure kind = UpstreamFailure.of(failure);
 				if (kind == UpstreamFailure.NO_BUFFER_MEMORY) {
 					BufferMemory.ranOut(BufferMemory.Shortage.RESPONSE); // on HTTP/2: Http1Exchanges counts HTTP/1.x
 				}
@@ -66,7 +66,7 @@ public class BrokenResponseFilter implements GatewayFilter, Ordered {
 				// again at ERROR, and Reactor Netty a stack trace; the line above is the one record.
 				return Mono.error(new AbortedException(failure));
 			}
-			if (response.isCommitted() && UpstreamFailure.of(failure) == UpstreamFailure.NO_BUFFER_MEMORY) {
+			if (response.isCommitted() && kind == UpstreamFailure.NO_BUFFER_MEMORY) {
 				// A part of the response found no buffer memory on its way out, and Http1Exchanges closed the
 				// connection and logged it: Spring's ERROR line would be a second record of it.
 				return Mono.error(new AbortedException(failure));

@@ -369,12 +369,11 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 		 * client left first, which is what ended the drain.
 		 */
 		private Mono<Void> stopping(String reason) {
-			String message = "The balancer is shutting down";
 			if (logger.isInfoEnabled()) {
 				FailoverFilter.this.clientFailureLines
-					.info(logger, answered(HttpStatus.SERVICE_UNAVAILABLE, message) + " (" + reason + ")");
+					.info(logger, answered(HttpStatus.SERVICE_UNAVAILABLE, Stopping.ANSWER) + " (" + reason + ")");
 			}
-			return Mono.error(ErrorAnswer.closing(HttpStatus.SERVICE_UNAVAILABLE, message));
+			return Mono.error(ErrorAnswer.closing(HttpStatus.SERVICE_UNAVAILABLE, Stopping.ANSWER));
 		}
 
 		/**

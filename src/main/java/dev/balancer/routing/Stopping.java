@@ -10,6 +10,9 @@ package dev.balancer.routing;
  */
 public final class Stopping {
 
+	/** What a client is told of a request the stop failed. */
+	public static final String ANSWER = "The balancer is shutting down";
+
 	private volatile boolean underWay;
 
 	/** Marks the stop as begun: called as the backend connections and event loops are closed. */

@@ -68,9 +68,10 @@ public class JsonErrorHandler implements WebExceptionHandler, Ordered {
 		else if (this.stopping.isUnderWay()) {
 			// a backend connection that could not be opened on a loop shutting down, say: no fault of the balancer's
 			STOPPING_LINES.info(logger, exchange.getLogPrefix() + exchange.getRequest().getMethod() + " "
-					+ exchange.getRequest().getPath() + " failed as the balancer stopped: " + UpstreamFailure.describe(error));
+					+ exchange.getRequest().getPath() + " failed as the balancer stopped: "
+					+ UpstreamFailure.describe(error));
 			status = HttpStatus.SERVICE_UNAVAILABLE;
-			message = "The balancer is shutting down";
+			message = Stopping.ANSWER;
 			closing = true;
 		}
 		else {
