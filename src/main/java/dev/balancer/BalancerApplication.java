@@ -42,7 +42,7 @@ public class BalancerApplication {
 	 * other (a piece is what one read brought, up to 64 KB), so an upload to a backend slower than its client, or a
 	 * download to a client slower than its backend, is held in the balancer's buffer memory far beyond nginx's or
 	 * HAProxy's 16 KB. 3,000 concurrent uploads of 200 KB ran Netty out of buffer memory on io_uring; 16 pieces,
-	 * with {@code ReceiveBuffers}, held them (docs/performance.md, "Buffers on io_uring").
+	 * with {@code ReceiveBuffers}, held them (docs/performance-log.md, "Buffers on io_uring").
 	 */
 	private static void fewerPiecesOfABodyInFlight() {
 		// read once, when Reactor Netty first sends a body
@@ -58,7 +58,7 @@ public class BalancerApplication {
 	 * looks empty, and Netty waits for a report that never comes. A poll armed anew for each wait finds the reset at
 	 * once: of 400 uploading clients reset together, the balancer held 46 to 260 with the multishot poll and none
 	 * without (a bare Reactor Netty server up to 24, and none); in harness runs the difference in speed was within the
-	 * noise (docs/performance.md, "A reset in the middle of an upload"). Other transports ignore this property.
+	 * noise (docs/performance-log.md, "A reset in the middle of an upload"). Other transports ignore this property.
 	 */
 	private static void resetsNoticedOnIoUring() {
 		// read once, when Netty's io_uring transport first loads

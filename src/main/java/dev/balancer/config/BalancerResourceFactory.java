@@ -20,7 +20,7 @@ import org.springframework.http.client.ReactorResourceFactory;
  * io_uring loop can fail to stop at all: after 3,000 concurrent uploads, SIGTERM left loops waiting in
  * {@code IoUringIoHandler.prepareToDestroy} for I/O that never completed, in 2 runs of 10 with Netty's multishot
  * poll and in 7 of 7 with a poll for each wait ({@code BalancerApplication}), on
- * {@code balancer.transport=io_uring}, and the process never exited (docs/performance.md, "A reset in the middle of
+ * {@code balancer.transport=io_uring}, and the process never exited (docs/performance-log.md, "A reset in the middle of
  * an upload"). Netty's own shutdown timeout bounds a loop that is busy, not one blocked in the kernel, so a loop
  * still running a second after it is left behind, with a warning. The process exits all the same: the SIGTERM
  * handler calls System.exit, and the loop threads are daemons.

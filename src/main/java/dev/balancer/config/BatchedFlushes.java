@@ -15,7 +15,7 @@ import reactor.netty.ConnectionObserver;
  * Why: under load an event loop reads many requests and responses in one round, and each write sent at once
  * wakes its receiver (a backend, a client) for that one message. Sent together at the end of the round, they
  * find a receiver awake for several. Measured at 10 ms backend delay and 256 connections: the balancer, the
- * backends and wrk each spent less CPU per request, on epoll and on io_uring (docs/performance.md, seventh round).
+ * backends and wrk each spent less CPU per request, on epoll and on io_uring (docs/performance-log.md, seventh round).
  * <p>
  * Nothing waits for more than the rest of that round: a flush made while the connection itself is reading goes
  * out when the read completes, any other in a task the event loop runs right after its I/O. A streamed body

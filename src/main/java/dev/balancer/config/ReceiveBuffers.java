@@ -26,7 +26,7 @@ import dev.balancer.metrics.BufferMemory;
  * 32 MB: 14-19 MB of it in use on io_uring against 2-3 MB on epoll, 149 requests failed on io_uring for want of
  * memory, and an event loop stopped for good (Netty does not survive a failed allocation of a receive
  * buffer there: each connection of that loop hangs until the process restarts). At 16 KB, 9 MB and none failed
- * (docs/performance.md, "Buffers on io_uring").
+ * (docs/performance-log.md, "Buffers on io_uring").
  * <p>
  * Netty's own answer to this, rings of buffers that the kernel takes only when data comes
  * ({@code IoUringBufferRingConfig}), did worse in the same run: the rings are filled ahead for every loop, and

@@ -37,7 +37,7 @@ import dev.balancer.config.BalancerProperties.Transport;
  * How many loops serve clients depends on the transport. On io_uring, Reactor Netty's default: as many as there are
  * CPUs, and at least four. On epoll and NIO, one per CPU: on 2 CPUs two epoll loops served 12-35% more requests
  * per second than four, at less CPU per request, in each of seven alternating pairs of runs, and two NIO loops
- * 13-17% more in two (docs/performance.md, eleventh round), while on io_uring four stayed ahead of two (seventh
+ * 13-17% more in two (docs/performance-log.md, eleventh round), while on io_uring four stayed ahead of two (seventh
  * round). More loops than CPUs take turns on
  * them, and each finds fewer events per wake-up to handle together. {@code -Dreactor.netty.ioWorkerCount} sets the
  * number for every transport.
@@ -46,7 +46,7 @@ import dev.balancer.config.BalancerProperties.Transport;
  * thread that does nothing else (Reactor Netty's "select" group, which it shares with the serving loops unless
  * asked). On a shared loop, accepting waited its turn behind the requests of that loop's clients: under full load
  * 256 new connections took about 3 s to be accepted on epoll, and their first requests waited as long
- * (docs/performance.md, sixth round).
+ * (docs/performance-log.md, sixth round).
  */
 final class TransportLoopResources implements LoopResources {
 

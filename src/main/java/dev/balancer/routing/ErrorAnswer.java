@@ -14,8 +14,8 @@ import org.springframework.web.server.ResponseStatusException;
  * These answers are expected outcomes, logged in one line where they arise and never with a trace. Each took a
  * stack trace all the same, deep in reactive operators, and on its way out the Reactor checkpoint
  * that Spring WebFlux puts on every web filter's result turned that trace into {@link StackTraceElement}s: the
- * largest single item in a profile of a balancer answering 503s with every backend down (docs/performance.md).
- * An outage is when clients retry hardest, so its answers should cost least.
+ * largest single item in a profile of a balancer answering 503s with every backend down (docs/performance-log.md,
+ * "The balancer's own answers"). An outage is when clients retry hardest, so its answers should cost least.
  */
 final class ErrorAnswer extends ResponseStatusException {
 

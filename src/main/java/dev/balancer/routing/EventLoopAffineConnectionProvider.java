@@ -32,7 +32,7 @@ import reactor.netty.transport.TransportConfig;
  * <p>
  * A first version was withdrawn for a 1 s latency tail when many clients connected at once under full load, on
  * epoll. That tail came from accepting connections on a serving loop, which per-loop pools made busier; the
- * balancer now accepts on a loop of its own (docs/performance.md, sixth round).
+ * balancer now accepts on a loop of its own (docs/performance-log.md, sixth round).
  */
 public final class EventLoopAffineConnectionProvider implements ConnectionProvider {
 

@@ -19,7 +19,7 @@ import org.springframework.web.server.ServerWebExchange;
  * call it copies its set of header names, lower-cases every header name into a new string and has the
  * request's header set built anew through a stream. This one compares names without copying them and reads
  * the {@code Connection} header only when there is one: on a browser's request headers it takes half the
- * time and allocates 3.1 instead of 7.2 KB ({@code HopByHopHeadersBenchmark}, docs/performance.md). Headers
+ * time and allocates 3.1 instead of 7.2 KB ({@code HopByHopHeadersBenchmark}, docs/performance-log.md). Headers
  * with nothing to remove, most requests and responses, are passed on without a copy; the others are copied into
  * Netty's header set ({@link NettyHeaders}), which the routing filter copies on without Spring's name walks.
  */

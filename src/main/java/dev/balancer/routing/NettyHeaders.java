@@ -13,7 +13,7 @@ import org.springframework.http.support.Netty4HeadersAdapter;
  * <p>
  * Every walk over Spring's {@code HttpHeaders} ({@code forEach}, {@code addAll}, {@code headerNames}) first copies
  * all names into a new case-insensitive map, and the gateway's routing filter walked each proxied request's and
- * response's headers so three times (docs/performance.md, tenth round). When a header filter hands on headers of
+ * response's headers so three times (docs/performance-log.md, tenth round). When a header filter hands on headers of
  * this class, {@link LeanNettyRoutingFilter} copies the Netty headers underneath entry by entry instead. Headers
  * of any other class, such as those a developer's header filter returns, take Spring's way.
  * <p>

@@ -34,7 +34,7 @@ import static org.springframework.cloud.gateway.support.ServerWebExchangeUtils.G
  * locator that does not cache, the gateway's own lookup runs.
  * <p>
  * Measured: {@code RouteLookupBenchmark} 1.3 against 0.34 µs and 2.2 against 0.77 KB per lookup; in a profile under
- * full load, Reactor's share of the CPU per request fell by about 4 µs of 100 (docs/performance.md, ninth round).
+ * full load, Reactor's share of the CPU per request fell by about 4 µs of 100 (docs/performance-log.md, ninth round).
  */
 public class RouteListHandlerMapping extends RoutePredicateHandlerMapping
 		implements ApplicationListener<RefreshRoutesResultEvent> {
