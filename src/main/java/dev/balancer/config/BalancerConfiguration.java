@@ -123,13 +123,17 @@ class BalancerConfiguration {
 				check.unhealthyThreshold());
 	}
 
+	@Bean(destroyMethod = "dispose")
+	ProbeLoopResources probeLoopResources(ReactorResourceFactory netty) {
+		return new ProbeLoopResources(netty.getLoopResources());
+	}
+
 	@Bean
 	ActiveHealthChecker activeHealthChecker(BackendHealthRegistry registry, BalancerProperties properties,
-			ReactorResourceFactory netty, HttpClientSslConfigurer backendTls) {
+			ProbeLoopResources probeLoop, HttpClientSslConfigurer backendTls) {
 		BalancerProperties.HealthCheck check = properties.healthCheck();
 		HttpBackendProbe probe = new HttpBackendProbe(check.path(), check.timeout(),
-				StatusRange.parseAll(check.expectedStatuses()), check.host(), netty.getLoopResources(),
-				backendTls::configureSsl);
+				StatusRange.parseAll(check.expectedStatuses()), check.host(), probeLoop, backendTls::configureSsl);
 		return new ActiveHealthChecker(registry, probe, check.interval());
 	}
 
@@ -367,7 +371,7 @@ class BalancerConfiguration {
 	 * The gateway's client to the backends, built by the gateway's own factory, with its connection pool split
 	 * per event loop ({@link BackendHttpClientFactory}), so that a request goes to its backend from the loop that
 	 * read it. Measured at full load: 13-18% more requests per second on io_uring; on epoll 6-17% more once
-	 * writes were flushed in batches, 3-16% fewer before (docs/performance.md, sixth and seventh rounds).
+	 * writes were flushed in batches, 3-16% fewer before (docs/performance-log.md, sixth and seventh rounds).
 	 */
 	@Bean
 	HttpClientFactory backendHttpClientFactory(HttpClientProperties properties, ServerProperties serverProperties,

@@ -23,8 +23,9 @@ import reactor.netty.resources.LoopResources;
 import dev.balancer.config.BalancerProperties.Transport;
 
 /**
- * The event loops of the balancer's server, its backend connections and its health probes, on the transport
- * {@code balancer.transport} names.
+ * The event loops of the balancer's server and its backend connections, on the transport
+ * {@code balancer.transport} names. The health probes have a loop of their own on the same transport
+ * ({@link ProbeLoopResources}).
  * <p>
  * Reactor Netty picks io_uring, then epoll, then NIO, whichever is available first, and has no setting to choose
  * among the native ones ({@code -Dreactor.netty.native=false} only turns them all off). For an explicit choice
