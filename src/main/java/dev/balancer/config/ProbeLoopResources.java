@@ -69,9 +69,7 @@ final class ProbeLoopResources implements LoopResources {
 
 	@Override
 	public Mono<Void> disposeLater(Duration quietPeriod, Duration timeout) {
-		return Mono.create((sink) -> this.loop
-			.shutdownGracefully(quietPeriod.toMillis(), timeout.toMillis(), TimeUnit.MILLISECONDS)
-			.addListener((terminated) -> sink.success()));
+		return TransportLoopResources.shutDown(this.loop, quietPeriod, timeout);
 	}
 
 	@Override

@@ -167,7 +167,8 @@ final class TransportLoopResources implements LoopResources {
 		return Mono.when(shutDown(this.acceptor, quietPeriod, timeout), shutDown(this.loops, quietPeriod, timeout));
 	}
 
-	private static Mono<Void> shutDown(EventLoopGroup group, Duration quietPeriod, Duration timeout) {
+	/** Shuts the group down; completes when it has terminated. */
+	static Mono<Void> shutDown(EventLoopGroup group, Duration quietPeriod, Duration timeout) {
 		return Mono.create((sink) -> group
 			.shutdownGracefully(quietPeriod.toMillis(), timeout.toMillis(), TimeUnit.MILLISECONDS)
 			.addListener((terminated) -> sink.success()));
