@@ -24,6 +24,7 @@ import dev.balancer.health.StatusRange;
 import dev.balancer.metrics.BackendMetrics;
 import dev.balancer.metrics.BoundedMethodTagsProvider;
 import dev.balancer.metrics.BufferMemory;
+import dev.balancer.metrics.TimedBackendProbe;
 import dev.balancer.routing.AddressRange;
 import dev.balancer.routing.BackendAccessLog;
 import dev.balancer.routing.BackendRedirectsFilter;
@@ -130,11 +131,12 @@ class BalancerConfiguration {
 
 	@Bean
 	ActiveHealthChecker activeHealthChecker(BackendHealthRegistry registry, BalancerProperties properties,
-			ProbeLoopResources probeLoop, HttpClientSslConfigurer backendTls) {
+			ProbeLoopResources probeLoop, HttpClientSslConfigurer backendTls, MeterRegistry meters) {
 		BalancerProperties.HealthCheck check = properties.healthCheck();
 		HttpBackendProbe probe = new HttpBackendProbe(check.path(), check.timeout(),
 				StatusRange.parseAll(check.expectedStatuses()), check.host(), probeLoop, backendTls::configureSsl);
-		return new ActiveHealthChecker(registry, probe, check.interval());
+		return new ActiveHealthChecker(registry, new TimedBackendProbe(probe, registry.backends(), meters),
+				check.interval());
 	}
 
 	@Bean

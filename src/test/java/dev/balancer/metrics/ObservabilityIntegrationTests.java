@@ -169,6 +169,8 @@ class ObservabilityIntegrationTests {
 			.contains("balancer_backend_up{backend=\"" + failing.url() + "\"} 0.0")
 			.containsPattern("balancer_backend_requests_total\\{backend=\"" + up.url().replace(".", "\\.")
 					+ "\",status=\"200\"} [4-9]\\.0")
+			.containsPattern(probes(up, "alive") + "[1-9][0-9]*$")
+			.containsPattern(probes(failing, "failed") + "[1-9][0-9]*$")
 			.contains("spring_cloud_gateway_requests_seconds_count{")
 			.containsPattern("(?m)^balancer_buffer_memory_used_bytes [0-9.E]+$")
 			.containsPattern("(?m)^balancer_buffer_memory_max_bytes [0-9.E]+$")
@@ -176,6 +178,12 @@ class ObservabilityIntegrationTests {
 			// Each proxied request is timed once: neither the server's nor the gateway client's observation.
 			.doesNotContain("http_server_requests_seconds_count")
 			.doesNotContain("http_client_requests_seconds_count{");
+	}
+
+	/** The start of the scrape's line that counts the backend's probes with the given result. */
+	private static String probes(TestBackend backend, String result) {
+		return "(?m)^balancer_backend_probes_seconds_count\\{backend=\"" + backend.url().replace(".", "\\.")
+				+ "\",result=\"" + result + "\"} ";
 	}
 
 	/** The alerting rules shipped to operators read metrics a running balancer exports, under their names. */
