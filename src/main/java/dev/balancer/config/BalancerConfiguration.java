@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -134,9 +135,23 @@ class BalancerConfiguration {
 			ProbeLoopResources probeLoop, HttpClientSslConfigurer backendTls, MeterRegistry meters) {
 		BalancerProperties.HealthCheck check = properties.healthCheck();
 		HttpBackendProbe probe = new HttpBackendProbe(check.path(), check.timeout(),
-				StatusRange.parseAll(check.expectedStatuses()), check.host(), probeLoop, backendTls::configureSsl);
+				StatusRange.parseAll(check.expectedStatuses()), check.host(), probeLoop,
+				probeClient(backendTls::configureSsl, probeLoop));
 		return new ActiveHealthChecker(registry, new TimedBackendProbe(probe, registry.backends(), meters),
 				check.interval());
+	}
+
+	/**
+	 * The probes' client: the gateway's TLS settings, and on io_uring the balancer's receive buffers, without which
+	 * a receive that finds no buffer memory would stop the probes' loop and with it every probe
+	 * ({@link ReceiveBuffers}).
+	 */
+	static UnaryOperator<HttpClient> probeClient(UnaryOperator<HttpClient> tls, LoopResources probeLoop) {
+		RecvByteBufAllocator buffers = ReceiveBuffers.on(probeLoop);
+		return (client) -> {
+			HttpClient configured = tls.apply(client);
+			return (buffers != null) ? configured.option(ChannelOption.RCVBUF_ALLOCATOR, buffers) : configured;
+		};
 	}
 
 	@Bean

@@ -50,18 +50,18 @@ public class HttpBackendProbe implements BackendProbe {
 	 * @param expectedStatuses the statuses that mean alive
 	 * @param host the {@code Host} header to send, or {@code null} for the backend's own
 	 * @param loops the event loops to probe on
-	 * @param tls sets up the client's TLS for {@code https} backends; the balancer passes the gateway's own
-	 * ({@code spring.cloud.gateway.server.webflux.httpclient.ssl.*}), so a probe trusts exactly the backend
-	 * certificates that proxied requests trust
+	 * @param customizer sets up the client, such as its TLS for {@code https} backends; the balancer passes the
+	 * gateway's own ({@code spring.cloud.gateway.server.webflux.httpclient.ssl.*}), so a probe trusts exactly the
+	 * backend certificates that proxied requests trust
 	 */
 	public HttpBackendProbe(String path, Duration timeout, List<StatusRange> expectedStatuses, @Nullable String host,
-			LoopResources loops, UnaryOperator<HttpClient> tls) {
+			LoopResources loops, UnaryOperator<HttpClient> customizer) {
 		this.path = path;
 		this.timeout = timeout;
 		this.expectedStatuses = List.copyOf(expectedStatuses);
 		// The whole probe is bounded by timeout() below; a second, equal response timeout in the client would
 		// only race with it and report the same expiry under another name.
-		HttpClient client = tls.apply(HttpClient.create(ConnectionProvider.newConnection())
+		HttpClient client = customizer.apply(HttpClient.create(ConnectionProvider.newConnection())
 			.runOn(loops)
 			.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(timeout.toMillis(), Integer.MAX_VALUE)));
 		this.client = (host != null) ? client.headers((headers) -> headers.set(HttpHeaderNames.HOST, host)) : client;
