@@ -25,7 +25,7 @@ import reactor.netty.resources.LoopResources;
  */
 final class ProbeLoopResources implements LoopResources {
 
-	static final String THREAD_NAME = "balancer-probes";
+	private static final String THREAD_NAME = "balancer-probes";
 
 	private final EventLoopGroup loop;
 
