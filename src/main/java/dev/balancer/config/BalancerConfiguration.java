@@ -147,11 +147,7 @@ class BalancerConfiguration {
 	 * ({@link ReceiveBuffers}).
 	 */
 	static UnaryOperator<HttpClient> probeClient(UnaryOperator<HttpClient> tls, LoopResources probeLoop) {
-		RecvByteBufAllocator buffers = ReceiveBuffers.on(probeLoop);
-		return (client) -> {
-			HttpClient configured = tls.apply(client);
-			return (buffers != null) ? configured.option(ChannelOption.RCVBUF_ALLOCATOR, buffers) : configured;
-		};
+		return (client) -> ReceiveBuffers.on(tls.apply(client), probeLoop);
 	}
 
 	@Bean
@@ -314,10 +310,7 @@ class BalancerConfiguration {
 	/** On io_uring, backend connections receive into buffers of at most 16 KB ({@link ReceiveBuffers}). */
 	@Bean
 	HttpClientCustomizer backendReceiveBuffers(ReactorResourceFactory netty) {
-		return (client) -> {
-			RecvByteBufAllocator buffers = ReceiveBuffers.on(netty.getLoopResources());
-			return (buffers != null) ? client.option(ChannelOption.RCVBUF_ALLOCATOR, buffers) : client;
-		};
+		return (client) -> ReceiveBuffers.on(client, netty.getLoopResources());
 	}
 
 	/** Client connections send their writes in batches ({@link BatchedFlushes}). */

@@ -4,11 +4,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import reactor.core.publisher.Mono;
 import reactor.netty.resources.LoopResources;
@@ -32,15 +28,7 @@ final class ProbeLoopResources implements LoopResources {
 	/** A loop on the transport the given loops serve on ({@link TransportLoopResources#describe}). */
 	ProbeLoopResources(LoopResources serving) {
 		this.loop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(THREAD_NAME, true),
-				handlers(TransportLoopResources.describe(serving)));
-	}
-
-	private static IoHandlerFactory handlers(String transport) {
-		return switch (transport) {
-			case "io_uring" -> IoUringIoHandler.newFactory();
-			case "epoll" -> EpollIoHandler.newFactory();
-			default -> NioIoHandler.newFactory();
-		};
+				TransportLoopResources.handlers(TransportLoopResources.describe(serving)));
 	}
 
 	@Override

@@ -6,9 +6,11 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.util.UncheckedBooleanSupplier;
 import org.jspecify.annotations.Nullable;
+import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.LoopResources;
 
 import dev.balancer.metrics.BufferMemory;
@@ -38,6 +40,12 @@ final class ReceiveBuffers {
 	static final int IO_URING_MAXIMUM = 16 * 1024;
 
 	private ReceiveBuffers() {
+	}
+
+	/** The client, receiving into the buffers for connections on the given loops. */
+	static HttpClient on(HttpClient client, LoopResources loops) {
+		RecvByteBufAllocator buffers = on(loops);
+		return (buffers != null) ? client.option(ChannelOption.RCVBUF_ALLOCATOR, buffers) : client;
 	}
 
 	/** The receive buffers for connections on the given loops, or {@code null} to keep Netty's. */

@@ -59,7 +59,8 @@ final class TransportLoopResources implements LoopResources {
 
 	private final EventLoopGroup colocated;
 
-	private TransportLoopResources(String name, IoHandlerFactory handlers) {
+	private TransportLoopResources(String name) {
+		IoHandlerFactory handlers = handlers(name);
 		this.acceptor = new MultiThreadIoEventLoopGroup(1,
 				new DefaultThreadFactory(PREFIX + "-" + name + "-accept", true), handlers);
 		this.loops = new MultiThreadIoEventLoopGroup(servingLoops(name),
@@ -71,9 +72,18 @@ final class TransportLoopResources implements LoopResources {
 	static LoopResources create(Transport transport) {
 		return switch (transport) {
 			case AUTO -> reactorNettysChoice();
-			case IO_URING -> new TransportLoopResources("io_uring", IoUringIoHandler.newFactory());
-			case EPOLL -> new TransportLoopResources("epoll", EpollIoHandler.newFactory());
-			case NIO -> new TransportLoopResources("nio", NioIoHandler.newFactory());
+			case IO_URING -> new TransportLoopResources("io_uring");
+			case EPOLL -> new TransportLoopResources("epoll");
+			case NIO -> new TransportLoopResources("nio");
+		};
+	}
+
+	/** Netty's handlers for the transport {@link #describe} names; NIO for any other name. */
+	static IoHandlerFactory handlers(String transport) {
+		return switch (transport) {
+			case "io_uring" -> IoUringIoHandler.newFactory();
+			case "epoll" -> EpollIoHandler.newFactory();
+			default -> NioIoHandler.newFactory();
 		};
 	}
 
