@@ -40,26 +40,24 @@ class ProbeClientTests {
 			applied.set(true);
 			return client;
 		};
-		LoopResources serving = TransportLoopResources.create(Transport.NIO);
-		ProbeLoopResources probeLoop = new ProbeLoopResources(serving);
-		try {
-			BalancerConfiguration.probeClient(tls, probeLoop).apply(HttpClient.create());
-		}
-		finally {
-			probeLoop.dispose();
-			serving.dispose();
-		}
+
+		probeClientOn(Transport.NIO, tls);
 
 		assertThat(applied).isTrue();
 	}
 
 	private static Object receiveBuffersOfAProbeOn(Transport transport) {
+		return probeClientOn(transport, UnaryOperator.identity()).configuration()
+			.options()
+			.get(ChannelOption.RCVBUF_ALLOCATOR);
+	}
+
+	/** The probes' client as the balancer builds it beside serving loops on the given transport. */
+	private static HttpClient probeClientOn(Transport transport, UnaryOperator<HttpClient> tls) {
 		LoopResources serving = TransportLoopResources.create(transport);
 		ProbeLoopResources probeLoop = new ProbeLoopResources(serving);
 		try {
-			HttpClient client = BalancerConfiguration.probeClient(UnaryOperator.identity(), probeLoop)
-				.apply(HttpClient.create());
-			return client.configuration().options().get(ChannelOption.RCVBUF_ALLOCATOR);
+			return BalancerConfiguration.probeClient(tls, probeLoop).apply(HttpClient.create());
 		}
 		finally {
 			probeLoop.dispose();

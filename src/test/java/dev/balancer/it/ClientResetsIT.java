@@ -50,10 +50,8 @@ class ClientResetsIT {
 
 	@Test
 	void clientsResetMidUploadLetTheirBackendRequestsGo() throws Exception {
-		try (BalancerProcess balancer = BalancerProcess.start(List.of("-Xmx256m"),
-				List.of("--server.port=0", "--management.server.port=0",
-						"--balancer.backends[0].url=http://127.0.0.1:" + this.backend.port(),
-						"--balancer.health-check.path=/health"))) {
+		try (BalancerProcess balancer = BalancerProcess.startInFrontOf("http://127.0.0.1:" + this.backend.port(),
+				List.of("-Xmx256m"))) {
 			int port = balancer.awaitStarted(Duration.ofSeconds(60));
 			try (UploadingClients clients = UploadingClients.start(port, CLIENTS, 200 * 1024)) {
 				clients.awaitAnswered(2 * CLIENTS, Duration.ofSeconds(20));

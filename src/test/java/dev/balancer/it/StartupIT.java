@@ -46,9 +46,8 @@ class StartupIT {
 
 	@Test
 	void startsFromCommandLineConfigurationAndLogsLikeTheSeed() throws Exception {
-		try (BalancerProcess balancer = BalancerProcess.start(List.of(),
-				List.of("--server.port=0", "--management.server.port=0", "--balancer.backends[0].url=" + backend.url(),
-						"--balancer.health-check.interval=1s", "--balancer.health-check.path=/health"))) {
+		try (BalancerProcess balancer = BalancerProcess.startInFrontOf(backend.url(), List.of(),
+				"--balancer.health-check.interval=1s")) {
 			int port = balancer.awaitStarted(STARTUP);
 
 			assertThat(balancer.output()).contains("Configured backend: " + backend.url())
@@ -61,10 +60,8 @@ class StartupIT {
 	/** What README's "Access log" says to do, and the line it shows. */
 	@Test
 	void reactorNettysAccessLogComesOnWithItsSystemProperty() throws Exception {
-		try (BalancerProcess balancer = BalancerProcess.start(
-				List.of("-Dreactor.netty.http.server.accessLogEnabled=true"),
-				List.of("--server.port=0", "--management.server.port=0", "--balancer.backends[0].url=" + backend.url(),
-						"--balancer.health-check.interval=1s", "--balancer.health-check.path=/health"))) {
+		try (BalancerProcess balancer = BalancerProcess.startInFrontOf(backend.url(),
+				List.of("-Dreactor.netty.http.server.accessLogEnabled=true"), "--balancer.health-check.interval=1s")) {
 			int port = balancer.awaitStarted(STARTUP);
 
 			assertThat(get(port, "/hello?to=access-log")).isEqualTo("one");
@@ -83,10 +80,9 @@ class StartupIT {
 	 */
 	@Test
 	void logsAsJsonWithSpringBootsStructuredLogging() throws Exception {
-		try (BalancerProcess balancer = BalancerProcess.start(List.of(),
-				List.of("--server.port=0", "--management.server.port=0", "--balancer.backends[0].url=" + backend.url(),
-						"--balancer.health-check.interval=1s", "--balancer.health-check.path=/health",
-						"--balancer.access-log.enabled=true", "--logging.structured.format.console=ecs"))) {
+		try (BalancerProcess balancer = BalancerProcess.startInFrontOf(backend.url(), List.of(),
+				"--balancer.health-check.interval=1s", "--balancer.access-log.enabled=true",
+				"--logging.structured.format.console=ecs")) {
 			int port = balancer.awaitStarted(STARTUP);
 
 			assertThat(get(port, "/hello?to=json")).isEqualTo("one");
@@ -159,9 +155,8 @@ class StartupIT {
 		// auto is Reactor Netty's choice: io_uring where the kernel offers it, else epoll
 		String inUse = (expected != null) ? expected : (IoUring.isAvailable() ? "io_uring" : "epoll");
 		Assumptions.assumeTrue(!inUse.equals("io_uring") || IoUring.isAvailable(), "io_uring is not available here");
-		try (BalancerProcess balancer = BalancerProcess.start(List.of(),
-				List.of("--server.port=0", "--management.server.port=0", "--balancer.backends[0].url=" + backend.url(),
-						"--balancer.health-check.path=/health", "--balancer.transport=" + transport))) {
+		try (BalancerProcess balancer = BalancerProcess.startInFrontOf(backend.url(), List.of(),
+				"--balancer.transport=" + transport)) {
 			int port = balancer.awaitStarted(STARTUP);
 
 			// Reactor Netty's default on io_uring, one per CPU on epoll and NIO

@@ -44,10 +44,8 @@ class StopUnderLoadIT {
 
 	@Test
 	void requestsCaughtByTheStopAreNotErrorsNorTheBackendsFault() throws Exception {
-		try (BalancerProcess balancer = BalancerProcess.start(List.of("-Xmx256m"),
-				List.of("--server.port=0", "--management.server.port=0",
-						"--balancer.backends[0].url=http://127.0.0.1:" + this.backend.port(),
-						"--balancer.health-check.path=/health", "--spring.lifecycle.timeout-per-shutdown-phase=2s"))) {
+		try (BalancerProcess balancer = BalancerProcess.startInFrontOf("http://127.0.0.1:" + this.backend.port(),
+				List.of("-Xmx256m"), "--spring.lifecycle.timeout-per-shutdown-phase=2s")) {
 			int port = balancer.awaitStarted(Duration.ofSeconds(60));
 			try (UploadingClients clients = UploadingClients.start(port, CLIENTS, 200 * 1024)) {
 				await().atMost(Duration.ofSeconds(20)).until(() -> this.held.get() >= CLIENTS);

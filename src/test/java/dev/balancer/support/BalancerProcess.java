@@ -49,6 +49,17 @@ public final class BalancerProcess implements AutoCloseable {
 		return start(workDir(), jvmOptions, arguments);
 	}
 
+	/**
+	 * Runs the jar in front of one backend that answers probes on {@link TestBackend#HEALTH_PATH}, both of its ports
+	 * chosen by the system, with any further arguments.
+	 */
+	public static BalancerProcess startInFrontOf(String backendUrl, List<String> jvmOptions, String... arguments) {
+		List<String> all = new ArrayList<>(List.of("--server.port=0", "--management.server.port=0",
+				"--balancer.backends[0].url=" + backendUrl, "--balancer.health-check.path=" + TestBackend.HEALTH_PATH));
+		all.addAll(List.of(arguments));
+		return start(jvmOptions, all);
+	}
+
 	/** Runs {@code java <jvmOptions> -jar target/balancer-*.jar <arguments>} in the given working directory. */
 	public static BalancerProcess start(Path workDir, List<String> jvmOptions, List<String> arguments) {
 		try {
