@@ -15,8 +15,11 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.context.properties.bind.validation.BindValidationException;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.BindException;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.bind.validation.BindValidationException;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
@@ -27,6 +30,7 @@ import org.springframework.core.io.ClassPathResource;
 import org.springframework.util.unit.DataSize;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /** Binding and validation of {@code balancer.*}, and the report that names what is wrong. */
 class BalancerPropertiesTests {
@@ -273,9 +277,49 @@ class BalancerPropertiesTests {
 			.contains("balancer.backends[].url", "balancer.backends[].weight");
 	}
 
+	@ParameterizedTest
+	@CsvSource(delimiter = '|', textBlock = """
+			balancer.timeouts.connect=abc               | must be a duration such as 500ms, 2s or 1m
+			balancer.health-check.interval=1.5s         | must be a duration such as 500ms, 2s or 1m
+			balancer.retry.body-buffer-size=lots        | must be a size such as 512KB or 1MB
+			balancer.max-connections=1e4                | must be a whole number
+			balancer.backends[0].weight=heavy           | must be a whole number
+			balancer.debug-headers=maybe                | must be true or false
+			balancer.strategy=fastest                   | must be one of round-robin, weighted-round-robin, least-connections, power-of-two-choices, random, consistent-hash
+			balancer.transport=kqueue                   | must be one of auto, io-uring, epoll, nio
+			balancer.panic.mode=some                    | must be one of healthy-only, all
+			balancer.sticky-session.same-site=relaxed   | must be one of strict, lax, none
+			""")
+	void aValueOfTheWrongKindFailsSayingWhatTheSettingTakes(String setting, String reason) {
+		String property = setting.substring(0, setting.indexOf('='));
+		String value = setting.substring(setting.indexOf('=') + 1);
+		this.runner.withPropertyValues("balancer.backends[0].url=http://x:1", setting).run((context) -> {
+			assertThat(context).hasFailed();
+			FailureAnalysis analysis = new UnreadableValueFailureAnalyzer().analyze(context.getStartupFailure());
+			assertThat(analysis).isNotNull();
+			assertThat(analysis.getDescription()).isEqualTo("Invalid configuration:\n\n    Property: " + property
+					+ "\n    Value: \"" + value + "\"\n    Origin: \"" + property
+					+ "\" from property source \"test\"\n    Reason: " + reason + "\n");
+			assertThat(analysis.getAction()).contains("config/application.yml");
+		});
+	}
+
+	@Test
+	void leavesValuesOfOtherKindsOfFailureToTheOtherReports() {
+		this.runner.withPropertyValues("balancer.backends[0].url=http://x:1", "balancer.timeouts.connect=0s")
+			.run((context) -> assertThat(new UnreadableValueFailureAnalyzer().analyze(context.getStartupFailure()))
+				.isNull());
+		this.runner.withPropertyValues("balancer.backends[0].url=http://x:1", "balancer.timeouts.connekt=1s")
+			.run((context) -> assertThat(new UnreadableValueFailureAnalyzer().analyze(context.getStartupFailure()))
+				.isNull());
+	}
+
 	@Test
 	void leavesOtherPropertiesToSpringBootsReport() {
 		assertThat(new InvalidConfigurationFailureAnalyzer().analyze(new IllegalStateException("unrelated"))).isNull();
+		Binder binder = new Binder(new MapConfigurationPropertySource(Map.of("server.port", "abc")));
+		assertThatExceptionOfType(BindException.class).isThrownBy(() -> binder.bind("server.port", Integer.class))
+			.satisfies((failure) -> assertThat(new UnreadableValueFailureAnalyzer().analyze(failure)).isNull());
 	}
 
 	private static BindValidationException findCause(Throwable failure) {
@@ -292,5 +336,4 @@ class BalancerPropertiesTests {
 	static class Properties {
 
 	}
-
 }

@@ -149,6 +149,20 @@ class StartupIT {
 		}
 	}
 
+	@Test
+	void aValueOfTheWrongKindStopsStartupSayingWhatTheSettingTakes() {
+		try (BalancerProcess balancer = BalancerProcess.start(List.of(),
+				List.of("--balancer.backends[0].url=http://127.0.0.1:1", "--balancer.timeouts.connect=1 second"))) {
+			int exitCode = balancer.awaitExit(STARTUP);
+
+			assertThat(exitCode).isNotZero();
+			assertThat(balancer.output()).contains("APPLICATION FAILED TO START")
+				.contains("Property: balancer.timeouts.connect\n    Value: \"1 second\"")
+				.contains("Reason: must be a duration such as 500ms, 2s or 1m")
+				.doesNotContain("java.time.Duration");
+		}
+	}
+
 	@ParameterizedTest
 	@CsvSource({ "auto, ", "io-uring, io_uring", "epoll, epoll", "nio, nio" })
 	void servesOnTheNetworkTransportItIsGiven(String transport, String expected) throws Exception {

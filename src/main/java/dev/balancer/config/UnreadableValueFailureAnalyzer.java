@@ -1,0 +1,73 @@
+package dev.balancer.config;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.boot.context.properties.bind.BindException;
+import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.core.Ordered;
+import org.springframework.core.convert.ConversionFailedException;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * Reports a {@code balancer.*} value that is not of the setting's kind, such as {@code balancer.timeouts.connect=abc}
+ * or {@code balancer.strategy=fastest}, with what the setting takes, in the form operators write it.
+ * <p>
+ * Spring Boot's own report gives as the reason the Java type with its annotations
+ * ({@code failed to convert java.lang.String to @...DefaultValue @...DurationMin java.time.Duration}) and lists an
+ * enum's values as Java constants ({@code ROUND_ROBIN}), which are not what the setting takes.
+ */
+class UnreadableValueFailureAnalyzer extends AbstractFailureAnalyzer<BindException> implements Ordered {
+
+	private static final String PREFIX = "balancer.";
+
+	@Override
+	public int getOrder() {
+		return Ordered.HIGHEST_PRECEDENCE; // ahead of Spring Boot's BindFailureAnalyzer
+	}
+
+	@Override
+	protected @Nullable FailureAnalysis analyze(Throwable rootFailure, BindException cause) {
+		String property = cause.getName().toString();
+		if (!property.startsWith(PREFIX) || !(cause.getCause() instanceof ConversionFailedException conversion)) {
+			return null;
+		}
+		StringBuilder description = new StringBuilder("Invalid configuration:\n");
+		InvalidConfigurationFailureAnalyzer.describe(description, property, cause.getProperty(),
+				reason(conversion.getTargetType().getType(), conversion));
+		return new FailureAnalysis(description.toString(),
+				"Fix the balancer.* properties named above in config/application.yml or on the command line.", cause);
+	}
+
+	/** What a value for a setting of this type looks like. */
+	static String reason(Class<?> type, Throwable failure) {
+		if (type == Duration.class) {
+			return "must be a duration such as 500ms, 2s or 1m";
+		}
+		if (type == DataSize.class) {
+			return "must be a size such as 512KB or 1MB";
+		}
+		if (type == int.class || type == Integer.class) {
+			return "must be a whole number";
+		}
+		if (type == boolean.class || type == Boolean.class) {
+			return "must be true or false";
+		}
+		if (type.isEnum()) {
+			return "must be one of " + Arrays.stream(type.getEnumConstants())
+				.map((constant) -> ((Enum<?>) constant).name().toLowerCase(Locale.ROOT).replace('_', '-'))
+				.collect(Collectors.joining(", "));
+		}
+		Throwable root = failure;
+		while (root.getCause() != null) {
+			root = root.getCause();
+		}
+		return "cannot be read: " + root.getMessage();
+	}
+
+}
