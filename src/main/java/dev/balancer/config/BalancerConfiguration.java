@@ -474,6 +474,12 @@ class BalancerConfiguration {
 		return new ManagementPortCheck(environment);
 	}
 
+	/** Durations written with their unit, checked before the server is made. */
+	@Bean
+	DurationUnitsCheck durationUnitsCheck(Environment environment) {
+		return new DurationUnitsCheck(environment);
+	}
+
 	/**
 	 * Spring Boot's registry of SSL bundles, filled by its registrars as Spring Boot fills the one it makes when there
 	 * is none, where {@link TlsSettingsCheck} refuses a reloaded bundle before it replaces the one in use.

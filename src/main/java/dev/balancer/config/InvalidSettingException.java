@@ -32,7 +32,8 @@ class InvalidSettingException extends RuntimeException {
 		return new InvalidSettingException(property, find(environment, property), reason);
 	}
 
-	private static @Nullable ConfigurationProperty find(Environment environment, String property) {
+	/** The property as the source that wins sets it, or {@code null} where none does. */
+	static @Nullable ConfigurationProperty find(Environment environment, String property) {
 		ConfigurationPropertyName name = ConfigurationPropertyName.of(property);
 		ConfigurationPropertyName list = name.isLastElementIndexed() ? name.chop(name.getNumberOfElements() - 1)
 				: null;

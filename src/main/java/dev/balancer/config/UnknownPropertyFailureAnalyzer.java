@@ -6,7 +6,9 @@ import java.lang.reflect.Type;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -122,21 +124,26 @@ class UnknownPropertyFailureAnalyzer extends AbstractFailureAnalyzer<UnboundConf
 
 	/** The keys of a properties record, nested records and lists of records included. */
 	static List<String> keys(String prefix, Class<?> type) {
-		List<String> keys = new ArrayList<>();
+		return new ArrayList<>(settings(prefix, type).keySet());
+	}
+
+	/** The keys of a properties record as {@link #keys} gives them, each with the type of its value. */
+	static Map<String, Class<?>> settings(String prefix, Class<?> type) {
+		Map<String, Class<?>> settings = new LinkedHashMap<>();
 		for (RecordComponent component : type.getRecordComponents()) {
 			String key = prefix + "." + DataObjectPropertyName.toDashedForm(component.getName());
 			Class<?> element = listElement(component.getGenericType());
 			if (component.getType().isRecord()) {
-				keys.addAll(keys(key, component.getType()));
+				settings.putAll(settings(key, component.getType()));
 			}
 			else if (element != null && element.isRecord()) {
-				keys.addAll(keys(key + "[]", element));
+				settings.putAll(settings(key + "[]", element));
 			}
 			else {
-				keys.add(key);
+				settings.put(key, component.getType());
 			}
 		}
-		return keys;
+		return settings;
 	}
 
 	private static @Nullable Class<?> listElement(Type type) {

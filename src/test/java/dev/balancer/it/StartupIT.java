@@ -135,6 +135,7 @@ class StartupIT {
 			--balancer.backends[0].url=http://127.0.0.1:1,--balancer.backends[1].url=http://127.0.0.1:1 | balancer.backends[1].url
 			--balancer.backends[0].url=http://127.0.0.1:1,--balancer.retry.attempts=0                | balancer.retry.attempts
 			--balancer.backends[0].url=http://127.0.0.1:1,--balancer.health-check.interval=0s        | balancer.health-check.interval
+			--balancer.backends[0].url=http://127.0.0.1:1,--balancer.health-check.interval=5         | balancer.health-check.interval
 			--balancer.backends[0].url=http://127.0.0.1:1,--server.ssl.certificate=file:/nonexistent/tls.crt,--server.ssl.certificate-private-key=file:/nonexistent/tls.key | server.ssl.certificate
 			--balancer.backends[0].url=http://127.0.0.1:1,--management.server.port=8080               | management.server.port
 			""")
