@@ -26,6 +26,10 @@ class InvalidConfigurationFailureAnalyzer extends AbstractFailureAnalyzer<BindVa
 
 	private static final String PREFIX = "balancer";
 
+	/** What to do about any invalid {@code balancer.*} value. */
+	static final String ACTION = "Fix the balancer.* properties named above in config/application.yml"
+			+ " or on the command line.";
+
 	@Override
 	public int getOrder() {
 		return Ordered.HIGHEST_PRECEDENCE; // ahead of Spring Boot's BindValidationFailureAnalyzer
@@ -43,8 +47,7 @@ class InvalidConfigurationFailureAnalyzer extends AbstractFailureAnalyzer<BindVa
 					? PREFIX + "." + DataObjectPropertyName.toDashedForm(field.getField()) : PREFIX;
 			describe(description, property, find(errors, property), String.valueOf(error.getDefaultMessage()));
 		}
-		return new FailureAnalysis(description.toString(),
-				"Fix the balancer.* properties named above in config/application.yml or on the command line.", cause);
+		return new FailureAnalysis(description.toString(), ACTION, cause);
 	}
 
 	/**

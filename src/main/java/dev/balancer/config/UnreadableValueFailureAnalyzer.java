@@ -40,8 +40,7 @@ class UnreadableValueFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
 		StringBuilder description = new StringBuilder("Invalid configuration:\n");
 		InvalidConfigurationFailureAnalyzer.describe(description, property, cause.getProperty(),
 				reason(conversion.getTargetType().getType(), conversion));
-		return new FailureAnalysis(description.toString(),
-				"Fix the balancer.* properties named above in config/application.yml or on the command line.", cause);
+		return new FailureAnalysis(description.toString(), InvalidConfigurationFailureAnalyzer.ACTION, cause);
 	}
 
 	/** What a value for a setting of this type looks like. */
