@@ -11,6 +11,7 @@ import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -27,6 +28,8 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -104,6 +107,9 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 
 	private static final ClientRequestHeads INSTANCE = new ClientRequestHeads();
 
+	/** Set on a connection the server's idle timer closes. */
+	private static final AttributeKey<Boolean> TIMED_OUT = AttributeKey.valueOf(ClientRequestHeads.class, "timedOut");
+
 	private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
 	private ClientRequestHeads() {
@@ -159,6 +165,10 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 	@Override
 	public void channelRead(ChannelHandlerContext ctx, Object msg) {
 		if (msg instanceof HttpRequest request) {
+			if (request.decoderResult().cause() instanceof PrematureChannelClosureException) {
+				unfinished(ctx, request);
+				return;
+			}
 			if (request.decoderResult().isFailure()) {
 				refuse(ctx, request, request.decoderResult().cause());
 				return;
@@ -287,6 +297,35 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 	 * Spring would send it on as {@code OPTIONS /}, about the backend's root resource. The answer is Go's, the seed's:
 	 * {@code 200} with no body. (nginx answers 400.)
 	 */
+	/**
+	 * Reactor Netty's idle timer ({@code server.netty.idle-timeout}) runs until a request's head is read whole: a
+	 * client that sends its head slowly or not at all has the connection closed by it, as nginx's
+	 * {@code client_header_timeout} does.
+	 */
+	@Override
+	public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+		if (event instanceof IdleStateEvent) {
+			ctx.channel().attr(TIMED_OUT).set(Boolean.TRUE);
+		}
+		ctx.fireUserEventTriggered(event);
+	}
+
+	/**
+	 * A connection closed in the middle of a request head, by the client or by the idle timer: Netty hands the head
+	 * on as a failed request, which was logged as a 400 answered. Nothing can be answered on a closed connection;
+	 * the log says who closed it.
+	 */
+	private static void unfinished(ChannelHandlerContext ctx, HttpRequest request) {
+		ReferenceCountUtil.release(request);
+		if (logger.isInfoEnabled()) {
+			Channel channel = ctx.channel();
+			REFUSAL_LINES.info(logger, "[" + id(channel) + "] " + (Boolean.TRUE.equals(channel.attr(TIMED_OUT).get())
+					? "closed the connection of " + channel.remoteAddress()
+							+ ": its request head did not come whole within server.netty.idle-timeout"
+					: channel.remoteAddress() + " closed its connection in the middle of a request head"));
+		}
+	}
+
 	private static FullHttpResponse serverOptions() {
 		FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
 		response.headers()
