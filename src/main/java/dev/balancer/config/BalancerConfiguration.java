@@ -474,6 +474,12 @@ class BalancerConfiguration {
 		return new ManagementPortCheck(environment);
 	}
 
+	/** Warnings of keys that look like misspelt settings, such as {@code server.prot}. */
+	@Bean
+	MisspeltSettingsLog misspeltSettingsLog() {
+		return new MisspeltSettingsLog();
+	}
+
 	/** Durations written with their unit, checked before the server is made. */
 	@Bean
 	DurationUnitsCheck durationUnitsCheck(Environment environment) {

@@ -38,7 +38,7 @@ class StartupLog implements ApplicationListener<WebServerInitializedEvent> {
 
 	private static final Log logger = LogFactory.getLog("dev.balancer");
 
-	private static final String RETIRED_GATEWAY_PREFIX = "spring.cloud.gateway.";
+	static final String RETIRED_GATEWAY_PREFIX = "spring.cloud.gateway.";
 
 	private final BackendHealthRegistry registry;
 

@@ -81,15 +81,20 @@ class UnknownPropertyFailureAnalyzer extends AbstractFailureAnalyzer<UnboundConf
 	 * {@code null} when none is near.
 	 */
 	static @Nullable String closest(String name) {
+		return closest(name, KNOWN);
+	}
+
+	/** The key of {@code known} nearest to a name, as {@link #closest(String)} finds it among the balancer's. */
+	static @Nullable String closest(String name, List<String> known) {
 		Matcher index = INDEX.matcher(name);
 		String listIndex = index.find() ? index.group(1) : "0";
 		String given = canonical(INDEX.matcher(name).replaceAll("[]"));
 		String best = null;
 		int bestDistance = Integer.MAX_VALUE;
-		for (String known : KNOWN) {
-			int distance = distance(given, canonical(known));
+		for (String candidate : known) {
+			int distance = distance(given, canonical(candidate));
 			if (distance < bestDistance) {
-				best = known;
+				best = candidate;
 				bestDistance = distance;
 			}
 		}

@@ -57,6 +57,19 @@ class StartupIT {
 		}
 	}
 
+	@Test
+	void aMisspeltSettingIsWarnedOfWithTheOneItMeant() throws Exception {
+		try (BalancerProcess balancer = BalancerProcess.startInFrontOf(backend.url(), List.of(),
+				"--server.shutdwn=immediate")) {
+			int port = balancer.awaitStarted(STARTUP);
+
+			assertThat(get(port, "/hello")).isEqualTo("one");
+			await().atMost(Duration.ofSeconds(10)).until(() -> balancer.output().contains(" WARN "));
+			assertThat(balancer.output()).contains("server.shutdwn is not a setting, and is ignored; did you mean"
+					+ " server.shutdown? (\"server.shutdwn\" from property source \"commandLineArgs\")");
+		}
+	}
+
 	/** What README's "Access log" says to do, and the line it shows. */
 	@Test
 	void reactorNettysAccessLogComesOnWithItsSystemProperty() throws Exception {

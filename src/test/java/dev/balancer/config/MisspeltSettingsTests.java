@@ -1,0 +1,123 @@
+package dev.balancer.config;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.env.YamlPropertySourceLoader;
+import org.springframework.core.env.SimpleCommandLinePropertySource;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
+import org.springframework.core.io.ByteArrayResource;
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.core.io.FileSystemResource;
+import org.springframework.core.io.Resource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+
+/** Keys a few letters off a setting of Spring Boot, Spring Cloud or the balancer, with the setting they meant. */
+class MisspeltSettingsTests {
+
+	static final String YAML = """
+			server:
+			  prot: 8081
+			  netty:
+			    idle-timout: 5s
+			    idleTimeout: 5s
+			managment:
+			  server:
+			    port: 9000
+			logging:
+			  level:
+			    dev.balancer.routing.FailoverFilter: debug
+			spring:
+			  ssl:
+			    bundle:
+			      pem:
+			        web:
+			          keystore:
+			            certificate: file:/etc/balancer/tls/tls.crt
+			  cloud:
+			    gateway:
+			      httpclient:
+			        pool:
+			          max-connections: 1000
+			      server:
+			        webflux:
+			          routes:
+			            - id: extra
+			              uri: http://10.0.0.9
+			balancer:
+			  helth-check:
+			    interval: 5s
+			orders:
+			  page-size: 50
+			""";
+
+	final MisspeltSettings settings = MisspeltSettings.fromClassPath(getClass().getClassLoader());
+
+	MisspeltSettingsTests() throws IOException {
+	}
+
+	@Test
+	void findsKeysAFewLettersOffASettingInTheFilesAndOnTheCommandLine() throws IOException {
+		StandardEnvironment environment = new StandardEnvironment();
+		new YamlPropertySourceLoader().load("config/application.yml", new ByteArrayResource(
+				YAML.getBytes(StandardCharsets.UTF_8), "config/application.yml"))
+			.forEach(environment.getPropertySources()::addLast);
+		environment.getPropertySources()
+			.addFirst(new SimpleCommandLinePropertySource("--server.shutdwn=graceful", "--server.port=18080"));
+		environment.getPropertySources()
+			.addFirst(new SystemEnvironmentPropertySource("systemEnvironment",
+					Map.of("SERVER_PROT", "1", "BALANCER_SERVICE_HOST", "10.0.0.1")));
+
+		List<MisspeltSettings.Misspelling> found = this.settings.find(environment);
+
+		assertThat(found).extracting(MisspeltSettings.Misspelling::key, MisspeltSettings.Misspelling::meant)
+			.containsExactly(tuple("server.shutdwn", "server.shutdown"), tuple("server.prot", "server.port"),
+					tuple("server.netty.idle-timout", "server.netty.idle-timeout"),
+					tuple("managment.server.port", "management.server.port"));
+		assertThat(found.get(1).toString()).startsWith(
+				"server.prot is not a setting, and is ignored; did you mean server.port? (")
+			.endsWith("[config/application.yml] - 2:9)");
+		assertThat(found.get(0).toString()).startsWith(
+				"server.shutdwn is not a setting, and is ignored; did you mean server.shutdown? (")
+			.contains("commandLineArgs");
+	}
+
+	@Test
+	void leavesKnownKeysTheOperatorsOwnAndThoseCheckedElsewhereAlone() {
+		assertThat(this.settings.meant("server.port")).isNull();
+		assertThat(this.settings.meant("server.netty.idleTimeout")).isNull();
+		assertThat(this.settings.meant("server.ssl")).as("a group").isNull();
+		assertThat(this.settings.meant("logging.level.dev.balancer")).as("a key of a map").isNull();
+		assertThat(this.settings.meant("spring.cloud.gateway.server.webflux.routes[0].predicates[0]"))
+			.as("a key of a list").isNull();
+		assertThat(this.settings.meant("orders.page-size")).as("far from any setting").isNull();
+		assertThat(this.settings.meant("balancer.helth-check.interval")).as("UnknownPropertyFailureAnalyzer's")
+			.isNull();
+		assertThat(this.settings.meant("spring.cloud.gateway.httpclient.pool.max-connections")).as("StartupLog's")
+			.isNull();
+		assertThat(this.settings.meant("spring.cloud.gateway.server.webflux.httpclient.pool.max-conections"))
+			.isEqualTo("spring.cloud.gateway.server.webflux.httpclient.pool.max-connections");
+	}
+
+	@Test
+	void findsNoneInTheShippedSettings() throws IOException {
+		StandardEnvironment environment = new StandardEnvironment();
+		YamlPropertySourceLoader yaml = new YamlPropertySourceLoader();
+		for (Resource file : List.of(new ClassPathResource("application.yml"),
+				new ClassPathResource("application-demo.yml"), new FileSystemResource("config/application.yml"),
+				new FileSystemResource("config/kubernetes/balancer.yml"))) {
+			yaml.load(file.getDescription(), file).forEach(environment.getPropertySources()::addLast);
+		}
+
+		assertThat(environment.getPropertySources()).hasSizeGreaterThan(4);
+		assertThat(this.settings.find(environment)).isEmpty();
+	}
+
+}
