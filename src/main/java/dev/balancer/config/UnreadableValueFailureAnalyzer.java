@@ -44,7 +44,7 @@ class UnreadableValueFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
 	}
 
 	/** What a value for a setting of this type looks like. */
-	static String reason(Class<?> type, Throwable failure) {
+	static String reason(Class<?> type, ConversionFailedException failure) {
 		if (type == Duration.class) {
 			return "must be a duration such as 500ms, 2s or 1m";
 		}
@@ -52,7 +52,9 @@ class UnreadableValueFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
 			return "must be a size such as 512KB or 1MB";
 		}
 		if (type == int.class || type == Integer.class) {
-			return "must be a whole number";
+			return (failure.getValue() instanceof String text && text.trim().matches("[+-]?\\d+"))
+					? "must be a whole number from " + Integer.MIN_VALUE + " to " + Integer.MAX_VALUE
+					: "must be a whole number";
 		}
 		if (type == boolean.class || type == Boolean.class) {
 			return "must be true or false";

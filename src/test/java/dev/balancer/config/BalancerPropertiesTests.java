@@ -283,6 +283,7 @@ class BalancerPropertiesTests {
 			balancer.health-check.interval=1.5s         | must be a duration such as 500ms, 2s or 1m
 			balancer.retry.body-buffer-size=lots        | must be a size such as 512KB or 1MB
 			balancer.max-connections=1e4                | must be a whole number
+			balancer.max-connections=99999999999        | must be a whole number from -2147483648 to 2147483647
 			balancer.backends[0].weight=heavy           | must be a whole number
 			balancer.debug-headers=maybe                | must be true or false
 			balancer.strategy=fastest                   | must be one of round-robin, weighted-round-robin, least-connections, power-of-two-choices, random, consistent-hash
