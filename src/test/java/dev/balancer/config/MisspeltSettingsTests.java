@@ -2,8 +2,13 @@ package dev.balancer.config;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 
@@ -17,6 +22,7 @@ import org.springframework.core.io.FileSystemResource;
 import org.springframework.core.io.Resource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
 import static org.assertj.core.api.Assertions.tuple;
 
 /** Keys a few letters off a setting of Spring Boot, Spring Cloud or the balancer, with the setting they meant. */
@@ -104,6 +110,25 @@ class MisspeltSettingsTests {
 			.isNull();
 		assertThat(this.settings.meant("spring.cloud.gateway.server.webflux.httpclient.pool.max-conections"))
 			.isEqualTo("spring.cloud.gateway.server.webflux.httpclient.pool.max-connections");
+	}
+
+	/** No key README names ({@code server.*}, {@code spring.*}, ...) is taken for a misspelling, but its example. */
+	@Test
+	void takesEverySettingTheReadmeNamesForOne() throws IOException {
+		Matcher keys = Pattern.compile("(?<![\\w./-])((?:server|management|spring|logging)\\.[a-z0-9.\\[\\]-]*[a-z0-9\\]])")
+			.matcher(Files.readString(Path.of("README.md")));
+		Map<String, String> misspelt = new TreeMap<>();
+		int named = 0;
+		while (keys.find()) {
+			named++;
+			String meant = this.settings.meant(keys.group(1));
+			if (meant != null) {
+				misspelt.put(keys.group(1), meant);
+			}
+		}
+
+		assertThat(named).isGreaterThan(30);
+		assertThat(misspelt).containsExactly(entry("server.prot", "server.port"));
 	}
 
 	@Test
