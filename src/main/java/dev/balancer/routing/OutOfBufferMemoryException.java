@@ -16,12 +16,8 @@ public final class OutOfBufferMemoryException extends RuntimeException {
 
 	/** The exception for a failure that an {@link OutOfMemoryError} caused, or {@code null} for any other. */
 	static @Nullable OutOfBufferMemoryException of(Throwable failure) {
-		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-			if (cause instanceof OutOfMemoryError noMemory) {
-				return new OutOfBufferMemoryException(noMemory);
-			}
-		}
-		return null;
+		OutOfMemoryError noMemory = UpstreamFailure.cause(failure, OutOfMemoryError.class);
+		return (noMemory != null) ? new OutOfBufferMemoryException(noMemory) : null;
 	}
 
 }

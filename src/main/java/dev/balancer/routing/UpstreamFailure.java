@@ -14,6 +14,7 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.resolver.dns.DnsNameResolverTimeoutException;
+import org.jspecify.annotations.Nullable;
 import reactor.netty.channel.AbortedException;
 import reactor.netty.http.client.PrematureCloseException;
 
@@ -128,12 +129,17 @@ public enum UpstreamFailure {
 	}
 
 	private static boolean causedBy(Throwable failure, Class<? extends Throwable> type) {
+		return cause(failure, type) != null;
+	}
+
+	/** The first of a failure's chain of causes, the failure itself included, that is of a type; or {@code null}. */
+	static <T extends Throwable> @Nullable T cause(Throwable failure, Class<T> type) {
 		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
 			if (type.isInstance(cause)) {
-				return true;
+				return type.cast(cause);
 			}
 		}
-		return false;
+		return null;
 	}
 
 	// ResponseTimeoutFilter, like the gateway's routing filter, turns an expired response timeout into a 504
