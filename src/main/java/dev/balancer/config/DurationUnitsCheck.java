@@ -38,8 +38,9 @@ class DurationUnitsCheck implements WebServerFactoryCustomizer<ConfigurableWebSe
 	public void customize(ConfigurableWebServerFactory factory) {
 		for (String property : DURATIONS) {
 			ConfigurationProperty bound = InvalidSettingException.find(this.environment, property);
-			if (bound != null && BARE_NUMBER.matcher(String.valueOf(bound.getValue())).matches()) {
-				String number = String.valueOf(bound.getValue()).trim();
+			String value = (bound != null) ? String.valueOf(bound.getValue()) : "";
+			if (BARE_NUMBER.matcher(value).matches()) {
+				String number = value.trim();
 				throw new InvalidSettingException(property, bound, "needs a unit: " + number + " alone would be "
 						+ number + " milliseconds; write " + number + "s for seconds or " + number + "ms");
 			}

@@ -10,6 +10,7 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.core.NestedExceptionUtils;
 import org.springframework.core.Ordered;
 import org.springframework.core.convert.ConversionFailedException;
 import org.springframework.util.unit.DataSize;
@@ -64,11 +65,7 @@ class UnreadableValueFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
 				.map((constant) -> ((Enum<?>) constant).name().toLowerCase(Locale.ROOT).replace('_', '-'))
 				.collect(Collectors.joining(", "));
 		}
-		Throwable root = failure;
-		while (root.getCause() != null) {
-			root = root.getCause();
-		}
-		return "cannot be read: " + root.getMessage();
+		return "cannot be read: " + NestedExceptionUtils.getMostSpecificCause(failure).getMessage();
 	}
 
 }

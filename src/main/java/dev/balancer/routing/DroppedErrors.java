@@ -14,8 +14,8 @@ import dev.balancer.metrics.BufferMemory;
  * for one cause: on epoll, a connection whose read finds no memory between two requests fails where nothing
  * listens (Netty then closes it, and the client sees a reset), and so does a read or write after its request was
  * answered (a 503 for the body, say). Those are counted ({@link BufferMemory}) and logged here as one WARN line
- * each, within a {@link LogBudget}; every other dropped error is logged as Reactor does, under Reactor's logger name and
- * message, so that log filters set for it still apply.
+ * each, within a {@link LogBudget}; every other dropped error is logged as Reactor does, under Reactor's logger
+ * name and message, so that log filters set for it still apply.
  * <p>
  * Reactor's hook is the JVM's and adds up when set again, so it is installed once.
  */

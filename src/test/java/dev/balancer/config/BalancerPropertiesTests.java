@@ -2,6 +2,7 @@ package dev.balancer.config;
 
 import java.io.IOException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,8 @@ import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.convert.ConversionFailedException;
+import org.springframework.core.convert.TypeDescriptor;
 import org.springframework.core.env.StandardEnvironment;
 import org.springframework.core.env.SystemEnvironmentPropertySource;
 import org.springframework.core.io.ClassPathResource;
@@ -303,6 +306,16 @@ class BalancerPropertiesTests {
 					+ "\" from property source \"test\"\n    Reason: " + reason + "\n");
 			assertThat(analysis.getAction()).contains("config/application.yml");
 		});
+	}
+
+	@Test
+	void aValueOfAnotherKindIsToldWhyItCannotBeRead() {
+		ConversionFailedException failure = new ConversionFailedException(TypeDescriptor.valueOf(String.class),
+				TypeDescriptor.valueOf(URI.class), "http://a b",
+				new IllegalArgumentException("wrapped", new URISyntaxException("http://a b", "Illegal character")));
+
+		assertThat(UnreadableValueFailureAnalyzer.reason(URI.class, failure))
+			.isEqualTo("cannot be read: Illegal character: http://a b");
 	}
 
 	@Test
