@@ -31,7 +31,10 @@ import reactor.netty.NettyPipeline;
  * <li><b>A head that Netty could not decode is marked as the backend's fault</b> ({@link InvalidResponseException}):
  * a malformed status line or header, or a head over the client's size limits. Netty's own cause, an
  * {@code IllegalArgumentException} or a {@code TooLongFrameException}, reached the failover filter as an error of
- * the balancer itself: the client got a 500 and the log a stack trace, where a 502 is the answer.</li>
+ * the balancer itself: the client got a 500 and the log a stack trace, where a 502 is the answer. So is a head
+ * whose transfer codings are other than {@code chunked} alone, as nginx has it: Netty reads a
+ * {@code gzip, chunked} body as chunked and nothing more, and the client got the compressed bytes as the body,
+ * the coding unsaid.</li>
  * <li><b>A backend that falls silent in the middle of its response is cut off</b> after the read timeout
  * ({@code balancer.timeouts.read}), as nginx's {@code proxy_read_timeout} does: Netty's {@link IdleStateHandler}
  * in front of this handler tells of the silence, and the response fails with a {@link StalledResponseException}.
@@ -95,8 +98,13 @@ public final class BackendResponseHeads extends ChannelInboundHandlerAdapter {
 	public void channelRead(ChannelHandlerContext ctx, Object msg) {
 		if (msg instanceof HttpResponse response) {
 			DecoderResult decoded = response.decoderResult();
+			String codings = decoded.isFailure() ? null : ClientRequestHeads.unsupportedCodings(response);
 			if (decoded.isFailure()) {
 				response.setDecoderResult(DecoderResult.failure(new InvalidResponseException(decoded.cause())));
+			}
+			else if (codings != null) {
+				response.setDecoderResult(DecoderResult.failure(new InvalidResponseException(
+						"its Transfer-Encoding is not supported: " + codings + " (only chunked is)")));
 			}
 			else if (informational(response)) {
 				this.skipping = !(msg instanceof LastHttpContent);
@@ -188,6 +196,10 @@ public final class BackendResponseHeads extends ChannelInboundHandlerAdapter {
 
 		public InvalidResponseException(Throwable cause) {
 			super(message(cause), cause);
+		}
+
+		InvalidResponseException(String message) {
+			super(message);
 		}
 
 		private static String message(Throwable cause) {

@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -236,13 +237,14 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 	}
 
 	/**
-	 * The request's transfer codings, where they are other than {@code chunked} alone; {@code null} for a request
-	 * without or with only {@code chunked}. Netty refuses codings that do not end in {@code chunked}, but reads a
-	 * {@code gzip, chunked} body as chunked and nothing more: the backend got it as {@code chunked}, the gzip
-	 * unsaid, and took the compressed bytes for the body. RFC 9112 (6.1) asks for a 501, as nginx answers.
+	 * A message's transfer codings, where they are other than {@code chunked} alone; {@code null} for a message
+	 * without or with only {@code chunked}. Netty refuses a request's codings that do not end in {@code chunked},
+	 * but reads a {@code gzip, chunked} body as chunked and nothing more: the backend got it as {@code chunked},
+	 * the gzip unsaid, and took the compressed bytes for the body. RFC 9112 (6.1) asks for a 501, as nginx answers.
+	 * A backend's response is read the same way ({@link BackendResponseHeads}).
 	 */
-	static @Nullable String unsupportedCodings(HttpRequest request) {
-		Iterator<String> values = request.headers().valueStringIterator(HttpHeaderNames.TRANSFER_ENCODING);
+	static @Nullable String unsupportedCodings(HttpMessage message) {
+		Iterator<String> values = message.headers().valueStringIterator(HttpHeaderNames.TRANSFER_ENCODING);
 		if (!values.hasNext()) {
 			return null;
 		}
@@ -250,7 +252,7 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 		if (!values.hasNext() && HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(first.strip())) {
 			return null;
 		}
-		return printable(String.join(", ", request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING)));
+		return printable(String.join(", ", message.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING)));
 	}
 
 	/**

@@ -89,6 +89,26 @@ class BackendResponseHeadsTests {
 	}
 
 	@Test
+	void marksAResponseWithCodingsOtherThanChunkedAloneAsTheBackendsFault() {
+		receive("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n");
+
+		HttpResponse response = this.channel.readInbound();
+		assertThat(response.decoderResult().cause()).isInstanceOf(BackendResponseHeads.InvalidResponseException.class)
+			.hasMessage("its Transfer-Encoding is not supported: gzip, chunked (only chunked is)");
+		ReferenceCountUtil.release(response);
+	}
+
+	@Test
+	void passesAChunkedResponse() {
+		receive("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+
+		HttpResponse response = this.channel.readInbound();
+		assertThat(response.decoderResult().isSuccess()).isTrue();
+		ReferenceCountUtil.release(response);
+		assertThat(read()).containsExactly("content ok", "last content ");
+	}
+
+	@Test
 	void aResponseThatFallsSilentForTheReadTimeoutFailsAndItsConnectionCloses() throws InterruptedException {
 		receive("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
 		assertThat(read()).containsExactly("response 200", "content 0123456789");

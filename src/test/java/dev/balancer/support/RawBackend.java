@@ -10,6 +10,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.zip.GZIPOutputStream;
 
 /**
  * A backend that breaks HTTP on purpose, on a plain socket: it reads a request head and then misbehaves as
@@ -43,7 +44,8 @@ public final class RawBackend implements AutoCloseable {
 		 * then a 200 with the body {@code hinted} (not a fault); {@code /trickle} with a 200 whose 50-byte body
 		 * comes in five parts 100 ms apart (not a fault); {@code /stall} with a 200 of 100 bytes that sends 10 and
 		 * then nothing for 1.5 s; {@code /stall-chunked} the same with one chunk; {@code /garbage} with a line that
-		 * is not HTTP; {@code /long-header} with a 200 whose header is over 8 KiB, the client's limit; {@code /big}
+		 * is not HTTP; {@code /gzip-chunked} with a 200 whose body is gzip-coded and chunked ({@code Transfer-Encoding:
+		 * gzip, chunked}); {@code /long-header} with a 200 whose header is over 8 KiB, the client's limit; {@code /big}
 		 * with a 200 of 32 MiB, as fast as it is taken (not a fault); anything else with a status line whose code is
 		 * not a number.
 		 */
@@ -172,6 +174,17 @@ public final class RawBackend implements AutoCloseable {
 		}
 		else if (target.equals("/garbage")) {
 			out.write(ascii("hello there\r\n\r\n"));
+		}
+		else if (target.equals("/gzip-chunked")) {
+			// "hello" compressed, in one chunk: the coding is gzip, the framing chunked
+			ByteArrayOutputStream compressed = new ByteArrayOutputStream();
+			try (GZIPOutputStream gzip = new GZIPOutputStream(compressed)) {
+				gzip.write(ascii("hello"));
+			}
+			out.write(ascii("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n"
+					+ Integer.toHexString(compressed.size()) + "\r\n"));
+			compressed.writeTo(out);
+			out.write(ascii("\r\n0\r\n\r\n"));
 		}
 		else if (target.equals("/long-header")) {
 			out.write(ascii("HTTP/1.1 200 OK\r\nSet-Cookie: big=" + "c".repeat(9000)
