@@ -4,16 +4,19 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
+import org.jspecify.annotations.Nullable;
 import reactor.netty.ChannelPipelineConfigurer;
 import reactor.netty.NettyPipeline;
 
@@ -45,11 +48,14 @@ import reactor.netty.NettyPipeline;
  * taken out of the connection. (Reactor Netty's own {@code responseTimeout} would time the wait for the head as
  * well, and cut a response timeout set longer than the read timeout.) When the balancer was not reading at all,
  * because its client took none of the response, the silence is the client's: a {@link StalledClientException}.</li>
+ * <li><b>Bytes after the end of a response close the connection</b> instead of reaching the next request sent on
+ * it ({@link ExcessResponseBytes}, in front of the codec, which this handler tells where each response
+ * ends).</li>
  * </ul>
- * One instance per connection: it remembers whether the rest of a skipped response is still to come, and whether a
- * response is being read.
+ * One instance per connection: it remembers whether the rest of a skipped response is still to come, and which
+ * response is being read, to which request.
  */
-public final class BackendResponseHeads extends ChannelInboundHandlerAdapter {
+public final class BackendResponseHeads extends ChannelDuplexHandler {
 
 	/** Name of the handler in the pipeline of every backend connection. */
 	public static final String HANDLER_NAME = "balancer.backendResponseHeads";
@@ -63,14 +69,23 @@ public final class BackendResponseHeads extends ChannelInboundHandlerAdapter {
 
 	private final Runnable onClientStall;
 
+	private final ExcessResponseBytes excess;
+
 	private boolean skipping;
 
 	private boolean reading;
 
-	BackendResponseHeads(Duration readTimeout, Runnable onStall, Runnable onClientStall) {
+	/** The request last sent. */
+	private @Nullable HttpRequest request;
+
+	/** The final response being read, until its end. */
+	private @Nullable HttpResponse response;
+
+	BackendResponseHeads(Duration readTimeout, Runnable onStall, Runnable onClientStall, ExcessResponseBytes excess) {
 		this.readTimeout = readTimeout;
 		this.onStall = onStall;
 		this.onClientStall = onClientStall;
+		this.excess = excess;
 	}
 
 	/**
@@ -86,10 +101,13 @@ public final class BackendResponseHeads extends ChannelInboundHandlerAdapter {
 		return (observer, channel, remoteAddress) -> {
 			ChannelPipeline pipeline = channel.pipeline();
 			if (pipeline.get(NettyPipeline.HttpCodec) != null) {
+				ExcessResponseBytes excess = new ExcessResponseBytes(
+						ExcessResponseBytes.backend(pipeline, remoteAddress));
+				pipeline.addBefore(NettyPipeline.HttpCodec, ExcessResponseBytes.HANDLER_NAME, excess);
 				pipeline.addAfter(NettyPipeline.HttpCodec, IDLE_HANDLER_NAME,
 						new IdleStateHandler(readTimeout.toNanos(), 0, 0, TimeUnit.NANOSECONDS));
 				pipeline.addAfter(IDLE_HANDLER_NAME, HANDLER_NAME,
-						new BackendResponseHeads(readTimeout, onStall, onClientStall));
+						new BackendResponseHeads(readTimeout, onStall, onClientStall, excess));
 			}
 		};
 	}
@@ -115,9 +133,14 @@ public final class BackendResponseHeads extends ChannelInboundHandlerAdapter {
 				if (ctx.pipeline().get(IDLE_HANDLER_NAME) != null) {
 					ctx.pipeline().remove(IDLE_HANDLER_NAME);
 				}
+				if (ctx.pipeline().get(ExcessResponseBytes.HANDLER_NAME) != null) {
+					ctx.pipeline().remove(ExcessResponseBytes.HANDLER_NAME);
+				}
 			}
 			else {
 				this.reading = !(msg instanceof LastHttpContent);
+				// a 100 Continue is not the final response
+				this.response = (response.status().code() >= 200) ? response : null;
 			}
 		}
 		else if (this.skipping && msg instanceof HttpContent) {
@@ -128,7 +151,22 @@ public final class BackendResponseHeads extends ChannelInboundHandlerAdapter {
 		else if (msg instanceof LastHttpContent) {
 			this.reading = false;
 		}
+		if (msg instanceof LastHttpContent && this.response != null) {
+			if (this.request != null) {
+				this.excess.responseEnded(ctx.channel(), this.request, this.response);
+			}
+			this.response = null;
+		}
 		ctx.fireChannelRead(msg);
+	}
+
+	@Override
+	public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+		if (msg instanceof HttpRequest sent) {
+			this.request = sent;
+			this.excess.requestSent();
+		}
+		ctx.write(msg, promise);
 	}
 
 	@Override

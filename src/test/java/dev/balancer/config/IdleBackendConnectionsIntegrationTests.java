@@ -26,7 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Backend connections are reused while idle for less than
  * {@code spring.cloud.gateway.server.webflux.httpclient.pool.max-idle-time}, and not after, in the balancer's
- * per-event-loop pools too; here 300 ms, against a backend that keeps connections for 5 s.
+ * per-event-loop pools too; here 300 ms, against a backend that keeps connections for 5 s. A connection on which
+ * the backend sent more than its response is not reused at all.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "balancer.health-check.interval=1h", "balancer.health-check.path=/health",
@@ -61,6 +62,20 @@ class IdleBackendConnectionsIntegrationTests {
 		Thread.sleep(600);
 		get();
 		assertThat(backend.connections()).as("a new connection after 600 ms idle").isEqualTo(first + 1);
+	}
+
+	@Test
+	void aConnectionOnWhichTheBackendSentMoreThanItsResponseIsNotReused() {
+		get();
+		int first = backend.connections();
+		this.client.get().uri(KeepAliveBackend.EXCESS_PATH).exchange().expectStatus().isOk()
+			.expectBody(String.class).isEqualTo("ok");
+		assertThat(backend.connections()).as("the connection was reused").isEqualTo(first);
+
+		// The excess waited in the decoder for the next response on the connection, which got a 502.
+		get();
+		get();
+		assertThat(backend.connections()).as("a new connection after the excess").isEqualTo(first + 1);
 	}
 
 	/** The packaged default stays below the 5 s after which Node.js, Apache httpd and uvicorn close idle connections. */

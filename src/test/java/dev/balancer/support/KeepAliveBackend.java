@@ -15,9 +15,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A backend that keeps connections open between requests, as real servers do, and counts the connections it
  * accepts: each answers {@code 200 ok} to requests without a body until it has been idle for the keep-alive
- * timeout, then closes, as Node.js does after 5 s.
+ * timeout, then closes, as Node.js does after 5 s. To {@code GET} {@value #EXCESS_PATH} it sends 5 bytes more than
+ * its {@code Content-Length} says, as a backend that counts its body in characters rather than bytes does.
  */
 public final class KeepAliveBackend implements AutoCloseable {
+
+	/** The path answered with more than its response. */
+	public static final String EXCESS_PATH = "/excess";
 
 	private final ServerSocket server;
 
@@ -78,8 +82,10 @@ public final class KeepAliveBackend implements AutoCloseable {
 			socket.setSoTimeout((int) this.keepAlive.toMillis());
 			InputStream in = socket.getInputStream();
 			OutputStream out = socket.getOutputStream();
-			while (!RawBackend.readHead(in).isEmpty()) {
-				out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
+			for (String head = RawBackend.readHead(in); !head.isEmpty(); head = RawBackend.readHead(in)) {
+				String excess = head.startsWith("GET " + EXCESS_PATH + " ") ? "EXTRA" : "";
+				out.write(("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" + excess)
+					.getBytes(StandardCharsets.US_ASCII));
 				out.flush();
 			}
 		}
