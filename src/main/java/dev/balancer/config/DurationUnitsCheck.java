@@ -19,7 +19,7 @@ import org.springframework.core.env.Environment;
 class DurationUnitsCheck implements WebServerFactoryCustomizer<ConfigurableWebServerFactory> {
 
 	/** Every {@code balancer.*} key whose value is a duration. */
-	static final List<String> DURATIONS = UnknownPropertyFailureAnalyzer.settings("balancer", BalancerProperties.class)
+	static final List<String> DURATIONS = SettingNames.settings("balancer", BalancerProperties.class)
 		.entrySet()
 		.stream()
 		.filter((setting) -> setting.getValue() == Duration.class)

@@ -103,7 +103,7 @@ final class MisspeltSettings {
 				return null; // a key of a map or list setting, or of an object the metadata does not detail
 			}
 		}
-		return UnknownPropertyFailureAnalyzer.closest(key, this.names);
+		return SettingNames.closest(key, this.names);
 	}
 
 	/** A key in the configuration that is no setting, the setting it was most likely meant for, and where it is. */

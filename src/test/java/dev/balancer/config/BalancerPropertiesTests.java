@@ -275,7 +275,7 @@ class BalancerPropertiesTests {
 			.toList();
 
 		assertThat(listed).hasSizeGreaterThan(30);
-		assertThat(UnknownPropertyFailureAnalyzer.keys("balancer", BalancerProperties.class))
+		assertThat(SettingNames.keys("balancer", BalancerProperties.class))
 			.containsAll(listed)
 			.contains("balancer.backends[].url", "balancer.backends[].weight");
 	}
