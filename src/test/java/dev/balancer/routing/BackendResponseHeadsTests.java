@@ -2,7 +2,6 @@ package dev.balancer.routing;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -10,11 +9,9 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -189,20 +186,8 @@ class BackendResponseHeadsTests {
 		this.channel.writeInbound(Unpooled.copiedBuffer(bytes, StandardCharsets.US_ASCII));
 	}
 
-	/** What reached the end of the pipeline so far, one line per message. */
 	private List<String> read() {
-		List<String> read = new ArrayList<>();
-		for (Object message = this.channel.readInbound(); message != null; message = this.channel.readInbound()) {
-			if (message instanceof HttpResponse response) {
-				read.add("response " + response.status().code());
-			}
-			if (message instanceof HttpContent content) {
-				read.add(((content instanceof LastHttpContent) ? "last content " : "content ")
-						+ content.content().toString(StandardCharsets.US_ASCII));
-			}
-			ReferenceCountUtil.release(message);
-		}
-		return read;
+		return Http1Messages.readResponses(this.channel);
 	}
 
 }
