@@ -37,7 +37,9 @@ import reactor.netty.NettyPipeline;
  * the balancer itself: the client got a 500 and the log a stack trace, where a 502 is the answer. So is a head
  * whose transfer codings are other than {@code chunked} alone, as nginx has it: Netty reads a
  * {@code gzip, chunked} body as chunked and nothing more, and the client got the compressed bytes as the body,
- * the coding unsaid.</li>
+ * the coding unsaid. And a status code that is not three digits ({@code 99}, {@code 1000}), which Netty reads
+ * but Spring refuses, with a 500 and a stack trace; a code from 600 to 999 is passed on, as nginx does, since
+ * RFC 9110 asks clients to take it for a 5xx.</li>
  * <li><b>A backend that falls silent in the middle of its response is cut off</b> after the read timeout
  * ({@code balancer.timeouts.read}), as nginx's {@code proxy_read_timeout} does: Netty's {@link IdleStateHandler}
  * in front of this handler tells of the silence, and the response fails with a {@link StalledResponseException}.
@@ -123,6 +125,10 @@ public final class BackendResponseHeads extends ChannelDuplexHandler {
 			else if (codings != null) {
 				response.setDecoderResult(DecoderResult.failure(new InvalidResponseException(
 						"its Transfer-Encoding is not supported: " + codings + " (only chunked is)")));
+			}
+			else if (response.status().code() < 100 || response.status().code() > 999) {
+				response.setDecoderResult(DecoderResult.failure(new InvalidResponseException(
+						"the status code is not three digits: " + response.status().code())));
 			}
 			else if (informational(response)) {
 				this.skipping = !(msg instanceof LastHttpContent);

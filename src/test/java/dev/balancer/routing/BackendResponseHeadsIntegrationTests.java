@@ -36,7 +36,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "balancer.health-check.interval=1h", "balancer.health-check.path=/health",
-				"management.server.port=0", "balancer.timeouts.read=300ms" })
+				"management.server.port=0", "balancer.timeouts.read=300ms",
+				// one backend answering invalid responses in a row on purpose: not to be ejected for them
+				"balancer.outlier-detection.consecutive-errors=100" })
 @DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
 @ExtendWith(OutputCaptureExtension.class)
 class BackendResponseHeadsIntegrationTests {
@@ -87,10 +89,15 @@ class BackendResponseHeadsIntegrationTests {
 			.endsWith("\"message\":\"The backend sent an invalid response: its Transfer-Encoding is not supported: "
 					+ "gzip, chunked (only chunked is)\"}");
 
-		assertThat(invalidResponses() - before).isEqualTo(4);
+		// Spring refuses the code: a 500 and a stack trace before
+		assertThat(get("/status-99")).startsWith("HTTP/1.1 502 Bad Gateway\r\n")
+			.endsWith("\"message\":\"The backend sent an invalid response: the status code is not three digits: "
+					+ "99\"}");
+
+		assertThat(invalidResponses() - before).isEqualTo(5);
 		assertThat(output.getOut().lines().filter((line) -> line.contains(" answered 502: The backend sent an "
 				+ "invalid response: ") && line.contains(" WARN ") && line.contains("(backend " + backend.url())))
-			.hasSize(4);
+			.hasSize(5);
 		assertThat(output.getOut()).doesNotContain(" ERROR ").doesNotContain("\tat ");
 	}
 

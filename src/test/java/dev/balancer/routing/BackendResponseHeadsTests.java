@@ -96,6 +96,27 @@ class BackendResponseHeadsTests {
 	}
 
 	@Test
+	void marksAStatusCodeThatIsNotThreeDigitsAsTheBackendsFault() {
+		for (String status : new String[] { "99", "000", "1000" }) {
+			receive("HTTP/1.1 " + status + " Odd\r\nContent-Length: 0\r\n\r\n");
+
+			HttpResponse response = this.channel.readInbound();
+			assertThat(response.decoderResult().cause()).as(status)
+				.isInstanceOf(BackendResponseHeads.InvalidResponseException.class)
+				.hasMessage("the status code is not three digits: " + Integer.parseInt(status));
+			ReferenceCountUtil.release(response);
+			read();
+		}
+	}
+
+	@Test
+	void passesAStatusCodeOfThreeDigitsBeyondTheKnownOnes() {
+		receive("HTTP/1.1 999 Odd\r\nContent-Length: 0\r\n\r\n");
+
+		assertThat(read()).containsExactly("response 999", "last content ");
+	}
+
+	@Test
 	void passesAChunkedResponse() {
 		receive("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
 

@@ -45,7 +45,7 @@ public final class RawBackend implements AutoCloseable {
 		 * comes in five parts 100 ms apart (not a fault); {@code /stall} with a 200 of 100 bytes that sends 10 and
 		 * then nothing for 1.5 s; {@code /stall-chunked} the same with one chunk; {@code /garbage} with a line that
 		 * is not HTTP; {@code /gzip-chunked} with a 200 whose body is gzip-coded and chunked ({@code Transfer-Encoding:
-		 * gzip, chunked}); {@code /long-header} with a 200 whose header is over 8 KiB, the client's limit; {@code /big}
+		 * gzip, chunked}); {@code /status-99} with a status code of two digits; {@code /long-header} with a 200 whose header is over 8 KiB, the client's limit; {@code /big}
 		 * with a 200 of 32 MiB, as fast as it is taken (not a fault); anything else with a status line whose code is
 		 * not a number.
 		 */
@@ -185,6 +185,9 @@ public final class RawBackend implements AutoCloseable {
 					+ Integer.toHexString(compressed.size()) + "\r\n"));
 			compressed.writeTo(out);
 			out.write(ascii("\r\n0\r\n\r\n"));
+		}
+		else if (target.equals("/status-99")) {
+			out.write(ascii("HTTP/1.1 99 Odd\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"));
 		}
 		else if (target.equals("/long-header")) {
 			out.write(ascii("HTTP/1.1 200 OK\r\nSet-Cookie: big=" + "c".repeat(9000)
