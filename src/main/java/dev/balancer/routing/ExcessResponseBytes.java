@@ -140,9 +140,9 @@ final class ExcessResponseBytes extends ChannelInboundHandlerAdapter {
 		connection.markPersistent(false);
 		this.answered = null;
 		this.answer = null;
-		EXCESS_LINES.warn(logger, "backend " + this.backend + " sent " + excess + " bytes after the end of its response to "
-				+ request.method() + " " + ClientRequestHeads.printable(request.uri()) + " (" + framing(request, response)
-				+ "): closing the connection instead of using it again");
+		EXCESS_LINES.warn(logger, "backend " + this.backend + " sent " + excess + " bytes after the end of its "
+				+ "response to " + request.method() + " " + ClientRequestHeads.printable(request.uri()) + " ("
+				+ framing(request, response) + "): closing the connection instead of using it again");
 	}
 
 	/** How the response's head said where it ends. */

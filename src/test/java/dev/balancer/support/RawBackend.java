@@ -44,10 +44,10 @@ public final class RawBackend implements AutoCloseable {
 		 * then a 200 with the body {@code hinted} (not a fault); {@code /trickle} with a 200 whose 50-byte body
 		 * comes in five parts 100 ms apart (not a fault); {@code /stall} with a 200 of 100 bytes that sends 10 and
 		 * then nothing for 1.5 s; {@code /stall-chunked} the same with one chunk; {@code /garbage} with a line that
-		 * is not HTTP; {@code /gzip-chunked} with a 200 whose body is gzip-coded and chunked ({@code Transfer-Encoding:
-		 * gzip, chunked}); {@code /status-99} with a status code of two digits; {@code /long-header} with a 200 whose header is over 8 KiB, the client's limit; {@code /big}
-		 * with a 200 of 32 MiB, as fast as it is taken (not a fault); anything else with a status line whose code is
-		 * not a number.
+		 * is not HTTP; {@code /gzip-chunked} with a 200 whose body is gzip-coded and chunked
+		 * ({@code Transfer-Encoding: gzip, chunked}); {@code /status-99} with a status code of two digits;
+		 * {@code /long-header} with a 200 whose header is over 8 KiB, the client's limit; {@code /big} with a 200 of
+		 * 32 MiB, as fast as it is taken (not a fault); anything else with a status line whose code is not a number.
 		 */
 		HEADS_BY_PATH
 
