@@ -3,6 +3,7 @@ package dev.balancer.routing;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelFutureListener;
@@ -11,6 +12,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -335,6 +337,11 @@ final class Http1Exchanges extends ChannelDuplexHandler {
 			}
 			ChannelOperations<?, ?> exchange = ChannelOperations.get(ctx.channel());
 			if (exchange != null && !exchange.isInboundDisposed() && !exchange.isInboundCancelled()) {
+				// An empty part first. While nothing reads the body yet (a fault in the first chunk, which came with
+				// the head), Reactor Netty takes a failure with no part waiting before it for an uncaught one: it
+				// logged it at ERROR with a stack trace and closed the connection, and the client got no answer.
+				// Behind a part, the failure waits for the body's reader, who fails with it.
+				ctx.fireChannelRead(new DefaultHttpContent(Unpooled.EMPTY_BUFFER));
 				ctx.fireExceptionCaught(new DecoderException(body.reason()));
 			}
 		}

@@ -166,6 +166,29 @@ class UploadFaultsIntegrationTests {
 	}
 
 	/**
+	 * A body malformed in its first chunk size, which comes with the head, before anything reads the body: Reactor
+	 * Netty took the failure for an uncaught one, logged it at ERROR with a stack trace and closed the connection,
+	 * and the client got no answer.
+	 */
+	@Test
+	void aChunkedBodyMalformedFromItsFirstChunkGetsA400AndNoErrorInTheLog(CapturedOutput output) throws Exception {
+		String answer;
+		try (Socket socket = connected()) {
+			socket.getOutputStream().write(ascii("PUT /file HTTP/1.1\r\nHost: localhost\r\n"
+					+ "Transfer-Encoding: chunked\r\n\r\nzz\r\nworld\r\n0\r\n\r\n"));
+			answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+		}
+
+		assertThat(answer).startsWith("HTTP/1.1 400 Bad Request\r\n")
+			.endsWith("\"message\":\"The request broke off: the client's request body is not valid: Invalid "
+					+ "character in chunk size\"}");
+		assertThat(backend.requests()).as("requests the backend read whole").isEmpty();
+		assertThat(output.getOut()).contains(" INFO ", "PUT /file answered 400: The request broke off")
+			.doesNotContain(" ERROR ")
+			.doesNotContain("onUncaughtException");
+	}
+
+	/**
 	 * Reactor Netty ended such a body as if it were complete: the backend got the chunks before the fault as the
 	 * whole body, and its answer then met the empty 400 already sent, with an ERROR and a stack trace in the log.
 	 */
