@@ -73,13 +73,14 @@ import org.springframework.http.HttpStatus;
  * of the access log's fields ({@link BackendAccessLog}) is taken out.
  * <p>
  * <b>A request that is not valid HTTP is answered here</b>: one Netty could not decode, one without a valid
- * {@code Host}, or one whose target holds a control character or a malformed escape ({@code /50%off}; Spring
- * cannot parse either). The client gets the balancer's JSON error, a 400 (a 414 for a request line over
- * {@code server.netty.max-initial-line-length}, a 431 for headers over {@code server.max-http-request-header-size})
- * with the reason, and the connection is closed, as nginx closes it (over HTTP/2, the request's stream ends and the
- * connection goes on); the log gets one INFO line, as nginx logs these at info. Reactor Netty answered them with an
- * empty body and logged each at WARN over several lines, the request's head included, so that a scanner could fill
- * the log; Spring answered a target it could not parse with an empty 400 and logged nothing.
+ * {@code Host}, one whose target holds a control character or a malformed escape ({@code /50%off}; Spring cannot
+ * parse either), or one whose target is neither a path nor an absolute URL ({@link #isTargetForm}). The client gets the
+ * balancer's JSON error, a 400 (a 414 for a request line over {@code server.netty.max-initial-line-length}, a 431
+ * for headers over {@code server.max-http-request-header-size}) with the reason, and the connection is closed, as
+ * nginx closes it (over HTTP/2, the request's stream ends and the connection goes on); the log gets one INFO line,
+ * as nginx logs these at info. Reactor Netty answered them with an empty body and logged each at WARN over several
+ * lines, the request's head included, so that a scanner could fill the log; Spring answered a target it could not
+ * parse with an empty 400 and logged nothing.
  * <p>
  * Neither Spring nor Reactor Netty has an option for any of this. Where the server offers HTTP/2
  * ({@code server.http2.enabled}), in clear text or over TLS, HTTP/1.1 requests get it all the same, and so do HTTP/2
@@ -201,6 +202,11 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 			if (encoded != target) {
 				request.setUri(encoded);
 			}
+			if (!isTargetForm(encoded, request.method())) {
+				refuse(ctx, request, new IllegalArgumentException("a request target that is neither a path starting "
+						+ "with / nor an absolute URL"));
+				return;
+			}
 			String hostFault = hostFault(request, ctx.channel() instanceof Http2StreamChannel);
 			if (hostFault != null) {
 				refuse(ctx, request, new IllegalArgumentException(hostFault));
@@ -271,6 +277,25 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 			REFUSAL_LINES.info(logger, "[" + id(ctx.channel()) + "] HTTP/2 stream from "
 					+ ctx.channel().remoteAddress() + " reset for a protocol error: " + printable(cause.getMessage()));
 		}
+	}
+
+	/**
+	 * Whether a target is in one of the forms of RFC 9112 (3.2) that the method may use: a path starting with
+	 * {@code /}, an absolute URL, {@code *} for {@code OPTIONS}, or anything for {@code CONNECT}, which is refused
+	 * later with a 405. Netty reads any word as the target; Spring made a URL of {@code #x} or {@code @host/}
+	 * behind the client's {@code Host}, whose host the backend's replaced only in part
+	 * ({@code 127.0.0.1:8081#x}, {@code a@127.0.0.1}): the connection failed, and the backend, taken for
+	 * unreachable, was marked DOWN. One such request took a backend out of rotation until its next probe. nginx
+	 * answers these with a 400 too.
+	 */
+	static boolean isTargetForm(String target, HttpMethod method) {
+		if (!target.isEmpty() && target.charAt(0) == '/') {
+			return true;
+		}
+		if (ASTERISK.equals(target)) {
+			return HttpMethod.OPTIONS.equals(method);
+		}
+		return authority(target) != null || HttpMethod.CONNECT.equals(method);
 	}
 
 	/**

@@ -12,8 +12,10 @@ import org.jspecify.annotations.Nullable;
  * parameters come out grouped by name ({@code ?a=1&b=2&a=3} reaches the backend as {@code ?a=1&a=3&b=2}), empty
  * ones are dropped ({@code ?=x&&y} becomes {@code ?x&y}), and double slashes in the path are merged
  * ({@code /a//b} becomes {@code /a/b}). nginx, HAProxy and the Go seed pass path and query on unchanged, and so
- * does the balancer: it copies the raw path, query, user info and fragment of a URI that is already valid, so the
- * result needs no encoding step, and parsing it once is all the work.
+ * does the balancer: it copies the raw path and query of a URI that is already valid, so the result needs no
+ * encoding step, and parsing it once is all the work. A client's user info and fragment are left behind (the
+ * gateway kept them): neither is sent in a request, and kept, they made hosts such as {@code a@10.0.0.7} of a
+ * target such as {@code @host/}, which connected nowhere and had the backend marked DOWN.
  */
 final class ExactUrls {
 
@@ -21,14 +23,11 @@ final class ExactUrls {
 	}
 
 	/**
-	 * The URL with another scheme, host and port, and everything else as it was.
+	 * The URL with another scheme, host and port, its path and query as they were, and no user info or fragment.
 	 * @param port the port, or -1 for none
 	 */
 	static URI moved(URI url, String scheme, String host, int port) {
 		StringBuilder moved = new StringBuilder(64).append(scheme).append("://");
-		if (url.getRawUserInfo() != null) {
-			moved.append(url.getRawUserInfo()).append('@');
-		}
 		boolean ipv6 = host.indexOf(':') >= 0 && host.charAt(0) != '[';
 		if (ipv6) {
 			moved.append('[').append(host).append(']');
@@ -44,9 +43,6 @@ final class ExactUrls {
 		}
 		if (url.getRawQuery() != null) {
 			moved.append('?').append(url.getRawQuery());
-		}
-		if (url.getRawFragment() != null) {
-			moved.append('#').append(url.getRawFragment());
 		}
 		return URI.create(moved.toString());
 	}

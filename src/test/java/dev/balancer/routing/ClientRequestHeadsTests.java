@@ -124,6 +124,20 @@ class ClientRequestHeadsTests {
 	}
 
 	@Test
+	void aTargetIsAPathAnAbsoluteUrlAnAsteriskForOptionsOrAnythingForConnect() {
+		assertThat(ClientRequestHeads.isTargetForm("/", HttpMethod.GET)).isTrue();
+		assertThat(ClientRequestHeads.isTargetForm("//a/b?c", HttpMethod.GET)).isTrue();
+		assertThat(ClientRequestHeads.isTargetForm("http://api.example/a", HttpMethod.POST)).isTrue();
+		assertThat(ClientRequestHeads.isTargetForm("*", HttpMethod.OPTIONS)).isTrue();
+		assertThat(ClientRequestHeads.isTargetForm("example.com:443", HttpMethod.CONNECT)).isTrue();
+
+		assertThat(ClientRequestHeads.isTargetForm("*", HttpMethod.GET)).isFalse();
+		for (String target : new String[] { "", "x", "#x", "?a", "@127.0.0.1:1/", "example.com:443", "mailto:a" }) {
+			assertThat(ClientRequestHeads.isTargetForm(target, HttpMethod.GET)).as(target).isFalse();
+		}
+	}
+
+	@Test
 	void theAuthorityOfAnAbsoluteFormTargetIsItsHostAndPort() {
 		assertThat(ClientRequestHeads.authority("http://api.example:8080/a?b=1")).isEqualTo("api.example:8080");
 		assertThat(ClientRequestHeads.authority("https://user:secret@api.example?q")).isEqualTo("api.example");

@@ -43,13 +43,27 @@ class ExactUrlsTests {
 			new DefaultServiceInstance("one", "backends", "10.0.0.7", 8081, false), "http");
 
 	@Test
-	void onlySchemeHostAndPortChange() {
-		URI client = URI.create("http://user:secret@localhost:8080" + REWRITTEN_BY_THE_GATEWAY + "#part");
+	void schemeHostAndPortChangeAndPathAndQueryStayAsSent() {
+		URI client = URI.create("http://localhost:8080" + REWRITTEN_BY_THE_GATEWAY);
 
 		assertThat(ExactUrls.moved(client, "http", "10.0.0.7", 8081))
-			.hasToString("http://user:secret@10.0.0.7:8081" + REWRITTEN_BY_THE_GATEWAY + "#part");
+			.hasToString("http://10.0.0.7:8081" + REWRITTEN_BY_THE_GATEWAY);
 		assertThat(ExactUrls.moved(client, "lb", "backends", -1))
-			.hasToString("lb://user:secret@backends" + REWRITTEN_BY_THE_GATEWAY + "#part");
+			.hasToString("lb://backends" + REWRITTEN_BY_THE_GATEWAY);
+	}
+
+	/**
+	 * Kept, user info made a host of {@code a@10.0.0.7}, and a fragment without a path one of
+	 * {@code 10.0.0.7:8081#x}.
+	 */
+	@Test
+	void theClientsUserInfoAndFragmentAreLeftBehind() {
+		URI withUserInfo = URI.create("http://user:secret@localhost:8080/a?b#part");
+		assertThat(ExactUrls.moved(withUserInfo, "http", "10.0.0.7", 8081)).hasToString("http://10.0.0.7:8081/a?b");
+		assertThat(ExactUrls.moved(URI.create("http://a#x"), "http", "10.0.0.7", 8081))
+			.hasToString("http://10.0.0.7:8081")
+			.extracting(URI::getHost, URI::getPort)
+			.containsExactly("10.0.0.7", 8081);
 	}
 
 	@Test

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.server.HttpServer;
@@ -319,6 +320,28 @@ class ProxyIntegrationTests {
 			.endsWith("{\"status\":405,\"error\":\"Method Not Allowed\","
 					+ "\"message\":\"Request method '" + method + "' is not supported.\"}");
 		assertThat(backends).allMatch((backend) -> backend.requests().isEmpty());
+	}
+
+	/**
+	 * Netty takes any word for a target, and Spring made a URL of these behind the client's {@code Host}; the
+	 * backend's host replaced only part of it ({@code 127.0.0.1:8081#x}, {@code a@127.0.0.1}), the connection
+	 * failed, and the backend was marked DOWN: one request took a backend out of rotation.
+	 */
+	@ParameterizedTest
+	@ValueSource(strings = { "#x", "@127.0.0.1:1/", "x", "?a=1", "*" })
+	void aTargetThatIsNeitherAPathNorAnAbsoluteUrlIsA400AndTakesNoBackendOutOfRotation(String target,
+			CapturedOutput output) throws IOException {
+		String response = RawRequests.response(this.port, "GET " + target + " HTTP/1.1\r\nHost: a\r\n\r\n");
+
+		assertThat(response).startsWith("HTTP/1.1 400 Bad Request\r\n")
+			.endsWith("\"message\":\"The request is not valid HTTP: a request target that is neither a path "
+					+ "starting with / nor an absolute URL\"}");
+		assertThat(backends).allMatch((backend) -> backend.requests().isEmpty());
+		for (int i = 0; i < backends.size(); i++) {
+			this.client.get().uri("/after").exchange().expectStatus().isOk();
+		}
+		assertThat(backends).allMatch((backend) -> backend.requests().size() == 1);
+		assertThat(output.getOut()).doesNotContain(" DOWN");
 	}
 
 	@Test
