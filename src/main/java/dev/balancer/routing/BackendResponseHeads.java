@@ -37,7 +37,8 @@ import reactor.netty.NettyPipeline;
  * the balancer itself: the client got a 500 and the log a stack trace, where a 502 is the answer. So is a head
  * whose transfer codings are other than {@code chunked} alone, as nginx has it: Netty reads a
  * {@code gzip, chunked} body as chunked and nothing more, and the client got the compressed bytes as the body,
- * the coding unsaid. And a status code that is not three digits ({@code 99}, {@code 1000}), which Netty reads
+ * the coding unsaid. And a body Netty cannot decode (a chunk size that is no number), which gave a 500 and a stack
+ * trace as well. And a status code that is not three digits ({@code 99}, {@code 1000}), which Netty reads
  * but Spring refuses, with a 500 and a stack trace; a code from 600 to 999 is passed on, as nginx does, since
  * RFC 9110 asks clients to take it for a 5xx.</li>
  * <li><b>A backend that falls silent in the middle of its response is cut off</b> after the read timeout
@@ -153,6 +154,14 @@ public final class BackendResponseHeads extends ChannelDuplexHandler {
 			this.skipping = !(msg instanceof LastHttpContent);
 			ReferenceCountUtil.release(msg);
 			return;
+		}
+		else if (msg instanceof HttpContent content && content.decoderResult().isFailure()) {
+			// a body Netty could not decode (a chunk size that is no number): the end of the response, and the
+			// backend's fault as a head's is, where Netty's cause reached the client as a 500 and a stack trace
+			Throwable cause = content.decoderResult().cause();
+			content.setDecoderResult(DecoderResult.failure(new InvalidResponseException(cause)));
+			this.reading = false;
+			this.response = null; // Netty skips the rest of the read: nothing to look at after it
 		}
 		else if (msg instanceof LastHttpContent) {
 			this.reading = false;

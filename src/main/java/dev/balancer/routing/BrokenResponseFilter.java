@@ -11,9 +11,12 @@ import dev.balancer.metrics.BufferMemory;
 import org.springframework.cloud.gateway.filter.GatewayFilter;
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
 import org.springframework.cloud.gateway.filter.NettyWriteResponseFilter;
+import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
 import org.springframework.core.Ordered;
+import org.springframework.http.HttpStatus;
 import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.http.server.reactive.ServerHttpResponseDecorator;
+import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.server.ServerWebExchange;
 
 /**
@@ -24,6 +27,9 @@ import org.springframework.web.server.ServerWebExchange;
  * {@code HttpWebHandlerAdapter}, which takes it for the client having gone away and completes the response
  * normally. A chunked body then ends with a proper last chunk, a silently truncated 200, and a body with a
  * Content-Length leaves the client waiting for bytes that never come until the idle timeout.
+ * <p>
+ * A streamed body that breaks off before any of it went out, by the backend's fault, gets the client a 502 naming
+ * the fault.
  */
 public class BrokenResponseFilter implements GatewayFilter, Ordered {
 
@@ -65,6 +71,14 @@ public class BrokenResponseFilter implements GatewayFilter, Ordered {
 				// The client is gone now, which Spring logs at DEBUG. Handed the failure itself, Spring logged it
 				// again at ERROR, and Reactor Netty a stack trace; the line above is the one record.
 				return Mono.error(new AbortedException(failure));
+			}
+			if (!response.isCommitted() && exchange.getAttribute(ServerWebExchangeUtils.CLIENT_RESPONSE_ATTR) != null
+					&& !(failure instanceof ResponseStatusException) && kind.isBackendsFault()) {
+				// The body broke off before any of it went out (a streamed body whose first chunk size is no
+				// number): a 502, as for a short body (SingleWriteResponseFilter), where Spring answered 500 and
+				// logged a stack trace at ERROR.
+				return Mono.error(ErrorAnswer.of(HttpStatus.BAD_GATEWAY,
+						"The backend's response broke off (" + UpstreamFailure.describe(failure) + ")", failure));
 			}
 			if (response.isCommitted() && kind == UpstreamFailure.NO_BUFFER_MEMORY) {
 				// A part of the response found no buffer memory on its way out, and Http1Exchanges closed the

@@ -94,6 +94,11 @@ class BackendResponseHeadsIntegrationTests {
 			.endsWith("\"message\":\"The backend sent an invalid response: the status code is not three digits: "
 					+ "99\"}");
 
+		// Nothing of the streamed body had gone out: a 500 and a stack trace before
+		assertThat(get("/bad-first-chunk")).startsWith("HTTP/1.1 502 Bad Gateway\r\n")
+			.endsWith("\"message\":\"The backend's response broke off (invalid response: Invalid character in "
+					+ "chunk size)\"}");
+
 		assertThat(invalidResponses() - before).isEqualTo(5);
 		assertThat(output.getOut().lines().filter((line) -> line.contains(" answered 502: The backend sent an "
 				+ "invalid response: ") && line.contains(" WARN ") && line.contains("(backend " + backend.url())))

@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -114,6 +115,20 @@ class BackendResponseHeadsTests {
 		receive("HTTP/1.1 999 Odd\r\nContent-Length: 0\r\n\r\n");
 
 		assertThat(read()).containsExactly("response 999", "last content ");
+	}
+
+	@Test
+	void marksABodyNettyCouldNotDecodeAsTheBackendsFault() {
+		receive("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n");
+
+		HttpResponse response = this.channel.readInbound();
+		assertThat(response.decoderResult().isSuccess()).isTrue();
+		ReferenceCountUtil.release(response);
+		LastHttpContent content = this.channel.readInbound();
+		assertThat(content.decoderResult().cause()).isInstanceOf(BackendResponseHeads.InvalidResponseException.class)
+			.hasMessage("Invalid character in chunk size")
+			.hasCauseInstanceOf(NumberFormatException.class);
+		content.release();
 	}
 
 	@Test

@@ -46,6 +46,7 @@ public final class RawBackend implements AutoCloseable {
 		 * then nothing for 1.5 s; {@code /stall-chunked} the same with one chunk; {@code /garbage} with a line that
 		 * is not HTTP; {@code /gzip-chunked} with a 200 whose body is gzip-coded and chunked
 		 * ({@code Transfer-Encoding: gzip, chunked}); {@code /status-99} with a status code of two digits;
+		 * {@code /bad-first-chunk} with a chunked 200 whose first chunk size is not a number;
 		 * {@code /long-header} with a 200 whose header is over 8 KiB, the client's limit; {@code /big} with a 200 of
 		 * 32 MiB, as fast as it is taken (not a fault); anything else with a status line whose code is not a number.
 		 */
@@ -185,6 +186,10 @@ public final class RawBackend implements AutoCloseable {
 					+ Integer.toHexString(compressed.size()) + "\r\n"));
 			compressed.writeTo(out);
 			out.write(ascii("\r\n0\r\n\r\n"));
+		}
+		else if (target.equals("/bad-first-chunk")) {
+			out.write(ascii("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+					+ "zz\r\nhello\r\n0\r\n\r\n"));
 		}
 		else if (target.equals("/status-99")) {
 			out.write(ascii("HTTP/1.1 99 Odd\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"));
