@@ -308,6 +308,29 @@ class BalancerPropertiesTests {
 		});
 	}
 
+	/** Spring Boot said only that it found no converter to the group's record. */
+	@Test
+	void aValueWhereAGroupOfSettingsGoesIsToldTheGroupsSettings() {
+		this.runner.withPropertyValues("balancer.backends[0].url=http://x:1", "balancer.sticky-session=true")
+			.run((context) -> {
+				FailureAnalysis analysis = new UnreadableValueFailureAnalyzer().analyze(context.getStartupFailure());
+				assertThat(analysis).isNotNull();
+				assertThat(analysis.getDescription()).isEqualTo("Invalid configuration:\n\n"
+						+ "    Property: balancer.sticky-session\n    Reason: is a group of settings, not a value of its "
+						+ "own: set balancer.sticky-session.enabled, balancer.sticky-session.cookie-name, "
+						+ "balancer.sticky-session.max-age, balancer.sticky-session.same-site\n");
+			});
+		this.runner.withPropertyValues("balancer.backends=http://x:1").run((context) -> {
+			FailureAnalysis analysis = new UnreadableValueFailureAnalyzer().analyze(context.getStartupFailure());
+			assertThat(analysis).isNotNull();
+			assertThat(analysis.getDescription()).startsWith("Invalid configuration:\n\n"
+					+ "    Property: balancer.backends\n    Value: \"http://x:1\"\n")
+				.contains("    Reason: is a list, each element a group of settings: set balancer.backends[0].url, "
+						+ "balancer.backends[0].weight")
+				.endsWith(", then [1] and on\n");
+		});
+	}
+
 	@Test
 	void aValueOfAnotherKindIsToldWhyItCannotBeRead() {
 		ConversionFailedException failure = new ConversionFailedException(TypeDescriptor.valueOf(String.class),
