@@ -34,7 +34,7 @@ final class SettingNames {
 	static @Nullable String closest(String name, List<String> known) {
 		Matcher index = INDEX.matcher(name);
 		String listIndex = index.find() ? index.group(1) : "0";
-		String given = canonical(INDEX.matcher(name).replaceAll("[]"));
+		String given = canonical(withoutIndexes(name));
 		String best = null;
 		int bestDistance = Integer.MAX_VALUE;
 		for (String candidate : known) {
@@ -47,6 +47,11 @@ final class SettingNames {
 		// A few letters off, for a name of any length: a typo, not another word.
 		int near = Math.max(2, given.length() / 10);
 		return (best != null && bestDistance <= near) ? best.replace("[]", "[" + listIndex + "]") : null;
+	}
+
+	/** A key as {@link #keys} gives it: its lists' indexes as {@code []} ({@code balancer.backends[].url}). */
+	static String withoutIndexes(String name) {
+		return INDEX.matcher(name).replaceAll("[]");
 	}
 
 	private static String canonical(String name) {

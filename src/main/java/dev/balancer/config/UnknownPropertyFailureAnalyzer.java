@@ -2,6 +2,7 @@ package dev.balancer.config;
 
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 
 import org.jspecify.annotations.Nullable;
 
@@ -27,8 +28,11 @@ class UnknownPropertyFailureAnalyzer extends AbstractFailureAnalyzer<UnboundConf
 
 	private static final String PREFIX = "balancer";
 
-	/** Every key the balancer reads, lists' elements as {@code []}. */
-	private static final List<String> KNOWN = SettingNames.keys(PREFIX, BalancerProperties.class);
+	/** Every key the balancer reads, lists' elements as {@code []}, with the type of its value. */
+	private static final Map<String, Class<?>> SETTINGS = SettingNames.settings(PREFIX, BalancerProperties.class);
+
+	private static final List<String> KNOWN = List.copyOf(SETTINGS.keySet());
+
 
 	@Override
 	public int getOrder() {
@@ -45,7 +49,9 @@ class UnknownPropertyFailureAnalyzer extends AbstractFailureAnalyzer<UnboundConf
 		if (unknown.isEmpty()) {
 			return null;
 		}
-		StringBuilder description = new StringBuilder("Unknown configuration:\n");
+		// an empty value leaves a setting unbound as well (see reason)
+		boolean unknownKeys = unknown.stream().anyMatch((property) -> !isSetting(property.getName().toString()));
+		StringBuilder description = new StringBuilder((unknownKeys ? "Unknown" : "Invalid") + " configuration:\n");
 		for (ConfigurationProperty property : unknown) {
 			String name = property.getName().toString();
 			description.append("\n    Property: ").append(name);
@@ -53,15 +59,31 @@ class UnknownPropertyFailureAnalyzer extends AbstractFailureAnalyzer<UnboundConf
 			if (property.getOrigin() != null) {
 				description.append("\n    Origin: ").append(property.getOrigin());
 			}
-			String meant = closest(name);
-			description.append("\n    Reason: not a balancer setting")
-				.append((meant != null) ? "; did you mean " + meant + "?" : "")
-				.append('\n');
+			description.append("\n    Reason: ").append(reason(name)).append('\n');
 		}
 		return new FailureAnalysis(description.toString(),
 				"Fix or remove the balancer.* properties named above in config/application.yml or on the command line."
 						+ " README.md, \"Configuration\", lists every setting.",
 				cause);
+	}
+
+	/**
+	 * Why a key was left unbound. Mostly a key that is no setting; but Spring Boot leaves a setting unbound too when
+	 * its value is empty ({@code interval:} in YAML with nothing after it), which was reported as no setting, with
+	 * itself as the one meant.
+	 */
+	static String reason(String name) {
+		Class<?> type = SETTINGS.get(SettingNames.withoutIndexes(name));
+		if (type != null) {
+			String kind = UnreadableValueFailureAnalyzer.kind(type);
+			return "has no value: give it " + ((kind != null) ? kind : "one") + ", or leave the key out";
+		}
+		String meant = closest(name);
+		return "not a balancer setting" + ((meant != null) ? "; did you mean " + meant + "?" : "");
+	}
+
+	private static boolean isSetting(String name) {
+		return SETTINGS.containsKey(SettingNames.withoutIndexes(name));
 	}
 
 	/**

@@ -89,26 +89,38 @@ class UnreadableValueFailureAnalyzer extends AbstractFailureAnalyzer<BindExcepti
 
 	/** What a value for a setting of this type looks like. */
 	static String reason(Class<?> type, ConversionFailedException failure) {
+		if ((type == int.class || type == Integer.class) && failure.getValue() instanceof String text
+				&& text.trim().matches("[+-]?\\d+")) {
+			return "must be a whole number from " + Integer.MIN_VALUE + " to " + Integer.MAX_VALUE;
+		}
+		String kind = kind(type);
+		return (kind != null) ? "must be " + kind
+				: "cannot be read: " + NestedExceptionUtils.getMostSpecificCause(failure).getMessage();
+	}
+
+	/**
+	 * The kind of value a setting of this type takes, as operators write it ({@code a duration such as 500ms, 2s or
+	 * 1m}), or {@code null} for a type without one to name.
+	 */
+	static @Nullable String kind(Class<?> type) {
 		if (type == Duration.class) {
-			return "must be a duration such as 500ms, 2s or 1m";
+			return "a duration such as 500ms, 2s or 1m";
 		}
 		if (type == DataSize.class) {
-			return "must be a size such as 512KB or 1MB";
+			return "a size such as 512KB or 1MB";
 		}
 		if (type == int.class || type == Integer.class) {
-			return (failure.getValue() instanceof String text && text.trim().matches("[+-]?\\d+"))
-					? "must be a whole number from " + Integer.MIN_VALUE + " to " + Integer.MAX_VALUE
-					: "must be a whole number";
+			return "a whole number";
 		}
 		if (type == boolean.class || type == Boolean.class) {
-			return "must be true or false";
+			return "true or false";
 		}
 		if (type.isEnum()) {
-			return "must be one of " + Arrays.stream(type.getEnumConstants())
+			return "one of " + Arrays.stream(type.getEnumConstants())
 				.map((constant) -> ((Enum<?>) constant).name().toLowerCase(Locale.ROOT).replace('_', '-'))
 				.collect(Collectors.joining(", "));
 		}
-		return "cannot be read: " + NestedExceptionUtils.getMostSpecificCause(failure).getMessage();
+		return null;
 	}
 
 }

@@ -251,6 +251,35 @@ class BalancerPropertiesTests {
 			});
 	}
 
+	/**
+	 * Spring Boot leaves a setting with an empty value unbound ({@code interval:} in YAML with nothing after it), and
+	 * it was reported as no setting, with itself as the one meant.
+	 */
+	@Test
+	void aSettingWithAnEmptyValueIsToldWhatToGiveIt() {
+		this.runner.withPropertyValues("balancer.backends[0].url=http://x:1", "balancer.health-check.interval=",
+				"balancer.strategy= ")
+			.run((context) -> {
+				assertThat(context).hasFailed();
+				FailureAnalysis analysis = new UnknownPropertyFailureAnalyzer().analyze(context.getStartupFailure());
+				assertThat(analysis).isNotNull();
+				assertThat(analysis.getDescription()).startsWith("Invalid configuration:\n")
+					.contains("Property: balancer.health-check.interval\n    Value: \"\"\n")
+					.contains("Reason: has no value: give it a duration such as 500ms, 2s or 1m, or leave the key "
+							+ "out\n")
+					.contains("Reason: has no value: give it one of round-robin, weighted-round-robin, ")
+					.doesNotContain("did you mean");
+			});
+		this.runner.withPropertyValues("balancer.backends[0].url=", "balancer.backends[0].wieght=2").run((context) -> {
+			FailureAnalysis analysis = new UnknownPropertyFailureAnalyzer().analyze(context.getStartupFailure());
+			assertThat(analysis).isNotNull();
+			assertThat(analysis.getDescription()).startsWith("Unknown configuration:\n")
+				.contains("Property: balancer.backends[0].url\n")
+				.contains("Reason: has no value: give it one, or leave the key out\n")
+				.contains("Reason: not a balancer setting; did you mean balancer.backends[0].weight?\n");
+		});
+	}
+
 	@Test
 	void environmentVariablesLikeKubernetesServiceLinksAreNoUnknownKeys() {
 		// Every pod beside a Service named balancer gets these; BALANCER_PORT would bind to balancer.port.
