@@ -486,6 +486,12 @@ class BalancerConfiguration {
 		return new DurationUnitsCheck(environment);
 	}
 
+	/** Limits on the length of heads that Reactor Netty can take, checked before the server is made. */
+	@Bean
+	LengthLimitsCheck lengthLimitsCheck(Environment environment) {
+		return new LengthLimitsCheck(environment);
+	}
+
 	/**
 	 * Spring Boot's registry of SSL bundles, filled by its registrars as Spring Boot fills the one it makes when there
 	 * is none, where {@link TlsSettingsCheck} refuses a reloaded bundle before it replaces the one in use.

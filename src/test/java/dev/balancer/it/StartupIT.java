@@ -151,6 +151,8 @@ class StartupIT {
 			--balancer.backends[0].url=http://127.0.0.1:1,--balancer.health-check.interval=5         | balancer.health-check.interval
 			--balancer.backends[0].url=http://127.0.0.1:1,--server.ssl.certificate=file:/nonexistent/tls.crt,--server.ssl.certificate-private-key=file:/nonexistent/tls.key | server.ssl.certificate
 			--balancer.backends[0].url=http://127.0.0.1:1,--management.server.port=8080               | management.server.port
+			--balancer.backends[0].url=http://127.0.0.1:1,--server.max-http-request-header-size=0     | server.max-http-request-header-size
+			--balancer.backends[0].url=http://127.0.0.1:1,--spring.cloud.gateway.server.webflux.httpclient.max-header-size=-1 | spring.cloud.gateway.server.webflux.httpclient.max-header-size
 			""")
 	void invalidConfigurationStopsStartupNamingTheProperty(String arguments, String property) {
 		try (BalancerProcess balancer = BalancerProcess.start(List.of(), List.of(arguments.split(",")))) {
