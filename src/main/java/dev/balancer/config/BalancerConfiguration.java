@@ -47,6 +47,7 @@ import dev.balancer.routing.LeanGrpcRequestHeadersFilter;
 import dev.balancer.routing.LeanHopByHopHeadersFilter;
 import dev.balancer.routing.LeanNettyRoutingFilter;
 import dev.balancer.routing.PlainRequestsOnTlsPort;
+import dev.balancer.routing.TlsHandshakeFailures;
 import dev.balancer.routing.ReplayMemory;
 import dev.balancer.routing.ResponseTimeoutFilter;
 import dev.balancer.routing.RetryBudget;
@@ -340,10 +341,14 @@ class BalancerConfiguration {
 			.doOnChannelInit(H2cUpgradeRequests.installer(netty.getH2cMaxContentLength().toBytes()));
 	}
 
-	/** Plain HTTP sent to the port that takes TLS gets a 400 saying so ({@link PlainRequestsOnTlsPort}). */
+	/**
+	 * Plain HTTP sent to the port that takes TLS gets a 400 saying so ({@link PlainRequestsOnTlsPort}); a failed TLS
+	 * handshake closes its connection without a WARN line ({@link TlsHandshakeFailures}).
+	 */
 	@Bean
 	NettyServerCustomizer plainRequestsOnTlsPort() {
-		return (server) -> server.doOnChannelInit(PlainRequestsOnTlsPort::install);
+		return (server) -> server.doOnChannelInit(PlainRequestsOnTlsPort::install)
+			.doOnChannelInit(TlsHandshakeFailures::install);
 	}
 
 	/**

@@ -1,6 +1,8 @@
 package dev.balancer.routing;
 
 import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.List;
@@ -140,6 +142,28 @@ class TlsHttp2ClientsIntegrationTests {
 		assertThat(RawRequests.untilClosed(this.port, "GET /plain HTTP/1.1\r\nHost: localhost\r\n\r\n"))
 			.startsWith("HTTP/1.1 400 Bad Request\r\n")
 			.contains("\"message\":\"The request was sent without TLS to a port that takes TLS: use https://\"");
+	}
+
+	/**
+	 * Netty's protocol negotiation logged every failed handshake at WARN with a stack trace, where a server without
+	 * HTTP/2 logs none: a scanner could fill the log. The connection is closed quietly, as without HTTP/2.
+	 */
+	@Test
+	void aFailedHandshakeClosesTheConnectionWithoutAWarning(CapturedOutput output)
+			throws IOException, InterruptedException {
+		String[] attempts = { "\u0016\u0003\u0001\u0000\u0010" + "x".repeat(16), "\u0016\u0003\u0001\u0002\u0000abc" };
+		for (String attempt : attempts) {
+			try (Socket socket = new Socket("127.0.0.1", this.port)) {
+				socket.setSoTimeout(5000);
+				socket.getOutputStream().write(attempt.getBytes(StandardCharsets.ISO_8859_1));
+				socket.shutdownOutput(); // the second ends in the middle of its record
+				socket.getInputStream().readAllBytes();
+			}
+		}
+		Thread.sleep(200); // the log lines of the close follow it
+		assertThat(output.getOut()).doesNotContain("TLS handshake failed")
+			.doesNotContain("application-level protocol")
+			.doesNotContain("\tat ");
 	}
 
 	/** A TLS connection, handshake done, offering the given protocols in ALPN (none: no ALPN at all). */
