@@ -47,7 +47,6 @@ import dev.balancer.routing.LeanGrpcRequestHeadersFilter;
 import dev.balancer.routing.LeanHopByHopHeadersFilter;
 import dev.balancer.routing.LeanNettyRoutingFilter;
 import dev.balancer.routing.PlainRequestsOnTlsPort;
-import dev.balancer.routing.TlsHandshakeFailures;
 import dev.balancer.routing.ReplayMemory;
 import dev.balancer.routing.ResponseTimeoutFilter;
 import dev.balancer.routing.RetryBudget;
@@ -56,6 +55,7 @@ import dev.balancer.routing.SingleWriteResponseFilter;
 import dev.balancer.routing.StickySessionFilter;
 import dev.balancer.routing.StickySessions;
 import dev.balancer.routing.Stopping;
+import dev.balancer.routing.TlsHandshakeFailures;
 import dev.balancer.web.JsonErrorHandler;
 
 import org.springframework.beans.factory.ObjectProvider;

@@ -33,7 +33,6 @@ class UnknownPropertyFailureAnalyzer extends AbstractFailureAnalyzer<UnboundConf
 
 	private static final List<String> KNOWN = List.copyOf(SETTINGS.keySet());
 
-
 	@Override
 	public int getOrder() {
 		return Ordered.HIGHEST_PRECEDENCE; // ahead of Spring Boot's UnboundConfigurationPropertiesFailureAnalyzer

@@ -56,7 +56,7 @@ import reactor.netty.NettyPipeline;
  * ends).</li>
  * </ul>
  * One instance per connection: it remembers whether the rest of a skipped response is still to come, and which
- * response is being read, to which request.
+ * response is being read.
  */
 public final class BackendResponseHeads extends ChannelDuplexHandler {
 
@@ -77,9 +77,6 @@ public final class BackendResponseHeads extends ChannelDuplexHandler {
 	private boolean skipping;
 
 	private boolean reading;
-
-	/** The request last sent. */
-	private @Nullable HttpRequest request;
 
 	/** The final response being read, until its end. */
 	private @Nullable HttpResponse response;
@@ -167,9 +164,7 @@ public final class BackendResponseHeads extends ChannelDuplexHandler {
 			this.reading = false;
 		}
 		if (msg instanceof LastHttpContent && this.response != null) {
-			if (this.request != null) {
-				this.excess.responseEnded(ctx.channel(), this.request, this.response);
-			}
+			this.excess.responseEnded(ctx.channel(), this.response);
 			this.response = null;
 		}
 		ctx.fireChannelRead(msg);
@@ -178,8 +173,7 @@ public final class BackendResponseHeads extends ChannelDuplexHandler {
 	@Override
 	public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
 		if (msg instanceof HttpRequest sent) {
-			this.request = sent;
-			this.excess.requestSent();
+			this.excess.requestSent(sent);
 		}
 		ctx.write(msg, promise);
 	}

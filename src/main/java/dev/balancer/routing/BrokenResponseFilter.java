@@ -13,7 +13,6 @@ import org.springframework.cloud.gateway.filter.GatewayFilterChain;
 import org.springframework.cloud.gateway.filter.NettyWriteResponseFilter;
 import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
 import org.springframework.core.Ordered;
-import org.springframework.http.HttpStatus;
 import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.http.server.reactive.ServerHttpResponseDecorator;
 import org.springframework.web.server.ResponseStatusException;
@@ -77,8 +76,7 @@ public class BrokenResponseFilter implements GatewayFilter, Ordered {
 				// The body broke off before any of it went out (a streamed body whose first chunk size is no
 				// number): a 502, as for a short body (SingleWriteResponseFilter), where Spring answered 500 and
 				// logged a stack trace at ERROR.
-				return Mono.error(ErrorAnswer.of(HttpStatus.BAD_GATEWAY,
-						"The backend's response broke off (" + UpstreamFailure.describe(failure) + ")", failure));
+				return Mono.error(ErrorAnswer.responseBrokeOff(failure));
 			}
 			if (response.isCommitted() && kind == UpstreamFailure.NO_BUFFER_MEMORY) {
 				// A part of the response found no buffer memory on its way out, and Http1Exchanges closed the

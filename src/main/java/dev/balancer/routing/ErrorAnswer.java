@@ -39,6 +39,12 @@ final class ErrorAnswer extends ResponseStatusException {
 		return new ErrorAnswer(status, reason, cause, null);
 	}
 
+	/** The 502 for a backend's response that broke off before any of it went to the client, naming the fault. */
+	static ErrorAnswer responseBrokeOff(Throwable failure) {
+		String reason = "The backend's response broke off (" + UpstreamFailure.describe(failure) + ")";
+		return of(HttpStatus.BAD_GATEWAY, reason, failure);
+	}
+
 	/** An answer that asks the client to close the connection ({@code Connection: close}). */
 	static ErrorAnswer closing(HttpStatus status, String reason) {
 		return new ErrorAnswer(status, reason, null, CLOSE);

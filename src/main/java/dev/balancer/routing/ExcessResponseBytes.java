@@ -58,10 +58,10 @@ final class ExcessResponseBytes extends ChannelInboundHandlerAdapter {
 	/** The read the decoder is working on, while it does. */
 	private @Nullable ByteBuf decoding;
 
-	/** The request whose response ended last, while no other request has been sent since. */
-	private @Nullable HttpRequest answered;
+	/** The request last sent. */
+	private @Nullable HttpRequest request;
 
-	/** The response to it. */
+	/** The final response to it, once that has ended: no request is on its way then. */
 	private @Nullable HttpResponse answer;
 
 	ExcessResponseBytes(String backend) {
@@ -83,8 +83,8 @@ final class ExcessResponseBytes extends ChannelInboundHandlerAdapter {
 			ctx.fireChannelRead(msg);
 			return;
 		}
-		if (this.answered != null && this.answer != null && isExcess(bytes) && !isStatusLine(bytes)) {
-			closeFor(Connection.from(ctx.channel()), bytes.readableBytes(), this.answered, this.answer);
+		if (this.request != null && this.answer != null && isExcess(bytes) && !isStatusLine(bytes)) {
+			closeFor(Connection.from(ctx.channel()), bytes.readableBytes(), this.request, this.answer);
 			bytes.release();
 			ctx.close();
 			return;
@@ -101,8 +101,8 @@ final class ExcessResponseBytes extends ChannelInboundHandlerAdapter {
 	}
 
 	/** Told by {@link BackendResponseHeads} that a request is being sent. */
-	void requestSent() {
-		this.answered = null;
+	void requestSent(HttpRequest sent) {
+		this.request = sent;
 		this.answer = null;
 	}
 
@@ -110,12 +110,15 @@ final class ExcessResponseBytes extends ChannelInboundHandlerAdapter {
 	 * Told by {@link BackendResponseHeads} that the final response to a request ends, before Reactor Netty is: with
 	 * bytes after it, the connection is marked to be closed when Reactor Netty is done with it.
 	 */
-	void responseEnded(Channel channel, HttpRequest request, HttpResponse response) {
-		this.answered = request;
+	void responseEnded(Channel channel, HttpResponse response) {
+		HttpRequest answered = this.request;
+		if (answered == null) {
+			return; // a response no request was sent for: Reactor Netty drops it
+		}
 		this.answer = response;
 		ByteBuf bytes = this.decoding;
 		if (bytes != null && isExcess(bytes)) {
-			closeFor(Connection.from(channel), bytes.readableBytes(), request, response);
+			closeFor(Connection.from(channel), bytes.readableBytes(), answered, response);
 		}
 	}
 
@@ -138,8 +141,7 @@ final class ExcessResponseBytes extends ChannelInboundHandlerAdapter {
 
 	private void closeFor(Connection connection, int excess, HttpRequest request, HttpResponse response) {
 		connection.markPersistent(false);
-		this.answered = null;
-		this.answer = null;
+		this.answer = null; // nothing more to look at on this connection
 		EXCESS_LINES.warn(logger, "backend " + this.backend + " sent " + excess + " bytes after the end of its "
 				+ "response to " + request.method() + " " + ClientRequestHeads.printable(request.uri()) + " ("
 				+ framing(request, response) + "): closing the connection instead of using it again");

@@ -10,7 +10,6 @@ import org.springframework.core.Ordered;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.http.HttpMethod;
-import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.http.server.reactive.ServerHttpResponseDecorator;
@@ -64,9 +63,8 @@ public class SingleWriteResponseFilter implements GatewayFilter, Ordered {
 							|| status.value() == 304))) {
 				return super.writeWith(body);
 			}
-			return super.writeWith(DataBufferUtils.join(body, MAX_BODY_BYTES)
-				.onErrorMap((failure) -> ErrorAnswer.of(HttpStatus.BAD_GATEWAY,
-						"The backend's response broke off (" + UpstreamFailure.describe(failure) + ")", failure)));
+			return super.writeWith(
+					DataBufferUtils.join(body, MAX_BODY_BYTES).onErrorMap(ErrorAnswer::responseBrokeOff));
 		}
 
 	}
