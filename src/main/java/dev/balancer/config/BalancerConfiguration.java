@@ -25,6 +25,7 @@ import dev.balancer.health.StatusRange;
 import dev.balancer.metrics.BackendMetrics;
 import dev.balancer.metrics.BoundedMethodTagsProvider;
 import dev.balancer.metrics.BufferMemory;
+import dev.balancer.metrics.ClientErrors;
 import dev.balancer.metrics.TimedBackendProbe;
 import dev.balancer.routing.AddressRange;
 import dev.balancer.routing.BackendAccessLog;
@@ -188,6 +189,12 @@ class BalancerConfiguration {
 	@Bean
 	BufferMemory bufferMemory() {
 		return new BufferMemory();
+	}
+
+	/** Client requests and connections refused before any backend was tried, as a metric ({@link ClientErrors}). */
+	@Bean
+	ClientErrors clientErrors() {
+		return new ClientErrors();
 	}
 
 	@Bean

@@ -40,6 +40,7 @@ import reactor.netty.ConnectionObserver;
 import reactor.netty.NettyPipeline;
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.balancer.metrics.ClientErrors;
 import dev.balancer.web.JsonErrorHandler;
 
 import org.springframework.http.HttpStatus;
@@ -78,7 +79,7 @@ import org.springframework.http.HttpStatus;
  * balancer's JSON error, a 400 (a 414 for a request line over {@code server.netty.max-initial-line-length}, a 431
  * for headers over {@code server.max-http-request-header-size}) with the reason, and the connection is closed, as
  * nginx closes it (over HTTP/2, the request's stream ends and the connection goes on); the log gets one INFO line,
- * as nginx logs these at info. Reactor Netty answered them with an empty body and logged each at WARN over several
+ * as nginx logs these at info, and {@code balancer.client.errors} a count ({@link ClientErrors}). Reactor Netty answered them with an empty body and logged each at WARN over several
  * lines, the request's head included, so that a scanner could fill the log; Spring answered a target it could not
  * parse with an empty 400 and logged nothing.
  * <p>
@@ -180,7 +181,8 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 				if (!isHttp1(version)) {
 					String text = printable(version.text());
 					refuse(ctx, request, HttpStatus.HTTP_VERSION_NOT_SUPPORTED, "The request's HTTP version is not "
-							+ "supported: " + text + " (HTTP/1.0 and HTTP/1.1 are)", "a request of version " + text);
+							+ "supported: " + text + " (HTTP/1.0 and HTTP/1.1 are)", "a request of version " + text,
+							ClientErrors.Reason.HTTP_VERSION);
 					return;
 				}
 				if (version.minorVersion() > 1) {
@@ -190,7 +192,8 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 			String codings = unsupportedCodings(request);
 			if (codings != null) {
 				refuse(ctx, request, HttpStatus.NOT_IMPLEMENTED, "The request's Transfer-Encoding is not supported: "
-						+ codings + " (only chunked is)", "a request with Transfer-Encoding " + codings);
+						+ codings + " (only chunked is)", "a request with Transfer-Encoding " + codings,
+						ClientErrors.Reason.TRANSFER_CODING);
 				return;
 			}
 			String target = request.uri();
@@ -263,7 +266,8 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 
 	/**
 	 * An HTTP/2 stream's protocol error (a malformed request Netty's HTTP/2 codec refused, two
-	 * {@code content-length}s say): one INFO line, where Reactor Netty logged each at ERROR with a stack trace.
+	 * {@code content-length}s say): one INFO line and a count ({@link ClientErrors}), where Reactor Netty logged each
+	 * at ERROR with a stack trace.
 	 * Netty has reset the stream already and closes it. An error of the whole connection, which Netty hands each of
 	 * its streams too, is logged once, by {@link Http2ConnectionErrors}.
 	 */
@@ -273,7 +277,11 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 			ctx.fireExceptionCaught(cause);
 			return;
 		}
-		if (cause instanceof Http2Exception.StreamException && logger.isInfoEnabled()) {
+		if (!(cause instanceof Http2Exception.StreamException)) {
+			return; // the connection's error, counted and logged once by Http2ConnectionErrors
+		}
+		ClientErrors.refused(ClientErrors.Reason.HTTP2_PROTOCOL);
+		if (logger.isInfoEnabled()) {
 			REFUSAL_LINES.info(logger, "[" + id(ctx.channel()) + "] HTTP/2 stream from "
 					+ ctx.channel().remoteAddress() + " reset for a protocol error: " + printable(cause.getMessage()));
 		}
@@ -344,9 +352,13 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 	 */
 	private static void unfinished(ChannelHandlerContext ctx, HttpRequest request) {
 		ReferenceCountUtil.release(request);
+		Channel channel = ctx.channel();
+		boolean timedOut = Boolean.TRUE.equals(channel.attr(TIMED_OUT).get());
+		if (timedOut) {
+			ClientErrors.refused(ClientErrors.Reason.HEAD_TIMEOUT);
+		}
 		if (logger.isInfoEnabled()) {
-			Channel channel = ctx.channel();
-			REFUSAL_LINES.info(logger, "[" + id(channel) + "] " + (Boolean.TRUE.equals(channel.attr(TIMED_OUT).get())
+			REFUSAL_LINES.info(logger, "[" + id(channel) + "] " + (timedOut
 					? "closed the connection of " + channel.remoteAddress()
 							+ ": its request head did not come whole within server.netty.idle-timeout"
 					: channel.remoteAddress() + " closed its connection in the middle of a request head"));
@@ -366,20 +378,28 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 	 * client sends after it is dropped: the request's body, if Netty goes on decoding one.
 	 */
 	private static void refuse(ChannelHandlerContext ctx, HttpRequest request, Throwable fault) {
-		HttpStatus status = (fault instanceof TooLongHttpLineException) ? HttpStatus.URI_TOO_LONG
-				: (fault instanceof TooLongHttpHeaderException) ? HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
-						: HttpStatus.BAD_REQUEST;
 		String reason = printable(fault.getMessage());
-		refuse(ctx, request, status, "The request is not valid HTTP: " + reason,
-				"a request that is not valid HTTP: " + reason + hint(fault));
+		String message = "The request is not valid HTTP: " + reason;
+		String refused = "a request that is not valid HTTP: " + reason + hint(fault);
+		if (fault instanceof TooLongHttpLineException) {
+			refuse(ctx, request, HttpStatus.URI_TOO_LONG, message, refused, ClientErrors.Reason.URI_TOO_LONG);
+		}
+		else if (fault instanceof TooLongHttpHeaderException) {
+			refuse(ctx, request, HttpStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, message, refused,
+					ClientErrors.Reason.HEADERS_TOO_LARGE);
+		}
+		else {
+			refuse(ctx, request, HttpStatus.BAD_REQUEST, message, refused, ClientErrors.Reason.INVALID_REQUEST);
+		}
 	}
 
-	/** Answers a refused request with the JSON error and the message, and logs what the request was. */
+	/** Answers a refused request with the JSON error and the message, counts it, and logs what the request was. */
 	private static void refuse(ChannelHandlerContext ctx, HttpRequest request, HttpStatus status, String message,
-			String refused) {
+			String refused, ClientErrors.Reason reason) {
 		if (!answer(ctx, request, jsonError(status, message))) {
 			return;
 		}
+		ClientErrors.refused(reason);
 		if (logger.isInfoEnabled()) {
 			REFUSAL_LINES.info(logger, "[" + id(ctx.channel()) + "] answered " + status.value() + " to "
 					+ ctx.channel().remoteAddress() + ", " + refused);

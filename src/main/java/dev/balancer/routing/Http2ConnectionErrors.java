@@ -9,9 +9,11 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import reactor.netty.channel.AbortedException;
 
+import dev.balancer.metrics.ClientErrors;
+
 /**
  * A client connection's HTTP/2 protocol errors, such as frames for a stream that does not exist: one INFO line
- * each, where Netty handed them on to the end of the pipeline and logged each at WARN with a stack trace of some 40
+ * and a count ({@link ClientErrors}) each, where Netty handed them on to the end of the pipeline and logged each at WARN with a stack trace of some 40
  * lines, so that any client sending malformed HTTP/2 could fill the log. Netty has already answered the error by
  * then (a {@code GOAWAY}, then the connection closed); nothing else is left to do. An error of one stream goes to
  * that stream instead ({@link ClientRequestHeads}). A connection the client reset, which Netty handed on the same
@@ -60,6 +62,7 @@ final class Http2ConnectionErrors extends ChannelInboundHandlerAdapter {
 			ctx.fireExceptionCaught(cause);
 			return;
 		}
+		ClientErrors.refused(ClientErrors.Reason.HTTP2_PROTOCOL);
 		if (logger.isInfoEnabled()) {
 			LINES.info(logger, "[" + ctx.channel().id().asShortText() + "] HTTP/2 connection from "
 					+ ctx.channel().remoteAddress() + " closed for a protocol error: "

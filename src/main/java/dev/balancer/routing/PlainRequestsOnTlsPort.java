@@ -14,6 +14,8 @@ import org.jspecify.annotations.Nullable;
 import reactor.netty.ConnectionObserver;
 import reactor.netty.NettyPipeline;
 
+import dev.balancer.metrics.ClientErrors;
+
 import org.springframework.http.HttpStatus;
 
 /**
@@ -32,6 +34,9 @@ public final class PlainRequestsOnTlsPort extends ByteToMessageDecoder {
 	/** What {@link SslHandler#isEncrypted} needs to tell: a TLS record's header. */
 	private static final int RECORD_HEADER_LENGTH = 5;
 
+	/** Whether the client was answered: what it sends until its connection is closed is dropped. */
+	private boolean answered;
+
 	private PlainRequestsOnTlsPort() {
 	}
 
@@ -44,6 +49,10 @@ public final class PlainRequestsOnTlsPort extends ByteToMessageDecoder {
 
 	@Override
 	protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+		if (this.answered) {
+			in.skipBytes(in.readableBytes());
+			return;
+		}
 		if (in.readableBytes() < RECORD_HEADER_LENGTH) {
 			return;
 		}
@@ -52,6 +61,8 @@ public final class PlainRequestsOnTlsPort extends ByteToMessageDecoder {
 			return;
 		}
 		in.skipBytes(in.readableBytes());
+		this.answered = true;
+		ClientErrors.refused(ClientErrors.Reason.PLAIN_HTTP);
 		ctx.channel().config().setAutoRead(false);
 		// Nothing in front of the TLS handler speaks HTTP: an encoder for this one answer
 		ctx.pipeline().addBefore(ctx.name(), null, new HttpResponseEncoder());

@@ -14,9 +14,11 @@ import org.jspecify.annotations.Nullable;
 import reactor.netty.ConnectionObserver;
 import reactor.netty.NettyPipeline;
 
+import dev.balancer.metrics.ClientErrors;
+
 /**
  * Closes a client connection whose TLS handshake failed without a WARN line: logged at DEBUG, as Reactor Netty logs
- * it where the server does not offer HTTP/2.
+ * it where the server does not offer HTTP/2, and counted ({@link ClientErrors}).
  * <p>
  * With {@code server.http2.enabled} over TLS, Netty's protocol negotiation (ALPN) follows the TLS handler, and logged
  * every failed handshake at WARN with a stack trace ({@code TLS handshake failed:}, {@code Failed to select the
@@ -28,6 +30,9 @@ public final class TlsHandshakeFailures extends ChannelInboundHandlerAdapter {
 	static final String HANDLER_NAME = "balancer.tlsHandshakeFailures";
 
 	private static final Log logger = LogFactory.getLog(TlsHandshakeFailures.class);
+
+	/** Whether the handshake failed: Netty tells of it twice, as an error and as the handshake's end. */
+	private boolean failed;
 
 	private TlsHandshakeFailures() {
 	}
@@ -60,9 +65,26 @@ public final class TlsHandshakeFailures extends ChannelInboundHandlerAdapter {
 		ctx.fireExceptionCaught(cause);
 	}
 
-	private static void closeFor(ChannelHandlerContext ctx, @Nullable Throwable cause) {
-		if (logger.isDebugEnabled()) {
-			logger.debug("TLS handshake with " + ctx.channel().remoteAddress() + " failed: " + cause);
+	/**
+	 * A connection closed in the middle of its handshake, with part of a TLS record sent: Netty tells no handler of it
+	 * as a failed handshake, but nginx and HAProxy count it as one ("peer closed connection in SSL handshake").
+	 */
+	@Override
+	public void channelInactive(ChannelHandlerContext ctx) {
+		closeFor(ctx, null);
+		ctx.fireChannelInactive();
+	}
+
+	private void closeFor(ChannelHandlerContext ctx, @Nullable Throwable cause) {
+		// Until a TLS record comes, PlainRequestsOnTlsPort is in front of the TLS handler: a connection closed before
+		// (a TCP health check, a port scan) or one that spoke plain HTTP (counted there) tried no handshake.
+		if (!this.failed && ctx.pipeline().get(PlainRequestsOnTlsPort.HANDLER_NAME) == null) {
+			this.failed = true;
+			ClientErrors.refused(ClientErrors.Reason.TLS_HANDSHAKE);
+			if (logger.isDebugEnabled()) {
+				logger.debug("TLS handshake with " + ctx.channel().remoteAddress() + " failed: "
+						+ ((cause != null) ? cause : "the connection closed in the middle of it"));
+			}
 		}
 		ctx.close();
 	}

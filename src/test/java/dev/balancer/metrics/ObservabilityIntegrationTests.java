@@ -180,6 +180,42 @@ class ObservabilityIntegrationTests {
 			.doesNotContain("http_client_requests_seconds_count{");
 	}
 
+	/**
+	 * A request refused below Spring, here one that is not valid HTTP, reaches no backend and no metric of the
+	 * gateway's: the scrape counts it under its reason, beside a series for every other reason.
+	 */
+	@Test
+	void prometheusCountsRequestsRefusedBeforeAnyBackend() throws IOException {
+		double before = clientErrors(scrape(), "invalid_request");
+
+		assertThat(RawRequests.statusLine(this.port, "GET /50%off HTTP/1.1\r\nHost: localhost\r\n\r\n"))
+			.startsWith("HTTP/1.1 400 ");
+
+		String scrape = scrape();
+		assertThat(clientErrors(scrape, "invalid_request")).isEqualTo(before + 1);
+		assertThat(scrape).contains("# HELP balancer_client_errors_total Client requests and connections refused or "
+				+ "closed before any backend was tried, by what was wrong\n")
+			.containsPattern("(?m)^balancer_client_errors_total\\{reason=\"tls_handshake\"} ");
+	}
+
+	private String scrape() {
+		return management().get()
+			.uri("/actuator/prometheus")
+			.exchange()
+			.expectStatus()
+			.isOk()
+			.expectBody(String.class)
+			.returnResult()
+			.getResponseBody();
+	}
+
+	private static double clientErrors(String scrape, String reason) {
+		Matcher line = Pattern.compile("(?m)^balancer_client_errors_total\\{reason=\"" + reason + "\"} (\\S+)$")
+			.matcher(scrape);
+		assertThat(line.find()).as("a series for " + reason).isTrue();
+		return Double.parseDouble(line.group(1));
+	}
+
 	/** The start of the scrape's line that counts the backend's probes with the given result. */
 	private static String probes(TestBackend backend, String result) {
 		return "(?m)^balancer_backend_probes_seconds_count\\{backend=\"" + backend.url().replace(".", "\\.")

@@ -1,7 +1,10 @@
 package dev.balancer.routing;
 
 import java.nio.charset.StandardCharsets;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -14,10 +17,13 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import org.junit.jupiter.api.Test;
 import reactor.netty.ConnectionObserver;
 import reactor.netty.NettyPipeline;
+
+import dev.balancer.metrics.ClientErrors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -225,6 +231,72 @@ class ClientRequestHeadsTests {
 		EmbeddedChannel longHeaders = clientConnection();
 		longHeaders.writeInbound(ascii("GET / HTTP/1.1\r\nHost: a\r\nX: " + "a".repeat(9000) + "\r\n\r\n"));
 		assertThat(answer(longHeaders)).startsWith("HTTP/1.1 431 Request Header Fields Too Large\r\n");
+	}
+
+	/**
+	 * Each request refused here is counted once, under its reason: a second one the client pipelined behind it is
+	 * dropped with the connection, not answered and not counted; a request served is not counted.
+	 */
+	@Test
+	void eachRefusedRequestIsCountedOnceUnderItsReason() {
+		Map<String, ClientErrors.Reason> refused = new LinkedHashMap<>();
+		refused.put("GET /50%off HTTP/1.1\r\nHost: a\r\n\r\nGET /a% HTTP/1.1\r\nHost: a\r\n\r\n",
+				ClientErrors.Reason.INVALID_REQUEST);
+		refused.put("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", ClientErrors.Reason.INVALID_REQUEST);
+		refused.put("GET /" + "a".repeat(5000) + " HTTP/1.1\r\n", ClientErrors.Reason.URI_TOO_LONG);
+		refused.put("GET / HTTP/1.1\r\nHost: a\r\nX: " + "a".repeat(9000) + "\r\n\r\n",
+				ClientErrors.Reason.HEADERS_TOO_LARGE);
+		refused.put("GET / HTTP/2.0\r\nHost: a\r\n\r\n", ClientErrors.Reason.HTTP_VERSION);
+		refused.put("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+				ClientErrors.Reason.TRANSFER_CODING);
+		for (Map.Entry<String, ClientErrors.Reason> request : refused.entrySet()) {
+			Map<ClientErrors.Reason, Long> expected = refusals();
+			expected.merge(request.getValue(), 1L, Long::sum);
+			EmbeddedChannel channel = clientConnection();
+
+			channel.writeInbound(ascii(request.getKey()));
+
+			assertThat(answer(channel)).as(request.getValue().tag()).matches("(?s)HTTP/1\\.1 [45]\\d\\d .*");
+			assertThat(refusals()).as(request.getValue().tag()).isEqualTo(expected);
+		}
+		Map<ClientErrors.Reason, Long> before = refusals();
+		EmbeddedChannel served = clientConnection();
+		served.writeInbound(ascii("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+		assertThat(served.<HttpRequest>readInbound().uri()).isEqualTo("/");
+		EmbeddedChannel options = clientConnection();
+		options.writeInbound(ascii("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"));
+		assertThat(answer(options)).startsWith("HTTP/1.1 200 OK\r\n");
+		assertThat(refusals()).isEqualTo(before);
+		served.finishAndReleaseAll();
+	}
+
+	/**
+	 * A head the idle timer cut off is counted as {@code head_timeout}; one whose client closed the connection
+	 * in the middle is the client's business, and not counted.
+	 */
+	@Test
+	void aHeadCutOffByTheIdleTimerIsCountedAndOneTheClientLeftIsNot() {
+		Map<ClientErrors.Reason, Long> expected = refusals();
+		EmbeddedChannel timedOut = clientConnection();
+		timedOut.writeInbound(ascii("GET / HTTP/1.1\r\nHost: a\r\n"));
+		timedOut.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_ALL_IDLE_STATE_EVENT);
+		timedOut.close();
+		expected.merge(ClientErrors.Reason.HEAD_TIMEOUT, 1L, Long::sum);
+		assertThat(refusals()).isEqualTo(expected);
+
+		EmbeddedChannel left = clientConnection();
+		left.writeInbound(ascii("GET / HTTP/1.1\r\nHost: a\r\n"));
+		left.close();
+		assertThat(refusals()).isEqualTo(expected);
+		assertThat(answer(timedOut) + answer(left)).isEmpty();
+	}
+
+	private static Map<ClientErrors.Reason, Long> refusals() {
+		Map<ClientErrors.Reason, Long> counts = new EnumMap<>(ClientErrors.Reason.class);
+		for (ClientErrors.Reason reason : ClientErrors.Reason.values()) {
+			counts.put(reason, ClientErrors.timesRefused(reason));
+		}
+		return counts;
 	}
 
 	/**

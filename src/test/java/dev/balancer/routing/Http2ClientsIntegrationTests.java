@@ -21,6 +21,7 @@ import reactor.netty.ByteBufFlux;
 import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.client.HttpClient;
 
+import dev.balancer.metrics.ClientErrors;
 import dev.balancer.support.BalancerTestProperties;
 import dev.balancer.support.Http2Requests;
 import dev.balancer.support.Http2Requests.Answer;
@@ -292,6 +293,7 @@ class Http2ClientsIntegrationTests {
 	static void assertMalformedRequestsLeaveOneLineEach(Callable<Http2Requests> connect, CapturedOutput output)
 			throws Exception {
 		byte[] body = "0123456789".getBytes(StandardCharsets.UTF_8);
+		long before = ClientErrors.timesRefused(ClientErrors.Reason.HTTP2_PROTOCOL);
 		try (Http2Requests connection = connect.call()) {
 			Answer twoLengths = connection.send(Http2Requests.headers("POST", "/two-lengths", "localhost")
 				.add("content-length", "10")
@@ -311,6 +313,8 @@ class Http2ClientsIntegrationTests {
 			.doesNotContain(" ERROR ")
 			.doesNotContain(" WARN ")
 			.doesNotContain("\tat ");
+		assertThat(ClientErrors.timesRefused(ClientErrors.Reason.HTTP2_PROTOCOL)).as("the stream and the connection")
+			.isEqualTo(before + 2);
 	}
 
 	private void assertProxiedOverHttp2(HttpClient client, String target) {

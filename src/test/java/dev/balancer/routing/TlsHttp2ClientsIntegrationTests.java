@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 
@@ -21,6 +22,7 @@ import reactor.netty.http.Http2SslContextSpec;
 import reactor.netty.http.HttpProtocol;
 import reactor.netty.http.client.HttpClient;
 
+import dev.balancer.metrics.ClientErrors;
 import dev.balancer.support.BalancerTestProperties;
 import dev.balancer.support.Http2Requests;
 import dev.balancer.support.Http2Requests.Answer;
@@ -39,6 +41,8 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Over TLS with HTTP/2 offered ({@code server.http2.enabled=true}), the client's choice in the handshake (ALPN)
@@ -139,9 +143,15 @@ class TlsHttp2ClientsIntegrationTests {
 
 	@Test
 	void aPlainHttpRequestGetsA400SayingToUseHttps() throws IOException {
+		long plain = ClientErrors.timesRefused(ClientErrors.Reason.PLAIN_HTTP);
+		long handshakes = ClientErrors.timesRefused(ClientErrors.Reason.TLS_HANDSHAKE);
+
 		assertThat(RawRequests.untilClosed(this.port, "GET /plain HTTP/1.1\r\nHost: localhost\r\n\r\n"))
 			.startsWith("HTTP/1.1 400 Bad Request\r\n")
 			.contains("\"message\":\"The request was sent without TLS to a port that takes TLS: use https://\"");
+		assertThat(ClientErrors.timesRefused(ClientErrors.Reason.PLAIN_HTTP)).isEqualTo(plain + 1);
+		assertThat(ClientErrors.timesRefused(ClientErrors.Reason.TLS_HANDSHAKE)).as("not a TLS handshake")
+			.isEqualTo(handshakes);
 	}
 
 	/**
@@ -151,6 +161,7 @@ class TlsHttp2ClientsIntegrationTests {
 	@Test
 	void aFailedHandshakeClosesTheConnectionWithoutAWarning(CapturedOutput output)
 			throws IOException, InterruptedException {
+		long before = ClientErrors.timesRefused(ClientErrors.Reason.TLS_HANDSHAKE);
 		String[] attempts = { "\u0016\u0003\u0001\u0000\u0010" + "x".repeat(16), "\u0016\u0003\u0001\u0002\u0000abc" };
 		for (String attempt : attempts) {
 			try (Socket socket = new Socket("127.0.0.1", this.port)) {
@@ -164,6 +175,56 @@ class TlsHttp2ClientsIntegrationTests {
 		assertThat(output.getOut()).doesNotContain("TLS handshake failed")
 			.doesNotContain("application-level protocol")
 			.doesNotContain("\tat ");
+		assertThat(ClientErrors.timesRefused(ClientErrors.Reason.TLS_HANDSHAKE)).as("counted once each")
+			.isEqualTo(before + attempts.length);
+	}
+
+	/**
+	 * A client that does not trust the certificate, the failure an operator looks for after changing it: the client
+	 * ends the handshake with an alert, and the failure is counted.
+	 */
+	@Test
+	void aClientThatRefusesTheCertificateIsCountedAsAFailedHandshake() throws Exception {
+		long before = ClientErrors.timesRefused(ClientErrors.Reason.TLS_HANDSHAKE);
+		SSLContext trustingOnlyPublicAuthorities = SSLContext.getInstance("TLS");
+		trustingOnlyPublicAuthorities.init(null, null, null);
+		try (SSLSocket socket = (SSLSocket) trustingOnlyPublicAuthorities.getSocketFactory()
+			.createSocket("127.0.0.1", this.port)) {
+			assertThatExceptionOfType(SSLHandshakeException.class).isThrownBy(socket::startHandshake);
+		}
+
+		await().atMost(Duration.ofSeconds(5))
+			.untilAsserted(() -> assertThat(ClientErrors.timesRefused(ClientErrors.Reason.TLS_HANDSHAKE))
+				.isEqualTo(before + 1));
+	}
+
+	/**
+	 * A connection closed before it sent anything, as by a TCP health check or a port scan, tried no handshake, and
+	 * is not counted as a failed one; nor is one whose handshake succeeded.
+	 */
+	@Test
+	void aConnectionClosedBeforeAnyTlsRecordIsNotAFailedHandshake() throws Exception {
+		long before = ClientErrors.timesRefused(ClientErrors.Reason.TLS_HANDSHAKE);
+		try (Socket socket = new Socket("127.0.0.1", this.port)) {
+			socket.setSoTimeout(5000);
+			socket.getOutputStream().write("\u0016\u0003".getBytes(StandardCharsets.ISO_8859_1)); // less than a header
+			socket.shutdownOutput();
+			assertThat(socket.getInputStream().readAllBytes()).isEmpty();
+		}
+		try (Socket silent = new Socket("127.0.0.1", this.port)) {
+			silent.setSoTimeout(100);
+		}
+		try (SSLSocket done = connect("http/1.1")) {
+			assertThat(RawRequests.untilClosed(done, MALFORMED)).startsWith("HTTP/1.1 400 Bad Request\r\n");
+		}
+
+		assertThat(anHttp11Client()).startsWith("HTTP/1.1 200 OK\r\n"); // by then the closes above were handled
+		assertThat(ClientErrors.timesRefused(ClientErrors.Reason.TLS_HANDSHAKE)).isEqualTo(before);
+	}
+
+	private String anHttp11Client() throws Exception {
+		return RawRequests.untilClosed(connect("http/1.1"),
+				"GET /after HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
 	}
 
 	/** A TLS connection, handshake done, offering the given protocols in ALPN (none: no ALPN at all). */

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
 
+import dev.balancer.metrics.ClientErrors;
 import dev.balancer.support.BalancerTestProperties;
 import dev.balancer.support.LoopbackBackend;
 import dev.balancer.support.RawRequests;
@@ -61,6 +62,7 @@ class UnfinishedRequestHeadsIntegrationTests {
 
 	@Test
 	void aHeadThatStopsHalfWayIsClosedByTheIdleTimeoutWithoutAnAnswer(CapturedOutput output) throws IOException {
+		long before = ClientErrors.timesRefused(ClientErrors.Reason.HEAD_TIMEOUT);
 		try (Socket client = new Socket("127.0.0.1", this.port)) {
 			client.setSoTimeout(10_000); // ten times the idle timeout
 			client.getOutputStream().write(PARTIAL_HEAD.getBytes(StandardCharsets.ISO_8859_1));
@@ -72,6 +74,7 @@ class UnfinishedRequestHeadsIntegrationTests {
 			await().atMost(Duration.ofSeconds(5)).until(() -> output.getOut().contains(line));
 			assertThat(output.getOut()).doesNotContain("to " + client.getLocalSocketAddress() + ", a request");
 		}
+		assertThat(ClientErrors.timesRefused(ClientErrors.Reason.HEAD_TIMEOUT)).isEqualTo(before + 1);
 	}
 
 	/** One header line every 100 ms, ten times the idle timeout in all: the timer does not wait for each line. */
@@ -106,6 +109,7 @@ class UnfinishedRequestHeadsIntegrationTests {
 
 	@Test
 	void aClientThatClosesInTheMiddleOfAHeadIsLoggedAsClosingIt(CapturedOutput output) throws Exception {
+		long before = ClientErrors.timesRefused(ClientErrors.Reason.HEAD_TIMEOUT);
 		String client;
 		try (Socket socket = new Socket("127.0.0.1", this.port)) {
 			socket.getOutputStream().write(PARTIAL_HEAD.getBytes(StandardCharsets.ISO_8859_1));
@@ -116,6 +120,8 @@ class UnfinishedRequestHeadsIntegrationTests {
 			.until(() -> output.getOut().contains(client + " closed its connection in the middle of a request head"));
 		assertThat(output.getOut()).doesNotContain("to " + client + ", a request")
 			.doesNotContain("closed the connection of " + client);
+		assertThat(ClientErrors.timesRefused(ClientErrors.Reason.HEAD_TIMEOUT)).as("the client's doing")
+			.isEqualTo(before);
 	}
 
 	@Test
