@@ -38,7 +38,6 @@ import dev.balancer.routing.ClientRequestHeads;
 import dev.balancer.routing.ConnectionLimit;
 import dev.balancer.routing.ExactRequestUrlFilter;
 import dev.balancer.routing.ExactUrlLoadBalancerClientFilter;
-import dev.balancer.routing.ExactWebSocketUrlFilter;
 import dev.balancer.routing.FailoverFilter;
 import dev.balancer.routing.ForwardingHeadersFilter;
 import dev.balancer.routing.H2cUpgradeRequests;
@@ -57,6 +56,7 @@ import dev.balancer.routing.StickySessionFilter;
 import dev.balancer.routing.StickySessions;
 import dev.balancer.routing.Stopping;
 import dev.balancer.routing.TlsHandshakeFailures;
+import dev.balancer.routing.WebSocketProxyFilter;
 import dev.balancer.web.JsonErrorHandler;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -102,6 +102,8 @@ import org.springframework.core.env.Environment;
 import org.springframework.http.client.ReactorResourceFactory;
 import org.springframework.scheduling.annotation.EnableScheduling;
 import org.springframework.web.reactive.accept.ApiVersionStrategy;
+import org.springframework.web.reactive.socket.client.WebSocketClient;
+import org.springframework.web.reactive.socket.server.WebSocketService;
 
 /**
  * Wires the balancer into Spring Cloud Gateway: one catch-all route to {@code lb://backends}, the health of the
@@ -234,13 +236,15 @@ class BalancerConfiguration {
 
 	/**
 	 * The gateway's hop-by-hop and gRPC request headers filters give way to ones with the same rules at less cost,
-	 * its route-to-URL and WebSocket filters to ones that keep the client's path and query as sent, and its routing
+	 * its route-to-URL filter to one that keeps the client's path and query as sent, its WebSocket filter to one that
+	 * also asks the backend before it answers the client ({@link WebSocketProxyFilter}), and its routing
 	 * filter to one that copies headers once each way; its request metric's HTTP tags to ones whose method tag is
 	 * bounded. (The gateway declares these beans unconditionally.)
 	 */
 	@Bean
 	static BeanPostProcessor replacedGatewayFilters(ObjectProvider<HttpClient> httpClient,
-			ObjectProvider<List<HttpHeadersFilter>> headersFilters, ObjectProvider<HttpClientProperties> properties) {
+			ObjectProvider<List<HttpHeadersFilter>> headersFilters, ObjectProvider<HttpClientProperties> properties,
+			ObjectProvider<WebSocketClient> webSocketClient, ObjectProvider<WebSocketService> webSocketService) {
 		return new BeanPostProcessor() {
 			@Override
 			public Object postProcessAfterInitialization(Object bean, String beanName) {
@@ -254,7 +258,8 @@ class BalancerConfiguration {
 					return new ExactRequestUrlFilter();
 				}
 				if (bean.getClass() == WebsocketRoutingFilter.class) {
-					return new ExactWebSocketUrlFilter((WebsocketRoutingFilter) bean);
+					return new WebSocketProxyFilter(webSocketClient.getObject(), webSocketService.getObject(),
+							headersFilters);
 				}
 				if (bean.getClass() == GatewayHttpTagsProvider.class) {
 					return new BoundedMethodTagsProvider();

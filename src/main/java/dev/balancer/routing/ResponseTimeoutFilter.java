@@ -61,10 +61,6 @@ public class ResponseTimeoutFilter implements GatewayFilter, Ordered {
 
 	@Override
 	public Mono<Void> filter(ServerWebExchange exchange, GatewayFilterChain chain) {
-		// A WebSocket session lasts as long as the handshake's result; the gateway's timeout does not cover it.
-		if ("websocket".equalsIgnoreCase(exchange.getRequest().getHeaders().getUpgrade())) {
-			return chain.filter(exchange);
-		}
 		ServerHttpRequest request = exchange.getRequest();
 		if (!ReplayableBody.hasBody(request.getHeaders())) {
 			return ContextCache.at(chain.filter(exchange).timeout(this.timeout, this.timedOut, EventLoopTimers.current()));

@@ -33,9 +33,12 @@ public final class BalancerTestProperties {
 		registerProbesAndActuator(registry);
 	}
 
-	/** The same for one backend of the test's own, which answers probes on {@link TestBackend#HEALTH_PATH}. */
-	public static void register(DynamicPropertyRegistry registry, DisposableServer backend) {
-		registry.add("balancer.backends[0].url", () -> "http://127.0.0.1:" + backend.port());
+	/** The same for backends of the test's own, which answer probes on {@link TestBackend#HEALTH_PATH}. */
+	public static void register(DynamicPropertyRegistry registry, DisposableServer... backends) {
+		for (int i = 0; i < backends.length; i++) {
+			DisposableServer backend = backends[i];
+			registry.add("balancer.backends[" + i + "].url", () -> "http://127.0.0.1:" + backend.port());
+		}
 		registerProbesAndActuator(registry);
 	}
 
