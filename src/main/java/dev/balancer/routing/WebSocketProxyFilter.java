@@ -262,8 +262,9 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 		/** Switches the client to WebSocket, on the subprotocol the backend chose, and joins the two sessions. */
 		private Mono<Void> clientHandshake(WebSocketSession backendSession) {
 			List<String> chosen = asTheClientWroteIt(backendSession.getHandshakeInfo().getSubProtocol());
-			// The status of an earlier attempt's refusal, retried (FailoverFilter), would go out with the 101.
-			this.exchange.getResponse().setStatusCode(null);
+			// What the backend answered, as for any proxied response: the attempt is counted under it. (It also
+			// replaces the status of an earlier attempt's refusal, retried by FailoverFilter.)
+			this.exchange.getResponse().setStatusCode(HttpStatus.SWITCHING_PROTOCOLS);
 			return WebSocketProxyFilter.this.service.handleRequest(this.exchange, new WebSocketHandler() {
 
 				@Override

@@ -92,9 +92,12 @@ class WebSocketHandshakesIntegrationTests {
 	MeterRegistry meters;
 
 	@Test
-	void sessionsGoToEitherBackend() {
+	void sessionsGoToEitherBackendAndAreCountedAsThe101sTheyGot() {
+		double before = requests("101");
+
 		assertThat(List.of(session("/echo", "hello"), session("/echo", "hello")))
 			.containsExactlyInAnyOrder(List.of("a: hello"), List.of("b: hello"));
+		assertThat(requests("101")).isEqualTo(before + 2);
 	}
 
 	/** A 401 with its challenge, as the backend sent it, where the client got a 101 and then a 1002 close. */
