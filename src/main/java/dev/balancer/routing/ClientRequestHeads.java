@@ -79,9 +79,9 @@ import org.springframework.http.HttpStatus;
  * balancer's JSON error, a 400 (a 414 for a request line over {@code server.netty.max-initial-line-length}, a 431
  * for headers over {@code server.max-http-request-header-size}) with the reason, and the connection is closed, as
  * nginx closes it (over HTTP/2, the request's stream ends and the connection goes on); the log gets one INFO line,
- * as nginx logs these at info, and {@code balancer.client.errors} a count ({@link ClientErrors}). Reactor Netty answered them with an empty body and logged each at WARN over several
- * lines, the request's head included, so that a scanner could fill the log; Spring answered a target it could not
- * parse with an empty 400 and logged nothing.
+ * as nginx logs these at info, and {@code balancer.client.errors} a count ({@link ClientErrors}). Reactor Netty
+ * answered them with an empty body and logged each at WARN over several lines, the request's head included, so that
+ * a scanner could fill the log; Spring answered a target it could not parse with an empty 400 and logged nothing.
  * <p>
  * Neither Spring nor Reactor Netty has an option for any of this. Where the server offers HTTP/2
  * ({@code server.http2.enabled}), in clear text or over TLS, HTTP/1.1 requests get it all the same, and so do HTTP/2

@@ -13,9 +13,9 @@ import dev.balancer.metrics.ClientErrors;
 
 /**
  * A client connection's HTTP/2 protocol errors, such as frames for a stream that does not exist: one INFO line
- * and a count ({@link ClientErrors}) each, where Netty handed them on to the end of the pipeline and logged each at WARN with a stack trace of some 40
- * lines, so that any client sending malformed HTTP/2 could fill the log. Netty has already answered the error by
- * then (a {@code GOAWAY}, then the connection closed); nothing else is left to do. An error of one stream goes to
+ * and a count ({@link ClientErrors}) each, where Netty handed them on to the end of the pipeline and logged each at
+ * WARN with a stack trace of some 40 lines, so that any client sending malformed HTTP/2 could fill the log. Netty has
+ * already answered the error by then (a {@code GOAWAY}, then the connection closed); nothing else is left to do. An error of one stream goes to
  * that stream instead ({@link ClientRequestHeads}). A connection the client reset, which Netty handed on the same
  * way with a WARN line each, is logged at DEBUG, as Reactor Netty logs an HTTP/1.1 client's.
  * <p>

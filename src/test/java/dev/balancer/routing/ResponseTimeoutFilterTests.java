@@ -115,7 +115,8 @@ class ResponseTimeoutFilterTests {
 			.from(MockServerHttpRequest.get("/").header("Upgrade", "WebSocket"));
 
 		StepVerifier.create(this.filter.filter(exchange, (e) -> Mono.never()))
-			.expectErrorSatisfies((failure) -> assertThat(UpstreamFailure.of(failure)).isEqualTo(UpstreamFailure.TIMEOUT))
+			.expectErrorSatisfies(
+					(failure) -> assertThat(UpstreamFailure.of(failure)).isEqualTo(UpstreamFailure.TIMEOUT))
 			.verify(Duration.ofSeconds(5));
 	}
 

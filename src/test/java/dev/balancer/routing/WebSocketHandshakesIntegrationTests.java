@@ -40,10 +40,14 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  * client's {@code 101} names the subprotocol the backend chose. The gateway's own filter answered every client
  * {@code 101} first and then closed the session at once with {@code 1002} when the backend said no.
  */
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
-		properties = "balancer.outlier-detection.consecutive-errors=100") // "a"'s refusals here are on purpose
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
+		"balancer.outlier-detection.consecutive-errors=100", // "a"'s refusals here are on purpose
+		"spring.cloud.gateway.server.webflux.httpclient.websocket.max-frame-payload-length=1048576" })
 @DirtiesContext
 class WebSocketHandshakesIntegrationTests {
+
+	/** The limit on the length of messages of the backends, the test's client and, here, the balancer. */
+	static final int MB = 1024 * 1024;
 
 	/** Handshakes "a" got on {@code /flaky} and {@code /hangup}. */
 	static final AtomicInteger refusedByA = new AtomicInteger();
@@ -63,7 +67,11 @@ class WebSocketHandshakesIntegrationTests {
 		.get("/hangup", (request, response) -> response.sendWebsocket((in, out) -> out.sendString(Mono.just("b")))));
 
 	private static HttpServerRoutes routes(HttpServerRoutes routes, String name) {
-		return routes.ws("/echo", (in, out) -> out.sendString(in.receive().asString().map((text) -> name + ": " + text)))
+		return routes
+			.ws("/echo",
+					(in, out) -> out
+						.sendString(in.aggregateFrames(MB).receive().asString().map((text) -> name + ": " + text)),
+					WebsocketServerSpec.builder().maxFramePayloadLength(MB).build())
 			.get("/refused", (request, response) -> response.status(HttpResponseStatus.UNAUTHORIZED)
 				.header("WWW-Authenticate", "Bearer realm=\"chat\"")
 				.sendString(Mono.just("no token")))
@@ -173,12 +181,22 @@ class WebSocketHandshakesIntegrationTests {
 		assertThat(closed).containsExactly(List.of("bye"), 4000);
 	}
 
+	/** With the limit raised as README says, a message of 300 KB goes through both ways. */
+	@Test
+	void aMessageUnderARaisedLimitGoesThroughBothWays() {
+		String large = "y".repeat(300_000);
+
+		assertThat(session("/echo", large)).singleElement()
+			.satisfies((echo) -> assertThat(echo).endsWith(": " + large));
+	}
+
 	/** A handshake Spring would refuse is refused before a backend is asked for a session. */
 	@Test
 	void anInvalidClientHandshakeIsRefusedBeforeAnyBackend() throws Exception {
 		int before = refusedByA.get();
 		String answer = RawRequests.untilClosed(this.port, "GET /flaky HTTP/1.1\r\nHost: localhost\r\n"
-				+ "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nConnection: close\r\n\r\n");
+				+ "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+				+ "Connection: close\r\n\r\n");
 
 		assertThat(answer).startsWith("HTTP/1.1 400 Bad Request\r\n")
 			.endsWith("\"message\":\"Invalid WebSocket handshake: no Sec-WebSocket-Key header\"}");
@@ -188,9 +206,11 @@ class WebSocketHandshakesIntegrationTests {
 	/** The messages of a session to {@code target}: one sent, then what comes back before the backend closes. */
 	private List<String> session(String target, String message) {
 		return HttpClient.create()
-			.websocket()
+			.websocket(WebsocketClientSpec.builder().maxFramePayloadLength(MB).build())
 			.uri("ws://127.0.0.1:" + this.port + target)
-			.handle((in, out) -> out.sendString(Flux.just(message)).then().thenMany(in.receive().asString().take(1)))
+			.handle((in, out) -> out.sendString(Flux.just(message))
+				.then()
+				.thenMany(in.aggregateFrames(MB).receive().asString().take(1)))
 			.collectList()
 			.block(Duration.ofSeconds(10));
 	}

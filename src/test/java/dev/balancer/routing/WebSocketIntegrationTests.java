@@ -129,6 +129,23 @@ class WebSocketIntegrationTests {
 		assertThat(answer).startsWith("HTTP/1.1 504 Gateway Timeout\r\n");
 	}
 
+	/**
+	 * A message over {@code ...httpclient.websocket.max-frame-payload-length} (64 KB here, the default) closes the
+	 * session with 1009, as README says.
+	 */
+	@Test
+	void aMessageOverTheLimitClosesTheSessionWith1009() {
+		Integer code = HttpClient.create()
+			.websocket()
+			.uri("ws://127.0.0.1:" + this.port + "/echo")
+			.handle((in, out) -> out.sendString(Mono.just("x".repeat(70_000)))
+				.then()
+				.then(in.receiveCloseStatus().map((status) -> status.code())))
+			.blockFirst(Duration.ofSeconds(10));
+
+		assertThat(code).isEqualTo(1009);
+	}
+
 	/** A message, 1.5 s of silence, another: longer than each of the balancer's timeouts in this test. */
 	private List<String> sessionOfOneAndAHalfSeconds() {
 		return HttpClient.create()

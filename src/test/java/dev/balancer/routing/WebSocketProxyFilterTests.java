@@ -20,7 +20,8 @@ class WebSocketProxyFilterTests {
 		}
 		assertThat(WebSocketProxyFilter.relayed(CloseStatus.NO_STATUS_CODE)).isEqualTo(CloseStatus.NORMAL);
 		for (int code : new int[] { 1004, 1006, 1015, 2000 }) {
-			assertThat(WebSocketProxyFilter.relayed(new CloseStatus(code)).getCode()).as("code " + code).isEqualTo(1014);
+			assertThat(WebSocketProxyFilter.relayed(new CloseStatus(code)).getCode()).as("code " + code)
+				.isEqualTo(1014);
 		}
 	}
 
