@@ -156,14 +156,7 @@ class ObservabilityIntegrationTests {
 			this.client.get().uri("/metrics-test").exchange().expectStatus().isOk();
 		}
 
-		String scrape = management().get()
-			.uri("/actuator/prometheus")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(String.class)
-			.returnResult()
-			.getResponseBody();
+		String scrape = scrape();
 
 		assertThat(scrape).contains("balancer_backend_up{backend=\"" + up.url() + "\"} 1.0")
 			.contains("balancer_backend_up{backend=\"" + failing.url() + "\"} 0.0")
@@ -227,12 +220,7 @@ class ObservabilityIntegrationTests {
 	void theShippedAlertRulesReadMetricsTheBalancerExports() throws IOException {
 		this.client.get().uri("/alerts-test").exchange().expectStatus().isOk();
 		String rules = Files.readString(Path.of("config/prometheus/balancer-alerts.yml"));
-		String scrape = management().get()
-			.uri("/actuator/prometheus")
-			.exchange()
-			.expectBody(String.class)
-			.returnResult()
-			.getResponseBody();
+		String scrape = scrape();
 
 		List<String> read = Pattern.compile("\\bbalancer_\\w+").matcher(rules).results().map(MatchResult::group)
 			.distinct()
