@@ -179,6 +179,9 @@ public enum UpstreamFailure {
 			if (cause instanceof PrematureCloseException) {
 				return "connection closed before the response";
 			}
+			if (cause instanceof WebSocketProxyFilter.UnansweredHandshakeException) {
+				return cause.getMessage();
+			}
 			if (cause instanceof AbortedException) {
 				return "connection closed before the request was sent";
 			}

@@ -321,9 +321,8 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 		private Mono<WebSocketSession> refused(WebSocketClientHandshakeException failure) {
 			HttpResponse answer = failure.response();
 			if (answer == null || answer.status().code() == HttpStatus.SWITCHING_PROTOCOLS.value()) {
-				String reason = (answer == null) ? "connection closed before the WebSocket handshake was answered"
-						: "its WebSocket handshake answer failed Netty's checks: " + failure.getMessage();
-				return Mono.error((answer == null) ? new IOException(reason, failure)
+				String reason = "its WebSocket handshake answer failed Netty's checks: " + failure.getMessage();
+				return Mono.error((answer == null) ? new UnansweredHandshakeException(failure)
 						: new BackendResponseHeads.InvalidResponseException(reason));
 			}
 			ServerHttpResponse response = this.exchange.getResponse();
@@ -384,6 +383,18 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 				return Proxy.this.ended.asMono();
 			}
 
+		}
+
+	}
+
+	/**
+	 * A backend closed the connection before it answered a WebSocket handshake: a reset connection
+	 * ({@link UpstreamFailure#RESET}), retried on another backend.
+	 */
+	static final class UnansweredHandshakeException extends IOException {
+
+		UnansweredHandshakeException(Throwable cause) {
+			super("connection closed before the WebSocket handshake was answered", cause);
 		}
 
 	}

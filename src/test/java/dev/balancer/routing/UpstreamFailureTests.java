@@ -144,6 +144,11 @@ class UpstreamFailureTests {
 		assertThat(UpstreamFailure.describe(new UnknownHostException("backend.invalid")))
 			.isEqualTo("unknown host backend.invalid");
 		assertThat(UpstreamFailure.describe(new IllegalStateException("odd"))).isEqualTo("IllegalStateException: odd");
+		Exception unanswered = new WebSocketProxyFilter.UnansweredHandshakeException(
+				new IllegalStateException("Connection prematurely closed BEFORE opening handshake is complete."));
+		assertThat(UpstreamFailure.of(unanswered)).isEqualTo(UpstreamFailure.RESET);
+		assertThat(UpstreamFailure.describe(unanswered))
+			.isEqualTo("connection closed before the WebSocket handshake was answered");
 		assertThat(UpstreamFailure.describe(new SSLHandshakeException("Received fatal alert: protocol_version")))
 			.isEqualTo("TLS handshake failed: Received fatal alert: protocol_version");
 	}
