@@ -173,7 +173,7 @@ final class ReadAhead<T> extends Flux<T> implements CoreSubscriber<T>, Subscript
 	private void deliver(CoreSubscriber<? super T> actual) {
 		long emitted = 0;
 		long wanted = this.requested.get();
-		while (emitted != wanted) {
+		while (emitted != wanted && !this.cancelled) { // a subscriber may cancel from within onNext
 			T element = this.kept.poll();
 			if (element == null) {
 				break;
@@ -192,7 +192,7 @@ final class ReadAhead<T> extends Flux<T> implements CoreSubscriber<T>, Subscript
 		if (emitted != 0 && wanted != Long.MAX_VALUE) {
 			this.requested.addAndGet(-emitted);
 		}
-		if (this.done && this.kept.isEmpty()) {
+		if (this.done && this.kept.isEmpty() && !this.cancelled) {
 			Throwable error = this.failure;
 			this.cancelled = true; // ends here: nothing more is delivered
 			if (error != null) {

@@ -88,6 +88,15 @@ class ReadAheadTests {
 	}
 
 	@Test
+	void aSubscriberThatCancelsWithinOnNextGetsNoMoreAndTheRestIsFreed() {
+		ReadAhead<Integer> readAhead = ReadAhead.of(Flux.just(1, 2, 3), 16, this.discarded::add);
+
+		StepVerifier.create(readAhead.take(1)).expectNext(1).verifyComplete();
+
+		assertThat(this.discarded).containsExactly(2, 3);
+	}
+
+	@Test
 	void aSecondSubscriberIsRefused() {
 		ReadAhead<Integer> readAhead = ReadAhead.of(Flux.just(1), 16, this.discarded::add);
 		StepVerifier.create(readAhead).expectNext(1).verifyComplete();
