@@ -271,7 +271,9 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 					return retry(attempt, reason);
 				}
 			}
-			if (FailoverFilter.this.settings.debugHeaders()) {
+			// Not on a response gone out already, a WebSocket session's 101: its headers can no longer change, and
+			// trying failed the session.
+			if (FailoverFilter.this.settings.debugHeaders() && !this.exchange.getResponse().isCommitted()) {
 				HttpHeaders headers = this.exchange.getResponse().getHeaders();
 				headers.set(ATTEMPTS_HEADER, Integer.toString(attempt));
 				headers.set(BACKEND_HEADER, Objects.requireNonNullElse(chosenBackend(), "unknown"));

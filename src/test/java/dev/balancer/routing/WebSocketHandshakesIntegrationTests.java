@@ -42,6 +42,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
 		"balancer.outlier-detection.consecutive-errors=100", // "a"'s refusals here are on purpose
+		"balancer.debug-headers=true", // which failed every session: the 101 had gone out before they were set
 		"spring.cloud.gateway.server.webflux.httpclient.websocket.max-frame-payload-length=1048576" })
 @DirtiesContext
 class WebSocketHandshakesIntegrationTests {
@@ -117,6 +118,7 @@ class WebSocketHandshakesIntegrationTests {
 
 		assertThat(answer).startsWith("HTTP/1.1 401 Unauthorized\r\n")
 			.containsIgnoringCase("\r\nWWW-Authenticate: Bearer realm=\"chat\"\r\n")
+			.containsIgnoringCase("\r\nX-Balancer-Attempts: 1\r\n")
 			.doesNotContainIgnoringCase("upgrade: websocket")
 			.doesNotContainIgnoringCase("sec-websocket-accept");
 		WebSocketClientHandshakeException refused = catchThrowableOfType(WebSocketClientHandshakeException.class,
