@@ -17,7 +17,8 @@ import org.springframework.cloud.client.loadbalancer.ResponseData;
 
 /**
  * Counts the requests in flight to each backend, from the moment one is sent to it until its response has
- * been passed on in full, or the attempt failed, was retried elsewhere or the client went away.
+ * been passed on in full, or the attempt failed, was retried elsewhere or the client went away; a WebSocket
+ * session until it closes.
  * <p>
  * Each attempt holds its backend's counter in the exchange attributes; whoever ends the attempt removes it
  * from there and decrements it. Removal from the exchange's concurrent map happens once, so a counter is
@@ -71,6 +72,15 @@ public class InFlightRequests implements LoadBalancerLifecycle<RequestDataContex
 				release(attributes);
 			}
 		}
+	}
+
+	/**
+	 * Takes the attempt held in these exchange attributes out of them, for the caller to end by decrementing the
+	 * counter returned: a WebSocket session, in flight until it closes, long after its exchange ended
+	 * ({@link WebSocketProxyFilter}). {@code null} when none is held.
+	 */
+	static @Nullable AtomicInteger take(Map<String, Object> attributes) {
+		return (attributes.remove(ATTRIBUTE) instanceof AtomicInteger counter) ? counter : null;
 	}
 
 	/** Ends the attempt held in these exchange attributes, if any is still held. */

@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakeException;
@@ -56,7 +57,8 @@ import org.springframework.web.server.ServerWebExchange;
  * <li>a backend that could not be reached, or closed the connection without answering, fails the attempt as an
  * HTTP request's would: retried on another backend, a 503 when none is left ({@link FailoverFilter});</li>
  * <li>the handshake's wait for the backend is the attempt, timed by {@code balancer.timeouts.response} and counted
- * in {@code balancer.backend.response.time}; the session that follows is neither.</li>
+ * in {@code balancer.backend.response.time}; the session that follows is neither, but is in flight to its backend
+ * until it closes ({@link InFlightRequests}: {@code balancer.backend.requests.active}, least connections).</li>
  * </ul>
  * The client's path and query go to the backend exactly as sent ({@link ExactUrls}), with the request headers the
  * gateway's filter sends: those of the gateway's {@link HttpHeadersFilter}s, without {@code Host} (unless the route
@@ -275,7 +277,11 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 				@Override
 				public Mono<Void> handle(WebSocketSession clientSession) {
 					Proxy.this.bridged = true;
-					return bridge(clientSession, backendSession);
+					// In flight to its backend until it closes, as nginx's least_conn counts a session: the
+					// exchange, which would end the count, ends with the 101.
+					AtomicInteger inFlight = InFlightRequests.take(Proxy.this.exchange.getAttributes());
+					Mono<Void> session = bridge(clientSession, backendSession);
+					return (inFlight != null) ? session.doFinally((signal) -> inFlight.decrementAndGet()) : session;
 				}
 
 			}).doOnSuccess((done) -> {

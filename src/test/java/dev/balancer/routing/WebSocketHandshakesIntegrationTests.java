@@ -2,6 +2,7 @@ package dev.balancer.routing;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 import reactor.netty.DisposableServer;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.client.WebsocketClientSpec;
@@ -17,6 +19,7 @@ import reactor.netty.http.server.HttpServerRoutes;
 import reactor.netty.http.server.WebsocketServerSpec;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import dev.balancer.support.BalancerTestProperties;
@@ -33,6 +36,7 @@ import org.springframework.test.context.DynamicPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The backend's WebSocket handshake comes before the client's ({@link WebSocketProxyFilter}): a backend's refusal
@@ -107,6 +111,40 @@ class WebSocketHandshakesIntegrationTests {
 		assertThat(List.of(session("/echo", "hello"), session("/echo", "hello")))
 			.containsExactlyInAnyOrder(List.of("a: hello"), List.of("b: hello"));
 		assertThat(requests("101")).isEqualTo(before + 2);
+	}
+
+	/**
+	 * An open session is in flight to its backend until it closes, as least connections needs to know (nginx's
+	 * least_conn counts it too); the gateway's exchange, which ended the count, ends with the 101.
+	 */
+	@Test
+	void anOpenSessionIsInFlightToItsBackendUntilItCloses() {
+		Sinks.Empty<Void> close = Sinks.empty();
+		List<Double> inFlight = new CopyOnWriteArrayList<>();
+		HttpClient.create()
+			.websocket()
+			.uri("ws://127.0.0.1:" + this.port + "/echo")
+			.handle((in, out) -> out.sendString(Mono.just("hello"))
+				.then()
+				// read on until told to close: a receive cancelled earlier would close the session
+				.thenMany(in.receive().asString().doOnNext((echo) -> inFlight.add(active())))
+				.takeUntilOther(close.asMono()))
+			.subscribe();
+		await().atMost(Duration.ofSeconds(10)).until(() -> !inFlight.isEmpty());
+		await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> active() == 1);
+
+		close.tryEmitEmpty();
+
+		assertThat(inFlight).containsExactly(1.0);
+		await().atMost(Duration.ofSeconds(5)).until(() -> active() == 0);
+	}
+
+	private double active() {
+		return this.meters.find("balancer.backend.requests.active")
+			.gauges()
+			.stream()
+			.mapToDouble(Gauge::value)
+			.sum();
 	}
 
 	/** A 401 with its challenge, as the backend sent it, where the client got a 101 and then a 1002 close. */
