@@ -258,8 +258,8 @@ class BalancerConfiguration {
 					return new ExactRequestUrlFilter();
 				}
 				if (bean.getClass() == WebsocketRoutingFilter.class) {
-					return new WebSocketProxyFilter(webSocketClient.getObject(), webSocketService.getObject(),
-							headersFilters);
+					return new WebSocketProxyFilter((WebsocketRoutingFilter) bean, webSocketClient.getObject(),
+							webSocketService.getObject(), headersFilters);
 				}
 				if (bean.getClass() == GatewayHttpTagsProvider.class) {
 					return new BoundedMethodTagsProvider();

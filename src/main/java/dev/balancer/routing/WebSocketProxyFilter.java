@@ -74,10 +74,14 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 	/** Messages a backend may send before the client's session begins, read ahead ({@code Proxy#fromBackend}). */
 	private static final int EARLY_MESSAGES = 16;
 
-	/** Headers of a backend's refusal not passed on: they describe its connection or a body the client never gets. */
-	private static final Set<String> UNRELAYED_HEADERS = Set.of("connection", "keep-alive", "upgrade",
-			"transfer-encoding", "content-length", "content-type", "content-encoding", "proxy-connection", "te",
-			"trailer");
+	/**
+	 * Headers of a backend's refusal not passed on, besides those the response's header filters take out (the
+	 * connection's own, as for any response): they describe a body the client never gets.
+	 */
+	private static final List<String> BODY_HEADERS = List.of(HttpHeaders.CONTENT_LENGTH, HttpHeaders.CONTENT_TYPE,
+			HttpHeaders.CONTENT_ENCODING);
+
+	private final int order;
 
 	private final WebSocketClient client;
 
@@ -87,8 +91,12 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 
 	private volatile @Nullable List<HttpHeadersFilter> headersFilters;
 
-	public WebSocketProxyFilter(WebSocketClient client, WebSocketService service,
-			ObjectProvider<List<HttpHeadersFilter>> headersFiltersProvider) {
+	/**
+	 * @param gatewayFilter the gateway's filter, whose place in the chain this one takes
+	 */
+	public WebSocketProxyFilter(WebsocketRoutingFilter gatewayFilter, WebSocketClient client,
+			WebSocketService service, ObjectProvider<List<HttpHeadersFilter>> headersFiltersProvider) {
+		this.order = gatewayFilter.getOrder();
 		this.client = client;
 		this.service = service;
 		this.headersFiltersProvider = headersFiltersProvider;
@@ -97,7 +105,7 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 	/** Where the gateway's filter runs: after the load-balancer filter, before the HTTP routing filter. */
 	@Override
 	public int getOrder() {
-		return Ordered.LOWEST_PRECEDENCE - 1;
+		return this.order;
 	}
 
 	@Override
@@ -333,15 +341,16 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 			}
 			ServerHttpResponse response = this.exchange.getResponse();
 			response.setStatusCode(HttpStatusCode.valueOf(answer.status().code()));
-			Set<String> relayed = new LinkedHashSet<>();
-			for (Map.Entry<String, String> header : answer.headers()) {
-				if (!UNRELAYED_HEADERS.contains(header.getKey().toLowerCase(Locale.ROOT))) {
-					response.getHeaders().add(header.getKey(), header.getValue());
-					relayed.add(header.getKey());
-				}
-			}
+			HttpHeaders sent = new HttpHeaders();
+			answer.headers().forEach((header) -> sent.add(header.getKey(), header.getValue()));
+			// the response's header filters, as for any proxied response (hop-by-hop headers out, and the user's)
+			HttpHeaders relayed = HttpHeadersFilter.filter(headersFilters(), sent, this.exchange,
+					HttpHeadersFilter.Type.RESPONSE);
+			BODY_HEADERS.forEach(relayed::remove);
+			response.getHeaders().addAll(relayed);
 			// so that a retry (FailoverFilter) starts from a clean response, as after a proxied answer
-			this.exchange.getAttributes().put(ServerWebExchangeUtils.CLIENT_RESPONSE_HEADER_NAMES, relayed);
+			this.exchange.getAttributes()
+				.put(ServerWebExchangeUtils.CLIENT_RESPONSE_HEADER_NAMES, new LinkedHashSet<>(relayed.headerNames()));
 			return Mono.empty();
 		}
 

@@ -79,6 +79,8 @@ class WebSocketHandshakesIntegrationTests {
 					WebsocketServerSpec.builder().maxFramePayloadLength(MB).build())
 			.get("/refused", (request, response) -> response.status(HttpResponseStatus.UNAUTHORIZED)
 				.header("WWW-Authenticate", "Bearer realm=\"chat\"")
+				.header("Keep-Alive", "timeout=5") // the backend's connection's, not the client's
+				.header("Content-Type", "text/plain") // of a body the client does not get
 				.sendString(Mono.just("no token")))
 			.get("/protocols", (request, response) -> response.sendWebsocket(
 					(in, out) -> out.sendString(Mono.just("chose " + in.selectedSubprotocol())),
@@ -158,6 +160,8 @@ class WebSocketHandshakesIntegrationTests {
 			.containsIgnoringCase("\r\nWWW-Authenticate: Bearer realm=\"chat\"\r\n")
 			.containsIgnoringCase("\r\nX-Balancer-Attempts: 1\r\n")
 			.doesNotContainIgnoringCase("upgrade: websocket")
+			.doesNotContainIgnoringCase("keep-alive: timeout=5")
+			.doesNotContainIgnoringCase("text/plain")
 			.doesNotContainIgnoringCase("sec-websocket-accept");
 		WebSocketClientHandshakeException refused = catchThrowableOfType(WebSocketClientHandshakeException.class,
 				() -> session("/refused", "hello"));
