@@ -13,6 +13,7 @@ import reactor.netty.DisposableServer;
 
 import dev.balancer.support.BalancerTestProperties;
 import dev.balancer.support.LoopbackBackend;
+import dev.balancer.support.Scrapes;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -93,17 +94,7 @@ class BackendResponseTimeIntegrationTests {
 	void prometheusGetsAHistogramPerBackend() {
 		this.client.get().uri("/slow-head").exchange().expectStatus().isOk();
 
-		String scrape = WebTestClient.bindToServer()
-			.baseUrl("http://127.0.0.1:" + this.managementPort)
-			.build()
-			.get()
-			.uri("/actuator/prometheus")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(String.class)
-			.returnResult()
-			.getResponseBody();
+		String scrape = Scrapes.prometheus(this.managementPort);
 
 		String backendTag = "backend=\"http://127.0.0.1:" + backend.port() + "\"";
 		assertThat(scrape).contains("# TYPE balancer_backend_response_time_seconds histogram")

@@ -26,6 +26,7 @@ import dev.balancer.health.BackendHealthRegistry;
 import dev.balancer.support.BalancerTestProperties;
 import dev.balancer.support.RawBackend;
 import dev.balancer.support.RawRequests;
+import dev.balancer.support.Scrapes;
 import dev.balancer.support.TestBackend;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -192,14 +193,7 @@ class ObservabilityIntegrationTests {
 	}
 
 	private String scrape() {
-		return management().get()
-			.uri("/actuator/prometheus")
-			.exchange()
-			.expectStatus()
-			.isOk()
-			.expectBody(String.class)
-			.returnResult()
-			.getResponseBody();
+		return Scrapes.prometheus(this.managementPort);
 	}
 
 	private static double clientErrors(String scrape, String reason) {
