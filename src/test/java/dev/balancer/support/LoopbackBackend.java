@@ -7,11 +7,25 @@ import reactor.netty.DisposableServer;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRoutes;
 
+import dev.balancer.BalancerApplication;
+
 /**
  * A backend of a test's own on Reactor Netty: on 127.0.0.1 and a free port, answering the balancer's probes of
  * {@link TestBackend#HEALTH_PATH} (as {@link BalancerTestProperties} registers them) besides the test's routes.
  */
 public final class LoopbackBackend {
+
+	static {
+		// BalancerApplication sets Reactor Netty's system properties as it loads, before any server, as in the jar;
+		// Reactor Netty reads some of them once, when its server classes load. A test class whose backend starts
+		// first, before its Spring context, would otherwise leave the balancer of every later test without them.
+		try {
+			Class.forName(BalancerApplication.class.getName(), true, LoopbackBackend.class.getClassLoader());
+		}
+		catch (ClassNotFoundException ex) {
+			throw new ExceptionInInitializerError(ex);
+		}
+	}
 
 	private LoopbackBackend() {
 	}
