@@ -17,6 +17,9 @@ import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.http.client.WebsocketClientSpec;
+import reactor.util.context.Context;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.cloud.gateway.filter.GatewayFilterChain;
@@ -35,6 +38,7 @@ import org.springframework.web.reactive.socket.CloseStatus;
 import org.springframework.web.reactive.socket.WebSocketHandler;
 import org.springframework.web.reactive.socket.WebSocketMessage;
 import org.springframework.web.reactive.socket.WebSocketSession;
+import org.springframework.web.reactive.socket.client.ReactorNettyWebSocketClient;
 import org.springframework.web.reactive.socket.client.WebSocketClient;
 import org.springframework.web.reactive.socket.server.WebSocketService;
 import org.springframework.web.server.ServerWebExchange;
@@ -63,13 +67,16 @@ import org.springframework.web.server.ServerWebExchange;
  * The client's path and query go to the backend exactly as sent ({@link ExactUrls}), with the request headers the
  * gateway's filter sends: those of the gateway's {@link HttpHeadersFilter}s, without {@code Host} (unless the route
  * preserves it) and without the client's {@code Sec-WebSocket-*} headers, which the backend connection makes its
- * own of.
+ * own of; and, as for any request, without a {@code User-Agent} or {@code Accept} the client did not send.
  */
 public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 
 	private static final String SEC_WEBSOCKET_PROTOCOL = "Sec-WebSocket-Protocol";
 
 	private static final String SEC_WEBSOCKET_KEY = "Sec-WebSocket-Key";
+
+	/** The key of the headers passed on to the backend, in the context of its handshake. */
+	private static final String PASSED_HEADERS = WebSocketProxyFilter.class.getName() + ".passedHeaders";
 
 	/** Messages a backend may send before the client's session begins, read ahead ({@code Proxy#fromBackend}). */
 	private static final int EARLY_MESSAGES = 16;
@@ -97,7 +104,8 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 	public WebSocketProxyFilter(WebsocketRoutingFilter gatewayFilter, WebSocketClient client,
 			WebSocketService service, ObjectProvider<List<HttpHeadersFilter>> headersFiltersProvider) {
 		this.order = gatewayFilter.getOrder();
-		this.client = client;
+		this.client = (client instanceof ReactorNettyWebSocketClient reactorClient) ? withoutAddedHeaders(reactorClient)
+				: client;
 		this.service = service;
 		this.headersFiltersProvider = headersFiltersProvider;
 	}
@@ -149,6 +157,29 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 			return "no Sec-WebSocket-Key header";
 		}
 		return null;
+	}
+
+	/**
+	 * The gateway's client, but taking back the {@code User-Agent} and {@code Accept} Reactor Netty's client adds to
+	 * a handshake without them, as {@link LeanNettyRoutingFilter} does for any other request: the backend gets the
+	 * headers the client sent. (Spring's client has no hook to the request but its {@link HttpClient}'s, so it is
+	 * built again on one that has: the gateway's, with the same WebSocket settings.)
+	 */
+	static ReactorNettyWebSocketClient withoutAddedHeaders(ReactorNettyWebSocketClient client) {
+		HttpClient httpClient = client.getHttpClient().doOnRequest((request, connection) -> {
+			HttpHeaders passed = request.currentContextView().getOrDefault(PASSED_HEADERS, null);
+			if (passed != null) {
+				LeanNettyRoutingFilter.withoutAddedHeaders(passed, request.requestHeaders());
+			}
+		});
+		WebsocketClientSpec spec = client.getWebsocketClientSpec();
+		return new ReactorNettyWebSocketClient(httpClient, () -> WebsocketClientSpec.builder()
+			.version(spec.version())
+			.maxFramePayloadLength(spec.maxFramePayloadLength())
+			.handlePing(spec.handlePing())
+			.compress(spec.compress())
+			.compressionAllowClientNoContext(spec.compressionAllowClientNoContext())
+			.compressionRequestedServerNoContext(spec.compressionRequestedServerNoContext()));
 	}
 
 	/** The subprotocols the client asks for, in its order. */
@@ -255,6 +286,7 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 			return Mono.defer(() -> {
 				Disposable backendSession = WebSocketProxyFilter.this.client
 					.execute(this.backendUrl, this.headers, new BackendHandler())
+					.contextWrite(Context.of(PASSED_HEADERS, this.headers))
 					.subscribe(null, (failure) -> this.backend.tryEmitError(failure), this.backend::tryEmitEmpty);
 				return this.backend.asMono()
 					.doOnCancel(backendSession::dispose)

@@ -2,7 +2,9 @@ package dev.balancer.routing;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -39,7 +41,10 @@ class WebSocketIntegrationTests {
 			.ws("/echo", (in, out) -> out.sendString(in.receive().asString().map((text) -> "echo " + text)))
 			.get("/handshake", (request, response) -> response
 				.sendWebsocket((in, out) -> out.sendString(Mono.just("handshake for " + request.uri()))))
-			.get("/silent", (request, response) -> Mono.never()));
+			.get("/silent", (request, response) -> Mono.never())
+			.get("/headers", (request, response) -> response.sendWebsocket((in, out) -> out.sendString(Mono.just(
+					request.requestHeaders().entries().stream().map((header) -> header.getKey().toLowerCase(Locale.ROOT)
+							+ "=" + header.getValue()).collect(Collectors.joining(";", "<", ">")))))));
 
 	@DynamicPropertySource
 	static void balancer(DynamicPropertyRegistry registry) {
@@ -88,6 +93,34 @@ class WebSocketIntegrationTests {
 			.block(Duration.ofSeconds(10));
 
 		assertThat(replies).containsExactly("handshake for " + target);
+	}
+
+	/**
+	 * The backend's handshake has the headers the client's had, and no {@code User-Agent} or {@code Accept} of the
+	 * balancer's HTTP client: Reactor Netty's added {@code ReactorNetty/1.3.6} and {@code *}{@code /*}.
+	 */
+	@Test
+	void theBackendGetsNoUserAgentOrAcceptTheClientDidNotSend() throws Exception {
+		String headers = headersTheBackendGot("Origin: https://app.example\r\n");
+
+		assertThat(headers).contains("origin=https://app.example", "upgrade=websocket", "x-forwarded-for=127.0.0.1")
+			.doesNotContain("user-agent", "accept=");
+	}
+
+	@Test
+	void theClientsOwnUserAgentAndAcceptReachTheBackend() throws Exception {
+		String headers = headersTheBackendGot("User-Agent: curl/8.5.0\r\nAccept: text/plain\r\n");
+
+		assertThat(headers).contains("user-agent=curl/8.5.0", "accept=text/plain").doesNotContain("ReactorNetty");
+	}
+
+	/** The request headers {@code /headers} told the client of in its message, {@code <name=value;...>}. */
+	private String headersTheBackendGot(String extraHeaders) throws Exception {
+		String session = RawRequests.untilClosed(this.port, "GET /headers HTTP/1.1\r\nHost: localhost\r\n"
+				+ "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+				+ "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" + extraHeaders + "\r\n");
+		assertThat(session).startsWith("HTTP/1.1 101 Switching Protocols\r\n").contains("<", ">");
+		return session.substring(session.indexOf('<'), session.indexOf('>') + 1);
 	}
 
 	/** The backend's response time is the wait for its handshake answer, which a session's length must not skew. */
