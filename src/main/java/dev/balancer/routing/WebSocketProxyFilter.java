@@ -55,7 +55,7 @@ import org.springframework.web.server.ServerWebExchange;
  * against the backend. Here:
  * <ul>
  * <li>the client is switched to WebSocket only once the backend has been: its {@code 101} carries the subprotocol
- * the backend chose;</li>
+ * the backend chose, and the headers the backend's had (a session cookie; not the connection's);</li>
  * <li>a backend's refusal reaches the client as its status and headers ({@code WWW-Authenticate} included; Netty
  * keeps no body of it), counted under that status and, a 5xx, retried on another backend as any response;</li>
  * <li>a backend that could not be reached, or closed the connection without answering, fails the attempt as an
@@ -307,6 +307,8 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 			// What the backend answered, as for any proxied response: the attempt is counted under it. (It also
 			// replaces the status of an earlier attempt's refusal, retried by FailoverFilter.)
 			this.exchange.getResponse().setStatusCode(HttpStatus.SWITCHING_PROTOCOLS);
+			// A session cookie, say, set by the backend's 101, as nginx passes it on.
+			relay(backendSession.getHandshakeInfo().getHeaders());
 			return WebSocketProxyFilter.this.service.handleRequest(this.exchange, new WebSocketHandler() {
 
 				@Override
@@ -371,19 +373,28 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 				return Mono.error((answer == null) ? new UnansweredHandshakeException(failure)
 						: new BackendResponseHeads.InvalidResponseException(reason));
 			}
-			ServerHttpResponse response = this.exchange.getResponse();
-			response.setStatusCode(HttpStatusCode.valueOf(answer.status().code()));
+			this.exchange.getResponse().setStatusCode(HttpStatusCode.valueOf(answer.status().code()));
 			HttpHeaders sent = new HttpHeaders();
 			answer.headers().forEach((header) -> sent.add(header.getKey(), header.getValue()));
-			// the response's header filters, as for any proxied response (hop-by-hop headers out, and the user's)
-			HttpHeaders relayed = HttpHeadersFilter.filter(headersFilters(), sent, this.exchange,
-					HttpHeadersFilter.Type.RESPONSE);
+			relay(sent);
+			return Mono.empty();
+		}
+
+		/**
+		 * Passes the headers of the backend's answer to its handshake on to the client's answer, as those of any
+		 * proxied response: through the response's header filters (hop-by-hop headers out, and the user's), but for
+		 * those of a body the client does not get and the {@code Sec-WebSocket-*} ones, which the client's own
+		 * handshake makes.
+		 */
+		private void relay(HttpHeaders answered) {
+			HttpHeaders relayed = withoutWebSocketHeaders(HttpHeadersFilter.filter(headersFilters(), answered,
+					this.exchange, HttpHeadersFilter.Type.RESPONSE), this.exchange);
 			BODY_HEADERS.forEach(relayed::remove);
+			ServerHttpResponse response = this.exchange.getResponse();
 			response.getHeaders().addAll(relayed);
 			// so that a retry (FailoverFilter) starts from a clean response, as after a proxied answer
 			this.exchange.getAttributes()
 				.put(ServerWebExchangeUtils.CLIENT_RESPONSE_HEADER_NAMES, new LinkedHashSet<>(relayed.headerNames()));
-			return Mono.empty();
 		}
 
 		/**

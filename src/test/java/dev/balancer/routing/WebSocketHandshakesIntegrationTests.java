@@ -85,6 +85,10 @@ class WebSocketHandshakesIntegrationTests {
 			.get("/protocols", (request, response) -> response.sendWebsocket(
 					(in, out) -> out.sendString(Mono.just("chose " + in.selectedSubprotocol())),
 					WebsocketServerSpec.builder().protocols("v1.chat").build()))
+			.get("/cookie", (request, response) -> response.header("Set-Cookie", "sid=" + name + "; HttpOnly")
+				.header("X-Session", name)
+				.header("Keep-Alive", "timeout=5") // the backend's connection's, not the client's
+				.sendWebsocket((in, out) -> out.sendString(Mono.just(name))))
 			.get("/bye", (request, response) -> response
 				.sendWebsocket((in, out) -> out.sendString(Mono.just("bye")).then(out.sendClose(4000, "done"))));
 	}
@@ -176,6 +180,23 @@ class WebSocketHandshakesIntegrationTests {
 			.stream()
 			.mapToDouble(Counter::count)
 			.sum();
+	}
+
+	/**
+	 * The headers of the backend's {@code 101} reach the client in its own, as those of any response: a session
+	 * cookie, the backend's own headers; not those of the backend's connection.
+	 */
+	@Test
+	void theBackendsHandshakeHeadersReachTheClient() throws Exception {
+		String answer = RawRequests.untilClosed(this.port, "GET /cookie HTTP/1.1\r\nHost: localhost\r\n"
+				+ "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+				+ "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+
+		assertThat(answer).startsWith("HTTP/1.1 101 Switching Protocols\r\n")
+			.containsPattern("(?i)\r\nSet-Cookie: sid=[ab]; HttpOnly\r\n")
+			.containsPattern("(?i)\r\nX-Session: [ab]\r\n")
+			.containsIgnoringCase("\r\nsec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n")
+			.doesNotContainIgnoringCase("keep-alive");
 	}
 
 	/** A 503 to the handshake is retried on the other backend, as a 503 to any GET. */
