@@ -50,7 +50,7 @@ final class ReadAhead<T> extends Flux<T> implements CoreSubscriber<T>, Subscript
 	private int delivered;
 
 	/** Whether a cancel leaves the source to run to its end, its elements discarded, rather than cancelling it. */
-	private final boolean outlastsCancel;
+	private volatile boolean outlastsCancel;
 
 	private ReadAhead(int ahead, Consumer<? super T> discard, boolean outlastsCancel) {
 		this.ahead = ahead;
@@ -77,6 +77,15 @@ final class ReadAhead<T> extends Flux<T> implements CoreSubscriber<T>, Subscript
 		ReadAhead<T> readAhead = new ReadAhead<>(ahead, discard, true);
 		source.subscribe(readAhead);
 		return readAhead;
+	}
+
+	/**
+	 * Makes a cancel from now on leave the source to run to its end, what comes discarded, as for
+	 * {@link #outlastingCancel}: for a source whose cancel is needed until its subscriber comes, and not after.
+	 */
+	ReadAhead<T> outlastCancel() {
+		this.outlastsCancel = true;
+		return this;
 	}
 
 	@Override

@@ -403,11 +403,13 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 		 * the messages still on their way: a greeting, then a close.)
 		 */
 		private Mono<Void> bridge(WebSocketSession clientSession, WebSocketSession backendSession) {
-			Mono<Void> toClient = clientSession.send(Objects.requireNonNull(this.fromBackend))
+			// Either way, a side gone already fails its direction at once, which must not call off the other: it
+			// still takes the last messages and the close to the side that is left. Nor may it cancel the messages
+			// it was sending, which would close their side without a code (Reactor Netty does so on a cancel) before
+			// the code of the side that closed could go.
+			Mono<Void> toClient = clientSession.send(Objects.requireNonNull(this.fromBackend).outlastCancel())
+				.onErrorComplete()
 				.then(closedAsWell(backendSession, clientSession));
-			// A backend gone already fails this direction at once, which must not call off the other: it still
-			// takes the backend's last messages and its close to the client. Nor may it cancel the client's
-			// messages, which would close the client's session without a code before the backend's could go.
 			Mono<Void> toBackend = backendSession
 				.send(ReadAhead.outlastingCancel(clientSession.receive().doOnNext(WebSocketMessage::retain),
 						EARLY_MESSAGES, WebSocketMessage::release))

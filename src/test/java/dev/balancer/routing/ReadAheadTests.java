@@ -88,6 +88,21 @@ class ReadAheadTests {
 		assertThat(source.currentSubscriberCount()).as("the source, still read").isOne();
 	}
 
+	/** Made to outlast a cancel once its subscriber is there, as a backend's messages to a client: read on, freed. */
+	@Test
+	void oneMadeToOutlastACancelLaterReadsItsSourceOnAfterIt() {
+		Sinks.Many<Integer> source = Sinks.many().unicast().onBackpressureBuffer();
+		ReadAhead<Integer> readAhead = ReadAhead.of(source.asFlux(), 2, this.discarded::add);
+		source.tryEmitNext(1);
+
+		StepVerifier.create(readAhead.outlastCancel()).expectNext(1).thenCancel().verify();
+		source.tryEmitNext(2);
+		source.tryEmitNext(3);
+
+		assertThat(this.discarded).containsExactly(2, 3);
+		assertThat(source.currentSubscriberCount()).as("the source, still read").isOne();
+	}
+
 	@Test
 	void aSubscriberThatCancelsWithinOnNextGetsNoMoreAndTheRestIsFreed() {
 		ReadAhead<Integer> readAhead = ReadAhead.of(Flux.just(1, 2, 3), 16, this.discarded::add);

@@ -3,6 +3,8 @@ package dev.balancer.routing;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -37,8 +39,14 @@ import static org.awaitility.Awaitility.await;
 @DirtiesContext
 class WebSocketIntegrationTests {
 
+	/** How the backend's sessions on {@code /echo} were closed: their close codes and reasons, in turn. */
+	static final BlockingQueue<String> closedAtTheBackend = new LinkedBlockingQueue<>();
+
 	static final DisposableServer backend = LoopbackBackend.start((routes) -> routes
-			.ws("/echo", (in, out) -> out.sendString(in.receive().asString().map((text) -> "echo " + text)))
+			.ws("/echo", (in, out) -> out.sendString(in.receive().asString().map((text) -> "echo " + text))
+				.then()
+				.and(in.receiveCloseStatus()
+					.doOnNext((status) -> closedAtTheBackend.add(status.code() + " " + status.reasonText()))))
 			.get("/handshake", (request, response) -> response
 				.sendWebsocket((in, out) -> out.sendString(Mono.just("handshake for " + request.uri()))))
 			.get("/silent", (request, response) -> Mono.never())
@@ -79,6 +87,25 @@ class WebSocketIntegrationTests {
 			.block(Duration.ofSeconds(10));
 
 		assertThat(replies).containsExactly("echo one", "echo two", "echo three");
+	}
+
+	/**
+	 * The client's close code reaches the backend, also right after a message whose answer is still on its way: the
+	 * answer, cut off by the close, cancelled the backend's side, which Reactor Netty closed without a code (1005
+	 * at the backend) before the client's could be passed on.
+	 */
+	@Test
+	void theClientsCloseStatusReachesTheBackend() throws Exception {
+		for (int session = 0; session < 20; session++) {
+			closedAtTheBackend.clear();
+			HttpClient.create()
+				.websocket()
+				.uri("ws://127.0.0.1:" + this.port + "/echo")
+				.handle((in, out) -> out.sendString(Mono.just("one")).then().then(out.sendClose(4001, "bye")))
+				.blockLast(Duration.ofSeconds(10));
+
+			assertThat(closedAtTheBackend.poll(10, TimeUnit.SECONDS)).as("session %d", session).isEqualTo("4001 bye");
+		}
 	}
 
 	@Test
