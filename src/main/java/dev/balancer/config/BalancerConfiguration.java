@@ -46,6 +46,7 @@ import dev.balancer.routing.InFlightRequests;
 import dev.balancer.routing.LeanGrpcRequestHeadersFilter;
 import dev.balancer.routing.LeanHopByHopHeadersFilter;
 import dev.balancer.routing.LeanNettyRoutingFilter;
+import dev.balancer.routing.OpenWebSocketSessions;
 import dev.balancer.routing.PlainRequestsOnTlsPort;
 import dev.balancer.routing.ReplayMemory;
 import dev.balancer.routing.ResponseTimeoutFilter;
@@ -244,7 +245,8 @@ class BalancerConfiguration {
 	@Bean
 	static BeanPostProcessor replacedGatewayFilters(ObjectProvider<HttpClient> httpClient,
 			ObjectProvider<List<HttpHeadersFilter>> headersFilters, ObjectProvider<HttpClientProperties> properties,
-			ObjectProvider<WebSocketClient> webSocketClient, ObjectProvider<WebSocketService> webSocketService) {
+			ObjectProvider<WebSocketClient> webSocketClient, ObjectProvider<WebSocketService> webSocketService,
+			ObjectProvider<OpenWebSocketSessions> webSocketSessions) {
 		return new BeanPostProcessor() {
 			@Override
 			public Object postProcessAfterInitialization(Object bean, String beanName) {
@@ -259,7 +261,7 @@ class BalancerConfiguration {
 				}
 				if (bean.getClass() == WebsocketRoutingFilter.class) {
 					return new WebSocketProxyFilter((WebsocketRoutingFilter) bean, webSocketClient.getObject(),
-							webSocketService.getObject(), headersFilters);
+							webSocketService.getObject(), headersFilters, webSocketSessions.getObject());
 				}
 				if (bean.getClass() == GatewayHttpTagsProvider.class) {
 					return new BoundedMethodTagsProvider();
@@ -292,6 +294,12 @@ class BalancerConfiguration {
 		BalancerResourceFactory factory = new BalancerResourceFactory(stopping, quietPeriod, LOOPS_SHUTDOWN_TIMEOUT);
 		factory.setLoopResourcesSupplier(() -> TransportLoopResources.create(properties.transport()));
 		return factory;
+	}
+
+	/** The WebSocket sessions open through the balancer, closed with 1001 when it stops. */
+	@Bean
+	OpenWebSocketSessions openWebSocketSessions() {
+		return new OpenWebSocketSessions();
 	}
 
 	/** Whether the event loops are stopping ({@link Stopping}), for the filters that answer requests failed by it. */

@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.netty.handler.codec.http.HttpResponse;
@@ -17,6 +18,7 @@ import org.jspecify.annotations.Nullable;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
+import reactor.netty.Connection;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.client.WebsocketClientSpec;
 import reactor.util.context.Context;
@@ -32,6 +34,7 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
 import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.util.StringUtils;
 import org.springframework.web.reactive.socket.CloseStatus;
@@ -62,7 +65,9 @@ import org.springframework.web.server.ServerWebExchange;
  * HTTP request's would: retried on another backend, a 503 when none is left ({@link FailoverFilter});</li>
  * <li>the handshake's wait for the backend is the attempt, timed by {@code balancer.timeouts.response} and counted
  * in {@code balancer.backend.response.time}; the session that follows is neither, but is in flight to its backend
- * until it closes ({@link InFlightRequests}: {@code balancer.backend.requests.active}, least connections).</li>
+ * until it closes ({@link InFlightRequests}: {@code balancer.backend.requests.active}, least connections);</li>
+ * <li>when the balancer stops, open sessions are closed with {@code 1001} and new handshakes refused with a
+ * {@code 503} ({@link OpenWebSocketSessions}).</li>
  * </ul>
  * The client's path and query go to the backend exactly as sent ({@link ExactUrls}), with the request headers the
  * gateway's filter sends: those of the gateway's {@link HttpHeadersFilter}s, without {@code Host} (unless the route
@@ -96,18 +101,22 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 
 	private final ObjectProvider<List<HttpHeadersFilter>> headersFiltersProvider;
 
+	private final OpenWebSocketSessions sessions;
+
 	private volatile @Nullable List<HttpHeadersFilter> headersFilters;
 
 	/**
 	 * @param gatewayFilter the gateway's filter, whose place in the chain this one takes
 	 */
 	public WebSocketProxyFilter(WebsocketRoutingFilter gatewayFilter, WebSocketClient client,
-			WebSocketService service, ObjectProvider<List<HttpHeadersFilter>> headersFiltersProvider) {
+			WebSocketService service, ObjectProvider<List<HttpHeadersFilter>> headersFiltersProvider,
+			OpenWebSocketSessions sessions) {
 		this.order = gatewayFilter.getOrder();
 		this.client = (client instanceof ReactorNettyWebSocketClient reactorClient) ? withoutAddedHeaders(reactorClient)
 				: client;
 		this.service = service;
 		this.headersFiltersProvider = headersFiltersProvider;
+		this.sessions = sessions;
 	}
 
 	/** Where the gateway's filter runs: after the load-balancer filter, before the HTTP routing filter. */
@@ -132,6 +141,10 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 		if (fault != null) {
 			// Refused before the backend is bothered with it, as Spring would refuse it once the backend had agreed.
 			return Mono.error(ErrorAnswer.of(HttpStatus.BAD_REQUEST, "Invalid WebSocket handshake: " + fault));
+		}
+		if (this.sessions.isClosing()) {
+			// A session now would be closed at once (OpenWebSocketSessions): the client may try another balancer.
+			return Mono.error(ErrorAnswer.closing(HttpStatus.SERVICE_UNAVAILABLE, Stopping.ANSWER));
 		}
 		ServerWebExchangeUtils.setAlreadyRouted(exchange);
 		URI backendUrl = ExactUrls.moved(url, secure ? "wss" : "ws", url.getHost(), url.getPort());
@@ -322,8 +335,13 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 					// In flight to its backend until it closes, as nginx's least_conn counts a session: the
 					// exchange, which would end the count, ends with the 101.
 					AtomicInteger inFlight = InFlightRequests.take(Proxy.this.exchange.getAttributes());
-					Mono<Void> session = bridge(clientSession, backendSession);
-					return (inFlight != null) ? session.doFinally((signal) -> inFlight.decrementAndGet()) : session;
+					WebSocketProxyFilter.this.sessions.add(clientSession, clientLoop());
+					return bridge(clientSession, backendSession).doFinally((signal) -> {
+						WebSocketProxyFilter.this.sessions.remove(clientSession);
+						if (inFlight != null) {
+							inFlight.decrementAndGet();
+						}
+					});
 				}
 
 			}).doOnSuccess((done) -> {
@@ -350,6 +368,12 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 				}
 			}
 			return spellings.isEmpty() ? List.of(protocol) : spellings;
+		}
+
+		/** The event loop of the client's connection, or, where there is none to be found, the caller's thread. */
+		private Executor clientLoop() {
+			return (ServerHttpRequestDecorator.getNativeRequest(this.exchange.getRequest()) instanceof Connection client)
+					? client.channel().eventLoop() : Runnable::run;
 		}
 
 		/** Closes the backend's session, which no client session follows, and frees the messages read ahead. */

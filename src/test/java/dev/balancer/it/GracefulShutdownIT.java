@@ -10,14 +10,20 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.netty.DisposableServer;
+import reactor.netty.http.websocket.WebsocketInbound;
 
 import dev.balancer.support.BalancerProcess;
 import dev.balancer.support.FreePorts;
+import dev.balancer.support.LoopbackBackend;
 import dev.balancer.support.TestBackend;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -26,7 +32,8 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * SIGTERM, as Kubernetes sends it: readiness stops answering UP, new connections are refused, the request
- * already in flight to a slow backend completes with 200, and the process exits with 0.
+ * already in flight to a slow backend completes with 200, and the process exits with 0. WebSocket sessions are closed
+ * with 1001 at once, rather than holding the stop for the drain timeout.
  */
 class GracefulShutdownIT {
 
@@ -66,6 +73,56 @@ class GracefulShutdownIT {
 			assertThat(balancer.awaitExit(Duration.ofSeconds(30))).isZero();
 			assertThat(balancer.output()).contains("Graceful shutdown complete");
 		}
+	}
+
+	/**
+	 * A session, which would never end by itself, is closed on both sides with 1001 "Going Away", and the stop goes on
+	 * without it: the process exits well before the drain timeout of 60 s, where it waited all of it and then cut
+	 * the session without a close code.
+	 */
+	@Test
+	void anOpenWebSocketSessionIsClosedWith1001AndDoesNotHoldTheStop() throws Exception {
+		CompletableFuture<String> backendClosed = new CompletableFuture<>();
+		DisposableServer chat = LoopbackBackend.start((routes) -> routes.ws("/chat",
+				(in, out) -> out.sendString(in.receive().asString().map((text) -> "echo " + text))
+					.then()
+					.and(closeOf(in).doOnNext(backendClosed::complete))));
+		int managementPort = FreePorts.next();
+		try (BalancerProcess balancer = BalancerProcess.start(List.of(),
+				List.of("--server.port=0", "--management.server.port=" + managementPort,
+						"--balancer.backends[0].url=http://127.0.0.1:" + chat.port(),
+						"--balancer.health-check.path=" + TestBackend.HEALTH_PATH,
+						"--spring.lifecycle.timeout-per-shutdown-phase=60s"))) {
+			int port = balancer.awaitStarted(Duration.ofSeconds(60));
+			await().atMost(Duration.ofSeconds(10)).until(() -> readiness(managementPort) == 200);
+			Queue<String> received = new ConcurrentLinkedQueue<>();
+			CompletableFuture<String> clientClosed = reactor.netty.http.client.HttpClient.create()
+				.websocket()
+				.uri("ws://127.0.0.1:" + port + "/chat")
+				.handle((in, out) -> out.sendString(Mono.just("hello"))
+					.then()
+					.thenMany(in.receive().asString().doOnNext(received::add).then(closeOf(in))))
+				.next()
+				.toFuture();
+			await().atMost(Duration.ofSeconds(10)).until(() -> received.contains("echo hello"));
+
+			balancer.terminate();
+
+			assertThat(clientClosed.get(10, TimeUnit.SECONDS)).isEqualTo("1001 The balancer is shutting down");
+			assertThat(backendClosed.get(10, TimeUnit.SECONDS)).isEqualTo("1001 The balancer is shutting down");
+			assertThat(balancer.awaitExit(Duration.ofSeconds(30))).isZero();
+			assertThat(balancer.output())
+				.contains("Closing 1 WebSocket session with 1001 Going Away: the balancer is shutting down")
+				.contains("Graceful shutdown complete");
+		}
+		finally {
+			chat.disposeNow();
+		}
+	}
+
+	/** The close code and reason the other side sent, as {@code "1001 reason"}. */
+	private static Mono<String> closeOf(WebsocketInbound in) {
+		return in.receiveCloseStatus().map((status) -> status.code() + " " + status.reasonText());
 	}
 
 	private static void connect(int port) throws IOException {
