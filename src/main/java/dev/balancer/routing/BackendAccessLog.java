@@ -2,6 +2,8 @@ package dev.balancer.routing;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
@@ -20,6 +22,8 @@ import reactor.netty.http.server.ConnectionInformation;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.logging.AccessLog;
 import reactor.netty.http.server.logging.AccessLogArgProvider;
+import reactor.util.Logger;
+import reactor.util.Loggers;
 
 import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
 import org.springframework.web.server.ServerWebExchange;
@@ -42,6 +46,9 @@ import org.springframework.web.server.ServerWebExchange;
  * header out of the frame and keeps the frame's headers on the stream, where {@link #record} sets the fields too.
  * Without it, every HTTP/2 request was logged with {@code backend=- attempts=0}, or with what its client sent in
  * the header.
+ * <p>
+ * Reactor Netty takes its log off a connection switched to WebSocket, so a session left no line; its line is
+ * written here when it ends ({@link #webSocketSession}).
  */
 public final class BackendAccessLog {
 
@@ -58,6 +65,12 @@ public final class BackendAccessLog {
 	private static final AttributeKey<Http2Headers> LOGGED_HEADERS = AttributeKey.valueOf("balancer.loggedHeaders");
 
 	private static final String STREAM_HANDLER_NAME = "balancer.accessLogFields";
+
+	/** Reactor Netty's access log, which WebSocket sessions' lines go to as well. */
+	private static final Logger log = Loggers.getLogger("reactor.netty.http.server.AccessLog");
+
+	/** The date of a line, as Reactor Netty writes it. */
+	private static final DateTimeFormatter DATE = DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z");
 
 	private BackendAccessLog() {
 	}
@@ -93,6 +106,25 @@ public final class BackendAccessLog {
 				if (logged != null) {
 					logged.set(FIELDS, fields);
 				}
+			}
+		}
+	}
+
+	/**
+	 * The line of a WebSocket session that ended, as nginx writes it: its handshake with the status {@code 101},
+	 * the bytes of the messages sent to the client, and the milliseconds from the handshake to the end; written only
+	 * where the balancer's access log is on ({@link FailoverFilter} recorded the fields).
+	 *
+	 * @param start when the handshake came
+	 */
+	static void webSocketSession(ServerWebExchange exchange, ZonedDateTime start, long bytesToClient, long millis) {
+		if (ServerHttpRequestDecorator.getNativeRequest(exchange.getRequest()) instanceof HttpServerRequest client) {
+			String fields = client.requestHeaders().get(FIELDS);
+			if (fields != null) {
+				InetSocketAddress address = client.remoteAddress();
+				log.info(FORMAT, (address != null) ? address.getHostString() : MISSING, MISSING, start.format(DATE),
+						client.method().name(), client.uri(), client.version().text(), 101, bytesToClient, millis,
+						fields);
 			}
 		}
 	}

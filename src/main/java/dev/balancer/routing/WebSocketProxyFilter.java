@@ -2,6 +2,7 @@ package dev.balancer.routing;
 
 import java.io.IOException;
 import java.net.URI;
+import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -10,7 +11,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.websocketx.WebSocketClientHandshakeException;
@@ -284,6 +287,14 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 		/** Whether the client's session began. */
 		private volatile boolean bridged;
 
+		/** When the client's handshake came, for the access log. */
+		private final ZonedDateTime start = ZonedDateTime.now();
+
+		private final long startNanos = System.nanoTime();
+
+		/** Bytes of the messages sent to the client, for the access log. */
+		private final AtomicLong bytesToClient = new AtomicLong();
+
 		Proxy(ServerWebExchange exchange, URI backendUrl, HttpHeaders headers, List<String> protocols) {
 			this.exchange = exchange;
 			this.backendUrl = backendUrl;
@@ -341,6 +352,9 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 						if (inFlight != null) {
 							inFlight.decrementAndGet();
 						}
+						BackendAccessLog.webSocketSession(Proxy.this.exchange, Proxy.this.start,
+								Proxy.this.bytesToClient.get(),
+								TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - Proxy.this.startNanos));
 					});
 				}
 
@@ -431,7 +445,10 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 			// still takes the last messages and the close to the side that is left. Nor may it cancel the messages
 			// it was sending, which would close their side without a code (Reactor Netty does so on a cancel) before
 			// the code of the side that closed could go.
-			Mono<Void> toClient = clientSession.send(Objects.requireNonNull(this.fromBackend).outlastCancel())
+			Mono<Void> toClient = clientSession
+				.send(Objects.requireNonNull(this.fromBackend)
+					.outlastCancel()
+					.doOnNext((message) -> this.bytesToClient.addAndGet(message.getPayload().readableByteCount())))
 				.onErrorComplete()
 				.then(closedAsWell(backendSession, clientSession));
 			Mono<Void> toBackend = backendSession

@@ -10,6 +10,7 @@ import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
@@ -26,6 +27,8 @@ import dev.balancer.support.RawRequests;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -35,7 +38,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /** A WebSocket session through the balancer to a real WebSocket backend. */
-@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT)
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "balancer.access-log.enabled=true")
+@ExtendWith(OutputCaptureExtension.class)
 @DirtiesContext
 class WebSocketIntegrationTests {
 
@@ -148,6 +152,31 @@ class WebSocketIntegrationTests {
 				+ "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" + extraHeaders + "\r\n");
 		assertThat(session).startsWith("HTTP/1.1 101 Switching Protocols\r\n").contains("<", ">");
 		return session.substring(session.indexOf('<'), session.indexOf('>') + 1);
+	}
+
+	/**
+	 * A session has its line in the access log, written when it ends, with the bytes of the messages sent to the
+	 * client, as nginx logs it: Reactor Netty takes its log off a connection switched to WebSocket, so a session
+	 * had none.
+	 */
+	@Test
+	void aSessionIsLoggedWhenItEnds(CapturedOutput output) {
+		String target = "/handshake?logged=1";
+		List<String> replies = HttpClient.create()
+			.websocket()
+			.uri("ws://127.0.0.1:" + this.port + target)
+			.handle((in, out) -> in.receive().asString())
+			.collectList()
+			.block(Duration.ofSeconds(10));
+		assertThat(replies).containsExactly("handshake for " + target);
+
+		await().atMost(Duration.ofSeconds(10)).until(() -> output.getOut().contains(" \"GET " + target));
+		assertThat(output.getOut().lines().filter((line) -> line.contains(" \"GET " + target)))
+			.singleElement()
+			.satisfies((line) -> assertThat(line).contains("reactor.netty.http.server.AccessLog")
+				.matches(".* : 127\\.0\\.0\\.1 - - \\[[^]]+] \"GET /handshake\\?logged=1 HTTP/1\\.1\" 101 "
+						+ ("handshake for " + target).length() + " \\d+ backend=http://127\\.0\\.0\\.1:" + backend.port()
+						+ " attempts=1"));
 	}
 
 	/** The backend's response time is the wait for its handshake answer, which a session's length must not skew. */
