@@ -156,9 +156,8 @@ class WebSocketHandshakesIntegrationTests {
 	/** A 401 with its challenge, as the backend sent it, where the client got a 101 and then a 1002 close. */
 	@Test
 	void aBackendsRefusalReachesTheClientAsItsStatusAndHeaders() throws Exception {
-		String answer = RawRequests.untilClosed(this.port, "GET /refused HTTP/1.1\r\nHost: localhost\r\n"
-				+ "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-				+ "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nConnection: close\r\n\r\n");
+		String answer = RawRequests.untilClosed(this.port,
+				RawRequests.webSocketHandshake("/refused", "Connection: close\r\n"));
 
 		assertThat(answer).startsWith("HTTP/1.1 401 Unauthorized\r\n")
 			.containsIgnoringCase("\r\nWWW-Authenticate: Bearer realm=\"chat\"\r\n")
@@ -188,9 +187,7 @@ class WebSocketHandshakesIntegrationTests {
 	 */
 	@Test
 	void theBackendsHandshakeHeadersReachTheClient() throws Exception {
-		String answer = RawRequests.untilClosed(this.port, "GET /cookie HTTP/1.1\r\nHost: localhost\r\n"
-				+ "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-				+ "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+		String answer = RawRequests.untilClosed(this.port, RawRequests.webSocketHandshake("/cookie", ""));
 
 		assertThat(answer).startsWith("HTTP/1.1 101 Switching Protocols\r\n")
 			.containsPattern("(?i)\r\nSet-Cookie: sid=[ab]; HttpOnly\r\n")

@@ -147,9 +147,7 @@ class WebSocketIntegrationTests {
 
 	/** The request headers {@code /headers} told the client of in its message, {@code <name=value;...>}. */
 	private String headersTheBackendGot(String extraHeaders) throws Exception {
-		String session = RawRequests.untilClosed(this.port, "GET /headers HTTP/1.1\r\nHost: localhost\r\n"
-				+ "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-				+ "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" + extraHeaders + "\r\n");
+		String session = RawRequests.untilClosed(this.port, RawRequests.webSocketHandshake("/headers", extraHeaders));
 		assertThat(session).startsWith("HTTP/1.1 101 Switching Protocols\r\n").contains("<", ">");
 		return session.substring(session.indexOf('<'), session.indexOf('>') + 1);
 	}
@@ -211,9 +209,8 @@ class WebSocketIntegrationTests {
 	 */
 	@Test
 	void aHandshakeTheBackendNeverAnswersGetsA504() throws Exception {
-		String answer = RawRequests.untilClosed(this.port, "GET /silent HTTP/1.1\r\nHost: localhost\r\n"
-				+ "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-				+ "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nConnection: close\r\n\r\n");
+		String answer = RawRequests.untilClosed(this.port,
+				RawRequests.webSocketHandshake("/silent", "Connection: close\r\n"));
 
 		assertThat(answer).startsWith("HTTP/1.1 504 Gateway Timeout\r\n");
 	}

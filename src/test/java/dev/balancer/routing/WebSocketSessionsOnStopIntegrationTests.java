@@ -77,9 +77,7 @@ class WebSocketSessionsOnStopIntegrationTests {
 		assertThat(backendClosed.get(10, TimeUnit.SECONDS))
 			.isEqualTo("1001 The balancer is shutting down");
 		await().atMost(Duration.ofSeconds(10)).until(() -> this.sessions.size() == 0);
-		assertThat(RawRequests.untilClosed(this.port, "GET /echo HTTP/1.1\r\nHost: localhost\r\n"
-				+ "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-				+ "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"))
+		assertThat(RawRequests.untilClosed(this.port, RawRequests.webSocketHandshake("/echo", "")))
 			.startsWith("HTTP/1.1 503 Service Unavailable\r\n")
 			.containsIgnoringCase("\r\nConnection: close\r\n")
 			.endsWith("\"message\":\"The balancer is shutting down\"}");

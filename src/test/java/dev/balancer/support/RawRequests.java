@@ -20,6 +20,15 @@ public final class RawRequests {
 	}
 
 	/**
+	 * A valid WebSocket handshake for {@code target} (with RFC 6455's sample key), and after its own headers
+	 * {@code headers}: lines each ending in CRLF, or none.
+	 */
+	public static String webSocketHandshake(String target, String headers) {
+		return "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+				+ "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" + headers + "\r\n";
+	}
+
+	/**
 	 * Sends a request as the bytes of its characters (ISO-8859-1: {@code \u00c3} is the byte C3) to
 	 * 127.0.0.1 and returns the response's status line.
 	 */
