@@ -57,6 +57,7 @@ import dev.balancer.routing.StickySessionFilter;
 import dev.balancer.routing.StickySessions;
 import dev.balancer.routing.Stopping;
 import dev.balancer.routing.TlsHandshakeFailures;
+import dev.balancer.routing.WebSocketHandshakeCheck;
 import dev.balancer.routing.WebSocketProxyFilter;
 import dev.balancer.web.JsonErrorHandler;
 
@@ -300,6 +301,12 @@ class BalancerConfiguration {
 	@Bean
 	OpenWebSocketSessions openWebSocketSessions() {
 		return new OpenWebSocketSessions();
+	}
+
+	/** WebSocket handshakes the balancer refuses, refused before the load balancer's pick. */
+	@Bean
+	WebSocketHandshakeCheck webSocketHandshakeCheck(OpenWebSocketSessions sessions) {
+		return new WebSocketHandshakeCheck(sessions);
 	}
 
 	/** Whether the event loops are stopping ({@link Stopping}), for the filters that answer requests failed by it. */

@@ -34,7 +34,6 @@ import org.springframework.cloud.gateway.filter.headers.HttpHeadersFilter;
 import org.springframework.cloud.gateway.support.ServerWebExchangeUtils;
 import org.springframework.core.Ordered;
 import org.springframework.http.HttpHeaders;
-import org.springframework.http.HttpMethod;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
@@ -69,8 +68,9 @@ import org.springframework.web.server.ServerWebExchange;
  * <li>the handshake's wait for the backend is the attempt, timed by {@code balancer.timeouts.response} and counted
  * in {@code balancer.backend.response.time}; the session that follows is neither, but is in flight to its backend
  * until it closes ({@link InFlightRequests}: {@code balancer.backend.requests.active}, least connections);</li>
- * <li>when the balancer stops, open sessions are closed with {@code 1001} and new handshakes refused with a
- * {@code 503} ({@link OpenWebSocketSessions}).</li>
+ * <li>when the balancer stops, open sessions are closed with {@code 1001} ({@link OpenWebSocketSessions}); new
+ * handshakes, and those Spring would refuse, are refused before the load balancer's pick
+ * ({@link WebSocketHandshakeCheck}).</li>
  * </ul>
  * The client's path and query go to the backend exactly as sent ({@link ExactUrls}), with the request headers the
  * gateway's filter sends: those of the gateway's {@link HttpHeadersFilter}s, without {@code Host} (unless the route
@@ -80,8 +80,6 @@ import org.springframework.web.server.ServerWebExchange;
 public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 
 	private static final String SEC_WEBSOCKET_PROTOCOL = "Sec-WebSocket-Protocol";
-
-	private static final String SEC_WEBSOCKET_KEY = "Sec-WebSocket-Key";
 
 	/** The key of the headers passed on to the backend, in the context of its handshake. */
 	private static final String PASSED_HEADERS = WebSocketProxyFilter.class.getName() + ".passedHeaders";
@@ -140,39 +138,12 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 		if (!secure && !scheme.equals("http") && !scheme.equals("ws")) {
 			return chain.filter(exchange);
 		}
-		String fault = handshakeFault(exchange);
-		if (fault != null) {
-			// Refused before the backend is bothered with it, as Spring would refuse it once the backend had agreed.
-			return Mono.error(ErrorAnswer.of(HttpStatus.BAD_REQUEST, "Invalid WebSocket handshake: " + fault));
-		}
-		if (this.sessions.isClosing()) {
-			// A session now would be closed at once (OpenWebSocketSessions): the client may try another balancer.
-			return Mono.error(ErrorAnswer.closing(HttpStatus.SERVICE_UNAVAILABLE, Stopping.ANSWER));
-		}
+		// Handshakes the balancer refuses were refused before the load balancer's pick (WebSocketHandshakeCheck).
 		ServerWebExchangeUtils.setAlreadyRouted(exchange);
 		URI backendUrl = ExactUrls.moved(url, secure ? "wss" : "ws", url.getHost(), url.getPort());
 		HttpHeaders headers = HttpHeadersFilter.filterRequest(headersFilters(), exchange);
 		return new Proxy(exchange, backendUrl, headers, requestedProtocols(exchange.getRequest().getHeaders()))
 			.handshakes();
-	}
-
-	/**
-	 * What is wrong with a client's handshake that Spring's {@link WebSocketService} would refuse, or {@code null}:
-	 * checked first, so that no backend is asked for a session the client cannot have.
-	 */
-	static @Nullable String handshakeFault(ServerWebExchange exchange) {
-		if (exchange.getRequest().getMethod() != HttpMethod.GET) {
-			return "the method must be GET, not " + exchange.getRequest().getMethod().name();
-		}
-		HttpHeaders headers = exchange.getRequest().getHeaders();
-		List<String> connection = headers.getConnection();
-		if (connection.stream().noneMatch((token) -> token.equalsIgnoreCase("upgrade"))) {
-			return "no Connection: Upgrade header";
-		}
-		if (!StringUtils.hasText(headers.getFirst(SEC_WEBSOCKET_KEY))) {
-			return "no Sec-WebSocket-Key header";
-		}
-		return null;
 	}
 
 	/**

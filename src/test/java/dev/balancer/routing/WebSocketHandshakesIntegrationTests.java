@@ -252,10 +252,16 @@ class WebSocketHandshakesIntegrationTests {
 			.satisfies((echo) -> assertThat(echo).endsWith(": " + large));
 	}
 
-	/** A handshake Spring would refuse is refused before a backend is asked for a session. */
+	/**
+	 * A handshake Spring would refuse is refused before a backend is picked: no backend is asked for a session, nor
+	 * is the refusal counted under one.
+	 */
 	@Test
 	void anInvalidClientHandshakeIsRefusedBeforeAnyBackend() throws Exception {
 		int before = refusedByA.get();
+		double countedBefore = this.meters.find("balancer.backend.requests").counters().stream()
+			.mapToDouble(Counter::count)
+			.sum();
 		String answer = RawRequests.untilClosed(this.port, "GET /flaky HTTP/1.1\r\nHost: localhost\r\n"
 				+ "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
 				+ "Connection: close\r\n\r\n");
@@ -263,6 +269,8 @@ class WebSocketHandshakesIntegrationTests {
 		assertThat(answer).startsWith("HTTP/1.1 400 Bad Request\r\n")
 			.endsWith("\"message\":\"Invalid WebSocket handshake: no Sec-WebSocket-Key header\"}");
 		assertThat(refusedByA.get()).isEqualTo(before);
+		assertThat(this.meters.find("balancer.backend.requests").counters().stream().mapToDouble(Counter::count).sum())
+			.as("requests counted under a backend").isEqualTo(countedBefore);
 	}
 
 	/** The messages of a session to {@code target}: one sent, then what comes back before the backend closes. */

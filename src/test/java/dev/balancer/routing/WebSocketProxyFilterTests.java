@@ -3,8 +3,6 @@ package dev.balancer.routing;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.http.HttpHeaders;
-import org.springframework.mock.http.server.reactive.MockServerHttpRequest;
-import org.springframework.mock.web.server.MockServerWebExchange;
 import org.springframework.web.reactive.socket.CloseStatus;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,24 +31,6 @@ class WebSocketProxyFilterTests {
 
 		assertThat(WebSocketProxyFilter.requestedProtocols(headers)).containsExactly("v2.chat", "v1.chat", "mqtt");
 		assertThat(WebSocketProxyFilter.requestedProtocols(new HttpHeaders())).isEmpty();
-	}
-
-	@Test
-	void aHandshakeNeedsGetAConnectionUpgradeAndAKey() {
-		assertThat(WebSocketProxyFilter.handshakeFault(exchange(MockServerHttpRequest.get("/ws")
-			.header("Connection", "keep-alive, Upgrade")
-			.header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")))).isNull();
-		assertThat(WebSocketProxyFilter.handshakeFault(exchange(MockServerHttpRequest.post("/ws")
-			.header("Connection", "Upgrade")
-			.header("Sec-WebSocket-Key", "k")))).isEqualTo("the method must be GET, not POST");
-		assertThat(WebSocketProxyFilter.handshakeFault(exchange(MockServerHttpRequest.get("/ws")
-			.header("Sec-WebSocket-Key", "k")))).isEqualTo("no Connection: Upgrade header");
-		assertThat(WebSocketProxyFilter.handshakeFault(exchange(MockServerHttpRequest.get("/ws")
-			.header("Connection", "upgrade")))).isEqualTo("no Sec-WebSocket-Key header");
-	}
-
-	private static MockServerWebExchange exchange(MockServerHttpRequest.BaseBuilder<?> request) {
-		return MockServerWebExchange.from(request.header("Upgrade", "websocket"));
 	}
 
 }

@@ -11,6 +11,9 @@ import reactor.netty.DisposableServer;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.http.websocket.WebsocketInbound;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
 import dev.balancer.support.BalancerTestProperties;
 import dev.balancer.support.LoopbackBackend;
 import dev.balancer.support.RawRequests;
@@ -58,6 +61,9 @@ class WebSocketSessionsOnStopIntegrationTests {
 	@Autowired
 	OpenWebSocketSessions sessions;
 
+	@Autowired
+	MeterRegistry meters;
+
 	@Test
 	void openSessionsAreClosedWith1001AndLaterHandshakesGetA503() throws Exception {
 		CompletableFuture<String> clientClosed = HttpClient.create()
@@ -77,10 +83,16 @@ class WebSocketSessionsOnStopIntegrationTests {
 		assertThat(backendClosed.get(10, TimeUnit.SECONDS))
 			.isEqualTo("1001 The balancer is shutting down");
 		await().atMost(Duration.ofSeconds(10)).until(() -> this.sessions.size() == 0);
+		double counted = backendRequests();
 		assertThat(RawRequests.untilClosed(this.port, RawRequests.webSocketHandshake("/echo", "")))
 			.startsWith("HTTP/1.1 503 Service Unavailable\r\n")
 			.containsIgnoringCase("\r\nConnection: close\r\n")
 			.endsWith("\"message\":\"The balancer is shutting down\"}");
+		assertThat(backendRequests()).as("the 503 is not counted under a backend").isEqualTo(counted);
+	}
+
+	private double backendRequests() {
+		return this.meters.find("balancer.backend.requests").counters().stream().mapToDouble(Counter::count).sum();
 	}
 
 	/** The close code and reason the other side sent, as {@code "1001 reason"}. */
