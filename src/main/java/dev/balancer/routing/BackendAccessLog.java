@@ -2,6 +2,7 @@ package dev.balancer.routing;
 
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 
@@ -115,16 +116,15 @@ public final class BackendAccessLog {
 	 * the bytes of the messages sent to the client, and the milliseconds from the handshake to the end; written only
 	 * where the balancer's access log is on ({@link FailoverFilter} recorded the fields).
 	 *
-	 * @param start when the handshake came
+	 * @param length the time from the handshake to the end
 	 */
-	static void webSocketSession(ServerWebExchange exchange, ZonedDateTime start, long bytesToClient, long millis) {
+	static void webSocketSession(ServerWebExchange exchange, long bytesToClient, Duration length) {
 		if (ServerHttpRequestDecorator.getNativeRequest(exchange.getRequest()) instanceof HttpServerRequest client) {
 			String fields = client.requestHeaders().get(FIELDS);
 			if (fields != null) {
-				InetSocketAddress address = client.remoteAddress();
-				log.info(FORMAT, (address != null) ? address.getHostString() : MISSING, MISSING, start.format(DATE),
-						client.method().name(), client.uri(), client.version().text(), 101, bytesToClient, millis,
-						fields);
+				log.info(FORMAT, clientAddress(client), MISSING, ZonedDateTime.now().minus(length).format(DATE),
+						client.method().name(), client.uri(), client.version().text(), 101, bytesToClient,
+						length.toMillis(), fields);
 			}
 		}
 	}

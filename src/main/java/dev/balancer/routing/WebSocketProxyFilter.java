@@ -2,7 +2,7 @@ package dev.balancer.routing;
 
 import java.io.IOException;
 import java.net.URI;
-import java.time.ZonedDateTime;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -259,8 +258,6 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 		private volatile boolean bridged;
 
 		/** When the client's handshake came, for the access log. */
-		private final ZonedDateTime start = ZonedDateTime.now();
-
 		private final long startNanos = System.nanoTime();
 
 		/** Bytes of the messages sent to the client, for the access log. */
@@ -323,9 +320,8 @@ public final class WebSocketProxyFilter implements GlobalFilter, Ordered {
 						if (inFlight != null) {
 							inFlight.decrementAndGet();
 						}
-						BackendAccessLog.webSocketSession(Proxy.this.exchange, Proxy.this.start,
-								Proxy.this.bytesToClient.get(),
-								TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - Proxy.this.startNanos));
+						BackendAccessLog.webSocketSession(Proxy.this.exchange, Proxy.this.bytesToClient.get(),
+								Duration.ofNanos(System.nanoTime() - Proxy.this.startNanos));
 					});
 				}
 

@@ -172,6 +172,11 @@ class WebSocketHandshakesIntegrationTests {
 		assertThat(requests("401")).as("counted as the backends' answers").isEqualTo(2);
 	}
 
+	/** Requests counted under a backend, whatever their status. */
+	private double requests() {
+		return this.meters.find("balancer.backend.requests").counters().stream().mapToDouble(Counter::count).sum();
+	}
+
 	private double requests(String status) {
 		return this.meters.find("balancer.backend.requests")
 			.tag("status", status)
@@ -259,9 +264,7 @@ class WebSocketHandshakesIntegrationTests {
 	@Test
 	void anInvalidClientHandshakeIsRefusedBeforeAnyBackend() throws Exception {
 		int before = refusedByA.get();
-		double countedBefore = this.meters.find("balancer.backend.requests").counters().stream()
-			.mapToDouble(Counter::count)
-			.sum();
+		double countedBefore = requests();
 		String answer = RawRequests.untilClosed(this.port, "GET /flaky HTTP/1.1\r\nHost: localhost\r\n"
 				+ "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
 				+ "Connection: close\r\n\r\n");
@@ -269,8 +272,7 @@ class WebSocketHandshakesIntegrationTests {
 		assertThat(answer).startsWith("HTTP/1.1 400 Bad Request\r\n")
 			.endsWith("\"message\":\"Invalid WebSocket handshake: no Sec-WebSocket-Key header\"}");
 		assertThat(refusedByA.get()).isEqualTo(before);
-		assertThat(this.meters.find("balancer.backend.requests").counters().stream().mapToDouble(Counter::count).sum())
-			.as("requests counted under a backend").isEqualTo(countedBefore);
+		assertThat(requests()).as("requests counted under a backend").isEqualTo(countedBefore);
 	}
 
 	/** The messages of a session to {@code target}: one sent, then what comes back before the backend closes. */

@@ -172,7 +172,8 @@ class WebSocketIntegrationTests {
 		assertThat(output.getOut().lines().filter((line) -> line.contains(" \"GET " + target)))
 			.singleElement()
 			.satisfies((line) -> assertThat(line).contains("reactor.netty.http.server.AccessLog")
-				.matches(".* : 127\\.0\\.0\\.1 - - \\[[^]]+] \"GET /handshake\\?logged=1 HTTP/1\\.1\" 101 "
+				.matches(".* : 127\\.0\\.0\\.1 - - \\[\\d{2}/\\w{3}/\\d{4}:\\d{2}:\\d{2}:\\d{2} [+-]\\d{4}] "
+						+ "\"GET /handshake\\?logged=1 HTTP/1\\.1\" 101 "
 						+ ("handshake for " + target).length() + " \\d+ backend=http://127\\.0\\.0\\.1:" + backend.port()
 						+ " attempts=1"));
 	}
