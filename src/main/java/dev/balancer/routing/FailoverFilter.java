@@ -237,6 +237,15 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			this.balancedUrl = balancedUrl;
 			this.body = body;
 			this.idempotent = idempotent;
+			if (FailoverFilter.this.settings.debugHeaders()) {
+				// A WebSocket session's 101 goes out inside its attempt, before afterResponse could name it.
+				exchange.getResponse().beforeCommit(() -> {
+					if (HttpStatus.SWITCHING_PROTOCOLS.equals(exchange.getResponse().getStatusCode())) {
+						debugHeaders();
+					}
+					return Mono.empty();
+				});
+			}
 		}
 
 		Mono<Void> attempt(int attempt, @Nullable String previousFailure) {
@@ -271,12 +280,10 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 					return retry(attempt, reason);
 				}
 			}
-			// Not on a response gone out already, a WebSocket session's 101: its headers can no longer change, and
-			// trying failed the session.
+			// Not on a response gone out already, a WebSocket session's 101, named as it went (see the constructor):
+			// its headers can no longer change, and trying failed the session.
 			if (FailoverFilter.this.settings.debugHeaders() && !this.exchange.getResponse().isCommitted()) {
-				HttpHeaders headers = this.exchange.getResponse().getHeaders();
-				headers.set(ATTEMPTS_HEADER, Integer.toString(attempt));
-				headers.set(BACKEND_HEADER, Objects.requireNonNullElse(chosenBackend(), "unknown"));
+				debugHeaders();
 			}
 			logged(chosenBackend());
 			return Mono.empty();
@@ -424,6 +431,13 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 						+ chosenBackend());
 			}
 			return true;
+		}
+
+		/** Names the attempts so far and the backend of the last in the response, for balancer.debug-headers. */
+		private void debugHeaders() {
+			HttpHeaders headers = this.exchange.getResponse().getHeaders();
+			headers.set(ATTEMPTS_HEADER, Integer.toString(this.attempts));
+			headers.set(BACKEND_HEADER, Objects.requireNonNullElse(chosenBackend(), "unknown"));
 		}
 
 		/** Tells the access log, if there is one, which backend the request ended with, after how many attempts. */

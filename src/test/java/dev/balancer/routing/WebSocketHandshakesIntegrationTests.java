@@ -2,6 +2,7 @@ package dev.balancer.routing;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -46,7 +47,7 @@ import static org.awaitility.Awaitility.await;
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = {
 		"balancer.outlier-detection.consecutive-errors=100", // "a"'s refusals here are on purpose
-		"balancer.debug-headers=true", // which failed every session: the 101 had gone out before they were set
+		"balancer.debug-headers=true", // which once failed every session: the 101 had gone out before they were set
 		"spring.cloud.gateway.server.webflux.httpclient.websocket.max-frame-payload-length=1048576" })
 @DirtiesContext
 class WebSocketHandshakesIntegrationTests {
@@ -199,6 +200,24 @@ class WebSocketHandshakesIntegrationTests {
 			.containsPattern("(?i)\r\nX-Session: [ab]\r\n")
 			.containsIgnoringCase("\r\nsec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n")
 			.doesNotContainIgnoringCase("keep-alive");
+	}
+
+	/** balancer.debug-headers names the backend of a session and the attempts in its 101, as in any response. */
+	@Test
+	void theDebugHeadersNameTheBackendInThe101() throws Exception {
+		for (int i = 0; i < 2; i++) { // one to each backend
+			String answer = RawRequests.untilClosed(this.port, RawRequests.webSocketHandshake("/cookie", ""));
+
+			String backend = answer.toLowerCase(Locale.ROOT).contains("x-session: a") ? "http://127.0.0.1:" + a.port()
+					: "http://127.0.0.1:" + b.port();
+			assertThat(answer).startsWith("HTTP/1.1 101 Switching Protocols\r\n")
+				.containsIgnoringCase("\r\nX-Balancer-Attempts: 1\r\n")
+				.containsIgnoringCase("\r\nX-Balancer-Backend: " + backend + "\r\n");
+		}
+		String retried = RawRequests.untilClosed(this.port, RawRequests.webSocketHandshake("/flaky", ""));
+		assertThat(retried).startsWith("HTTP/1.1 101 Switching Protocols\r\n")
+			.containsPattern("(?i)\r\nX-Balancer-Attempts: [12]\r\n")
+			.containsIgnoringCase("\r\nX-Balancer-Backend: http://127.0.0.1:" + b.port() + "\r\n");
 	}
 
 	/** A 503 to the handshake is retried on the other backend, as a 503 to any GET. */
