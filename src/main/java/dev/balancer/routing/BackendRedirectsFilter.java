@@ -84,7 +84,25 @@ public final class BackendRedirectsFilter implements HttpHeadersFilter {
 			return null;
 		}
 		String rest = url.substring(authorityEnd);
-		return rest.startsWith("/") ? rest : "/" + rest;
+		String path = rest.startsWith("/") ? rest : "/" + rest;
+		return readAsAnotherSite(path) ? "/." + path : path;
+	}
+
+	/**
+	 * Whether browsers would read a path as the address of another site: one starting with {@code //} or with
+	 * {@code /\}, which they read as {@code //} (tabs between skipped), is a URL without its scheme. A backend that
+	 * redirects {@code //evil.example/x} to its own address with a slash added
+	 * ({@code http://10.0.0.5:8081//evil.example/x/}), as frameworks do for directories, sent clients to
+	 * {@code evil.example} once made a path: an open redirect, on a path the client chose. {@code /.} ahead keeps it a
+	 * path on the balancer ({@code /.//evil.example/x/}, which clients resolve to {@code //evil.example/x/} there),
+	 * as the WHATWG URL standard writes such a path.
+	 */
+	private static boolean readAsAnotherSite(String path) {
+		int next = 1;
+		while (next < path.length() && path.charAt(next) == '\t') {
+			next++;
+		}
+		return next < path.length() && (path.charAt(next) == '/' || path.charAt(next) == '\\');
 	}
 
 	/** {@code Refresh: 5; url=http://backend/next}, as browsers read it, with the URL made relative. */

@@ -43,6 +43,19 @@ class BackendRedirectsFilterTests {
 		assertThat(this.filter.relative(url)).isEqualTo(path);
 	}
 
+	/** A path that browsers would read as another site's address ({@code //host/}) stays a path on the balancer. */
+	@ParameterizedTest
+	@CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
+			http://10.0.0.5:8081//evil.example/x/   | /.//evil.example/x/
+			http://10.0.0.5:8081/\\evil.example     | /./\\evil.example
+			`http://10.0.0.5:8081/\t/evil.example`  | `/./\t/evil.example`
+			http://10.0.0.5:8081///x                | /.///x
+			http://10.0.0.5:8081/x//y               | /x//y
+			""")
+	void keepsAPathThatReadsAsAnotherSiteOnTheBalancer(String url, String path) {
+		assertThat(this.filter.relative(url)).isEqualTo(path);
+	}
+
 	@ParameterizedTest
 	@ValueSource(strings = { "/already/relative", "login", "//10.0.0.5:8081/scheme-relative",
 			"https://10.0.0.5:8081/other-scheme", "http://10.0.0.5:8082/other-port", "http://10.0.0.6:8081/other-host",

@@ -1,6 +1,7 @@
 package dev.balancer.routing;
 
 import java.io.IOException;
+import java.net.URI;
 import java.util.List;
 
 import org.junit.jupiter.api.AfterAll;
@@ -45,6 +46,10 @@ class BackendRedirectsIntegrationTests {
 			.get("/sign-in", (request, response) -> response.status(303)
 				.header("Location", "https://accounts.example/authorize?return=" + self() + "/")
 				.send())
+			// a directory's slash added, on the backend's own address
+			.route((request) -> request.uri().startsWith("//"), (request, response) -> response.status(301)
+				.header("Location", self() + request.uri() + "/")
+				.send())
 			// what a backend builds from the Host it is sent
 			.get("/here", (request, response) -> response.status(302)
 				.header("Location", "http://" + request.requestHeaders().get("Host") + "/there")
@@ -82,6 +87,17 @@ class BackendRedirectsIntegrationTests {
 
 		assertThat(answer.status()).isEqualTo(201);
 		assertThat(answer.header("Location")).isEqualTo("/orders/7");
+	}
+
+	/** Made a path, {@code //evil.example/x/} would send clients to evil.example: it stays on the balancer. */
+	@Test
+	void aRedirectToAPathThatReadsAsAnotherSiteStaysOnTheBalancer() throws IOException {
+		RawResponse answer = request("GET //evil.example/x HTTP/1.1\r\nHost: shop.example\r\n\r\n");
+
+		assertThat(answer.status()).isEqualTo(301);
+		assertThat(answer.header("Location")).isEqualTo("/.//evil.example/x/");
+		assertThat(URI.create("http://shop.example/x").resolve(answer.header("Location")).getHost())
+			.isEqualTo("shop.example");
 	}
 
 	@Test
