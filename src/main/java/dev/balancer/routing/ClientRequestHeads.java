@@ -28,6 +28,7 @@ import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.AttributeKey;
@@ -114,6 +115,9 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 	private static final AttributeKey<Boolean> TIMED_OUT = AttributeKey.valueOf(ClientRequestHeads.class, "timedOut");
 
 	private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+
+	private static final HttpConversionUtil.ExtensionHeaderNames[] TRANSLATION_HEADERS =
+			HttpConversionUtil.ExtensionHeaderNames.values();
 
 	private ClientRequestHeads() {
 	}
@@ -230,8 +234,23 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 				request.headers().set(HttpHeaderNames.HOST, authority);
 			}
 			BackendAccessLog.removeFrom(request.headers());
+			if (ctx.channel() instanceof Http2StreamChannel) {
+				removeTranslationHeaders(request);
+			}
 		}
 		ctx.fireChannelRead(msg);
+	}
+
+	/**
+	 * Takes out the headers in which Netty's translation of an HTTP/2 stream to HTTP/1.1 objects tells of the
+	 * stream ({@code x-http2-stream-id}, {@code x-http2-scheme}, ...): they are no part of the client's request, and
+	 * every backend got them, the {@code :scheme} the client claimed among them ({@code https} in clear text, beside
+	 * {@code X-Forwarded-Proto: http}). nginx sends no such header on either.
+	 */
+	private static void removeTranslationHeaders(HttpRequest request) {
+		for (HttpConversionUtil.ExtensionHeaderNames name : TRANSLATION_HEADERS) {
+			request.headers().remove(name.text());
+		}
 	}
 
 	/**

@@ -184,7 +184,8 @@ class Http2ClientsIntegrationTests {
 	 * Raw bytes above 127 in {@code :path} reach the backend percent-encoded as the client's bytes, as over HTTP/1.1
 	 * (Spring wrote each byte out as a character in UTF-8); a request with neither {@code :authority} nor
 	 * {@code Host} is refused rather than sent on with a made-up {@code X-Forwarded-Host}; {@code OPTIONS *} is
-	 * answered here; a client's own access-log header is not sent on.
+	 * answered here; a client's own access-log header is not sent on, nor Netty's {@code x-http2-*} headers (the
+	 * stream's id, the {@code :scheme} the client claimed).
 	 */
 	@Test
 	void http2RequestsGetTheChecksOfHttp11Requests() throws Exception {
@@ -194,7 +195,8 @@ class Http2ClientsIntegrationTests {
 			Answer noAuthority = connection.send(Http2Requests.headers("GET", "/no-authority", null));
 			Answer serverOptions = connection.send(Http2Requests.headers("OPTIONS", "*", "localhost"));
 			Answer spoofed = connection.send(Http2Requests.headers("GET", "/spoofed", "localhost")
-				.add("x-balancer-access-log", "backend=http://elsewhere attempts=9"));
+				.add("x-balancer-access-log", "backend=http://elsewhere attempts=9")
+				.scheme("https")); // in clear text: Netty's x-http2-scheme would say https
 
 			assertThat(raw.status()).isEqualTo(200);
 			assertThat(noAuthority.status()).isEqualTo(400);
@@ -208,6 +210,9 @@ class Http2ClientsIntegrationTests {
 		}, (spoofed) -> {
 			assertThat(spoofed.path()).isEqualTo("/spoofed");
 			assertThat(spoofed.header("x-balancer-access-log")).isNull();
+			assertThat(spoofed.header("x-forwarded-proto")).isEqualTo("http");
+			assertThat(spoofed.header("x-http2-scheme")).isNull();
+			assertThat(spoofed.header("x-http2-stream-id")).isNull();
 		});
 	}
 
