@@ -388,6 +388,7 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 		FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
 		response.headers()
 			.setInt(HttpHeaderNames.CONTENT_LENGTH, 0)
+			.set(HttpHeaderNames.DATE, HttpDate.now())
 			.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
 		return response;
 	}
@@ -436,6 +437,7 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 		response.headers()
 			.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
 			.setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
+			.set(HttpHeaderNames.DATE, HttpDate.now())
 			.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
 		return response;
 	}

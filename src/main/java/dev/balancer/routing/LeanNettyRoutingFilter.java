@@ -137,6 +137,9 @@ public class LeanNettyRoutingFilter extends NettyRoutingFilter {
 		attributes.put(ServerWebExchangeUtils.CLIENT_RESPONSE_CONN_ATTR, connection);
 
 		NettyHeaders headers = new NettyHeaders(backendResponse.responseHeaders().copy());
+		if (!headers.netty().contains(HttpHeaderNames.DATE)) {
+			headers.netty().set(HttpHeaderNames.DATE, HttpDate.now()); // the time it was received (RFC 9110 6.6.1)
+		}
 		String contentType = headers.netty().get(HttpHeaders.CONTENT_TYPE);
 		if (StringUtils.hasLength(contentType)) {
 			attributes.put(ServerWebExchangeUtils.ORIGINAL_RESPONSE_CONTENT_TYPE_ATTR, contentType);

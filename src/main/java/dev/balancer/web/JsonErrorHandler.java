@@ -9,6 +9,7 @@ import org.apache.commons.logging.LogFactory;
 import reactor.core.publisher.Mono;
 import tools.jackson.databind.json.JsonMapper;
 
+import dev.balancer.routing.HttpDate;
 import dev.balancer.routing.LogBudget;
 import dev.balancer.routing.Stopping;
 import dev.balancer.routing.UpstreamFailure;
@@ -93,6 +94,7 @@ public class JsonErrorHandler implements WebExceptionHandler, Ordered {
 		}
 		headers.setContentType(MediaType.APPLICATION_JSON);
 		headers.setContentLength(bytes.length);
+		headers.set(HttpHeaders.DATE, HttpDate.now());
 		DataBuffer buffer = response.bufferFactory().wrap(bytes);
 		return response.writeWith(Mono.just(buffer));
 	}

@@ -7,8 +7,14 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterAll;
@@ -72,6 +78,38 @@ class BackendResponseHeadsIntegrationTests {
 
 			assertThat(response).as(method).startsWith("HTTP/1.1 200 OK\r\n").endsWith("\r\n\r\nhinted");
 		}
+	}
+
+	/**
+	 * A response that came without a {@code Date} gets the time it came, as RFC 9110 (6.6.1) asks of a proxy and
+	 * nginx does, and so do the balancer's own answers; a backend's own {@code Date} is passed on as it is.
+	 */
+	@Test
+	void everyResponseHasOneDate() {
+		Instant before = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+		String undated = get("/hints");
+		String dated = get("/dated");
+		String refusedByTheGateway = get("/garbage");
+		String refusedAhead = get("/50%off");
+		Instant after = Instant.now();
+
+		assertThat(dated).startsWith("HTTP/1.1 200 OK\r\n");
+		assertThat(date(dated)).isEqualTo(Instant.parse("1994-11-06T08:49:37Z"));
+		List<String> datedHere = List.of(undated, refusedByTheGateway, refusedAhead);
+		assertThat(datedHere).extracting((response) -> response.substring(0, 12))
+			.containsExactly("HTTP/1.1 200", "HTTP/1.1 502", "HTTP/1.1 400");
+		assertThat(datedHere).extracting(BackendResponseHeadsIntegrationTests::date)
+			.allSatisfy((date) -> assertThat(date).isBetween(before, after));
+	}
+
+	/** The one {@code Date} of a response, as HTTP writes it ({@code Sun, 06 Nov 1994 08:49:37 GMT}). */
+	private static Instant date(String response) {
+		Matcher date = Pattern.compile("(?i)\r\ndate: ([^\r]*)\r\n").matcher(response);
+		assertThat(date.find()).as("a Date in %s", response).isTrue();
+		String value = date.group(1);
+		assertThat(date.find()).as("a second Date in %s", response).isFalse();
+		assertThat(value).matches("[A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT");
+		return DateTimeFormatter.RFC_1123_DATE_TIME.parse(value, Instant::from);
 	}
 
 	@Test
