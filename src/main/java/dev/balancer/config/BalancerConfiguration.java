@@ -173,7 +173,7 @@ class BalancerConfiguration {
 		BalancerProperties.OutlierDetection outliers = properties.outlierDetection();
 		OutlierDetector.Settings settings = new OutlierDetector.Settings(outliers.consecutiveErrors(),
 				outliers.baseEjectionTime(), outliers.maxEjectionTime(), outliers.maxEjectionPercent());
-		return new OutlierDetector(registry.backends(), settings, Clock.systemUTC(), meters, stopping);
+		return new OutlierDetector(registry.backends(), registry::isUp, settings, Clock.systemUTC(), meters, stopping);
 	}
 
 	@Bean

@@ -8,7 +8,10 @@ import org.springframework.cloud.client.ServiceInstance;
 import org.springframework.cloud.loadbalancer.core.DelegatingServiceInstanceListSupplier;
 import org.springframework.cloud.loadbalancer.core.ServiceInstanceListSupplier;
 
-/** Leaves out the instances that the {@link OutlierDetector} has ejected; passes the list on while none is. */
+/**
+ * Leaves out the instances that the {@link OutlierDetector} has ejected, but for when every one is
+ * ({@link OutlierDetector#available}); passes the list on while none is.
+ */
 public class NotEjectedInstanceListSupplier extends DelegatingServiceInstanceListSupplier {
 
 	private final OutlierDetector detector;
@@ -24,10 +27,7 @@ public class NotEjectedInstanceListSupplier extends DelegatingServiceInstanceLis
 	}
 
 	List<ServiceInstance> notEjected(List<ServiceInstance> instances) {
-		if (!this.detector.anyEjected()) {
-			return instances;
-		}
-		return instances.stream().filter((instance) -> !this.detector.isEjected(instance)).toList();
+		return this.detector.available(instances);
 	}
 
 }

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -25,8 +26,12 @@ import org.springframework.cloud.client.ServiceInstance;
  * {@code consecutiveErrors} times in a row (connect failure, reset, timeout, invalid response or a 5xx answer) is
  * ejected for the base ejection time multiplied by how often it was ejected recently, up to the maximum. Ejection
  * is separate from the health checks: a backend whose health endpoint is fine but whose real requests fail is
- * still taken out. At most {@code maxEjectionPercent} of the backends are ejected at once (at least one), so
- * outlier detection never empties the pool by itself.
+ * still taken out. At most {@code maxEjectionPercent} of the backends are ejected at once (at least one), and
+ * never the last backend available (up and not ejected): outlier detection never empties the pool by itself, where
+ * the only backend of a service, a 503 from one of its paths five times, was ejected, and every request answered
+ * 503 by the balancer for 30 s while the backend and its health checks were fine (nginx never takes out the only
+ * server of an upstream; Envoy's panic routing sends on to ejected hosts). A backend ejected while others were
+ * available, whose others the health checks then take down, serves again ({@link #available}).
  */
 public class OutlierDetector implements AttemptOutcome.Listener {
 
@@ -41,6 +46,11 @@ public class OutlierDetector implements AttemptOutcome.Listener {
 
 	private final Map<String, Tracker> trackers = new HashMap<>();
 
+	private final List<ServiceInstance> backends;
+
+	/** Whether a backend is up by its health checks. */
+	private final Predicate<ServiceInstance> up;
+
 	private final int maxEjected;
 
 	/** {@code balancer.outlier.ejections}, by {@code backend}. */
@@ -50,11 +60,18 @@ public class OutlierDetector implements AttemptOutcome.Listener {
 	private volatile long lastEjectionEnds;
 
 	public OutlierDetector(List<ServiceInstance> backends, Settings settings, Clock clock, MeterRegistry meters) {
-		this(backends, settings, clock, meters, new Stopping());
+		this(backends, (backend) -> true, settings, clock, meters, new Stopping());
 	}
 
-	public OutlierDetector(List<ServiceInstance> backends, Settings settings, Clock clock, MeterRegistry meters,
-			Stopping stopping) {
+	/**
+	 * A detector for the backends, which tells ejections apart from their health checks' state.
+	 *
+	 * @param up whether a backend is up by its health checks
+	 */
+	public OutlierDetector(List<ServiceInstance> backends, Predicate<ServiceInstance> up, Settings settings,
+			Clock clock, MeterRegistry meters, Stopping stopping) {
+		this.backends = List.copyOf(backends);
+		this.up = up;
 		this.stopping = stopping;
 		this.settings = settings;
 		this.clock = clock;
@@ -86,6 +103,19 @@ public class OutlierDetector implements AttemptOutcome.Listener {
 	public boolean isEjected(ServiceInstance backend) {
 		Tracker tracker = this.trackers.get(backend.getInstanceId());
 		return tracker != null && this.clock.millis() < tracker.ejectedUntil;
+	}
+
+	/**
+	 * The given instances without the ejected ones; all of them when every one is ejected: an ejection never
+	 * empties the pool, also when the health checks took down the backends that were left. Returns the same list
+	 * while no backend is ejected.
+	 */
+	public List<ServiceInstance> available(List<ServiceInstance> instances) {
+		if (!anyEjected()) {
+			return instances;
+		}
+		List<ServiceInstance> kept = instances.stream().filter((instance) -> !isEjected(instance)).toList();
+		return kept.isEmpty() ? instances : kept;
 	}
 
 	/** Whether any backend may be ejected now; a cheap check before looking at each one. */
@@ -149,6 +179,12 @@ public class OutlierDetector implements AttemptOutcome.Listener {
 			}
 			return;
 		}
+		if (!anotherAvailable(backend, now)) {
+			if (logger.isDebugEnabled()) {
+				logger.debug("backend " + backend.getInstanceId() + " not ejected: it is the last backend available");
+			}
+			return;
+		}
 		long base = this.settings.baseEjectionTime().toMillis();
 		// Like Envoy, each ejection lasts longer than the last, and the count fades by one per base time
 		// spent back in rotation.
@@ -161,6 +197,17 @@ public class OutlierDetector implements AttemptOutcome.Listener {
 		this.ejections.withTag("backend", backend.getInstanceId()).increment();
 		logger.warn("backend " + backend.getInstanceId() + " EJECTED for " + Duration.ofMillis(duration).toSeconds()
 				+ "s after " + this.settings.consecutiveErrors() + " failed requests in a row, the last: " + error);
+	}
+
+	/** Whether a backend other than the given one is up and not ejected. */
+	private boolean anotherAvailable(ServiceInstance backend, long now) {
+		for (ServiceInstance other : this.backends) {
+			if (!other.getInstanceId().equals(backend.getInstanceId()) && this.up.test(other)
+					&& now >= this.trackers.get(other.getInstanceId()).ejectedUntil) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	/** One backend's failures in a row and ejections. */

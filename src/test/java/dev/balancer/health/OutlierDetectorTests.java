@@ -5,7 +5,9 @@ import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.IntStream;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -23,6 +25,7 @@ import org.springframework.cloud.client.ServiceInstance;
 import org.springframework.cloud.client.loadbalancer.CompletionContext;
 import org.springframework.cloud.client.loadbalancer.DefaultResponse;
 import org.springframework.cloud.client.loadbalancer.RequestData;
+import org.springframework.cloud.client.loadbalancer.RequestDataContext;
 import org.springframework.cloud.client.loadbalancer.ResponseData;
 import org.springframework.cloud.loadbalancer.support.ServiceInstanceListSuppliers;
 import org.springframework.http.HttpHeaders;
@@ -43,7 +46,10 @@ class OutlierDetectorTests {
 
 	final Stopping stopping = new Stopping();
 
-	final OutlierDetector detector = new OutlierDetector(this.backends,
+	/** The backends down by their health checks. */
+	final Set<ServiceInstance> down = new HashSet<>();
+
+	final OutlierDetector detector = new OutlierDetector(this.backends, (backend) -> !this.down.contains(backend),
 			new OutlierDetector.Settings(5, Duration.ofSeconds(30), Duration.ofSeconds(100), 50), this.clock,
 			this.meters, this.stopping);
 
@@ -160,6 +166,44 @@ class OutlierDetectorTests {
 		assertThat(this.backends.stream().filter(this.detector::isEjected)).as("50% of 4 backends").hasSize(2);
 	}
 
+	/**
+	 * The only backend of a service, or the last one up: ejected, it left the balancer nothing to send to, and every
+	 * request got the balancer's 503 for the ejection's time, while the backend, and its health checks, were fine.
+	 */
+	@Test
+	void theLastBackendAvailableIsNeverEjected() {
+		OutlierDetector alone = new OutlierDetector(List.of(this.one), (backend) -> true,
+				new OutlierDetector.Settings(5, Duration.ofSeconds(30), Duration.ofSeconds(100), 50), this.clock,
+				this.meters, this.stopping);
+		for (int i = 0; i < 10; i++) {
+			alone.onComplete(completion(this.one, 503));
+		}
+		assertThat(alone.isEjected(this.one)).isFalse();
+
+		this.down.addAll(this.backends.subList(1, 4));
+		answer(this.one, 503, 10);
+		assertThat(this.detector.isEjected(this.one)).as("the others are down").isFalse();
+
+		this.down.remove(this.backends.get(3));
+		answer(this.one, 503, 1);
+		assertThat(this.detector.isEjected(this.one)).as("one other is up again").isTrue();
+		answer(this.backends.get(3), 503, 5);
+		assertThat(this.detector.isEjected(this.backends.get(3))).as("the last one available").isFalse();
+	}
+
+	/** A backend ejected while others were up serves again once the health checks took all others down. */
+	@Test
+	void ejectedBackendsServeWhenNoOtherIsAvailable() {
+		answer(this.one, 503, 5);
+		assertThat(this.detector.available(this.backends)).containsExactlyElementsOf(this.backends.subList(1, 4));
+
+		this.down.addAll(this.backends.subList(1, 4));
+		List<ServiceInstance> healthy = List.of(this.one);
+
+		assertThat(this.detector.available(healthy)).containsExactly(this.one);
+		assertThat(this.detector.isEjected(this.one)).as("still counted as ejected").isTrue();
+	}
+
 	@Test
 	void theSupplierLeavesEjectedBackendsOutAndPassesTheListOnWhileNoneIs() {
 		NotEjectedInstanceListSupplier supplier = new NotEjectedInstanceListSupplier(
@@ -174,12 +218,17 @@ class OutlierDetectorTests {
 
 	private void answer(ServiceInstance backend, int status, int times) {
 		for (int i = 0; i < times; i++) {
-			ResponseData response = new ResponseData(HttpStatus.valueOf(status), new HttpHeaders(),
-					new LinkedMultiValueMap<>(), new RequestData(HttpMethod.GET, URI.create("http://balancer/"),
-							new HttpHeaders(), new LinkedMultiValueMap<>(), new HashMap<>()));
-			this.detector.onComplete(new CompletionContext<>(CompletionContext.Status.SUCCESS, Instances.request(),
-					new DefaultResponse(backend), response));
+			this.detector.onComplete(completion(backend, status));
 		}
+	}
+
+	private static CompletionContext<ResponseData, ServiceInstance, RequestDataContext> completion(
+			ServiceInstance backend, int status) {
+		ResponseData response = new ResponseData(HttpStatus.valueOf(status), new HttpHeaders(),
+				new LinkedMultiValueMap<>(), new RequestData(HttpMethod.GET, URI.create("http://balancer/"),
+						new HttpHeaders(), new LinkedMultiValueMap<>(), new HashMap<>()));
+		return new CompletionContext<>(CompletionContext.Status.SUCCESS, Instances.request(),
+				new DefaultResponse(backend), response);
 	}
 
 	private void fail(ServiceInstance backend, Throwable failure) {
