@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 import io.micrometer.core.instrument.Counter;
@@ -74,6 +75,7 @@ import org.springframework.boot.reactor.netty.autoconfigure.ReactorNettyProperti
 import org.springframework.boot.ssl.SslBundles;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.server.autoconfigure.ServerProperties;
+import org.springframework.cloud.client.ServiceInstance;
 import org.springframework.cloud.client.loadbalancer.LoadBalancerClientsProperties;
 import org.springframework.cloud.gateway.config.GatewayLoadBalancerProperties;
 import org.springframework.cloud.gateway.config.GlobalCorsProperties;
@@ -177,10 +179,15 @@ class BalancerConfiguration {
 	}
 
 	@Bean
-	PanicMode panicMode(BackendHealthRegistry registry, BalancerProperties properties, MeterRegistry meters) {
+	PanicMode panicMode(BackendHealthRegistry registry, BalancerProperties properties, MeterRegistry meters,
+			ObjectProvider<OutlierDetector> outlierDetector) {
 		BalancerProperties.Panic panic = properties.panic();
+		OutlierDetector outliers = outlierDetector.getIfAvailable();
+		// what the load balancer's instance list supplier offers, before panic (BackendLoadBalancerConfiguration)
+		Supplier<List<ServiceInstance>> available = (outliers != null)
+				? () -> outliers.available(registry.healthy()) : registry::healthy;
 		return new PanicMode(registry.backends(), panic.threshold(),
-				panic.mode() == BalancerProperties.PanicMode.ALL, meters);
+				panic.mode() == BalancerProperties.PanicMode.ALL, meters, available);
 	}
 
 	@Bean

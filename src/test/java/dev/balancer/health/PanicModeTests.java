@@ -1,6 +1,7 @@
 package dev.balancer.health;
 
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.IntStream;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -42,6 +43,30 @@ class PanicModeTests {
 		assertThat(panic.apply(this.all.subList(0, 1))).containsExactly(this.all.get(0));
 		assertThat(panic.apply(List.of())).isEmpty();
 		assertThat(panic.isPanicking()).isTrue();
+	}
+
+	/**
+	 * The gauge and the health component follow the backends available without a request: set by requests alone,
+	 * they missed a panic on a service without traffic, and kept one long after the backends were back.
+	 */
+	@Test
+	void panicFollowsTheAvailableBackendsWithoutRequests(CapturedOutput output) {
+		List<ServiceInstance> available = new CopyOnWriteArrayList<>(this.all);
+		PanicMode panic = new PanicMode(this.all, 50, false, this.meters, () -> List.copyOf(available));
+		assertThat(this.meters.get("balancer.panic").gauge().value()).isZero();
+
+		available.clear();
+
+		assertThat(this.meters.get("balancer.panic").gauge().value()).isEqualTo(1);
+		assertThat(panic.isPanicking()).isTrue();
+		assertThat(output.getOut()).contains("PANIC: 0 of 4 backends available, below 50%: answering 503 until one "
+				+ "is available");
+
+		available.addAll(this.all);
+
+		assertThat(panic.isPanicking()).isFalse();
+		assertThat(this.meters.get("balancer.panic").gauge().value()).isZero();
+		assertThat(output.getOut()).contains("panic over: 4 of 4 backends available");
 	}
 
 	@Test
