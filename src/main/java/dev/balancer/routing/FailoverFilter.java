@@ -2,7 +2,6 @@ package dev.balancer.routing;
 
 import java.net.URI;
 import java.time.Duration;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -227,6 +226,9 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 		/** Attempts made so far, the one under way included. */
 		private int attempts;
 
+		/** The backend the request ended with, once it has. */
+		private @Nullable String endedWith;
+
 		/** Whether a retry was not made because the retry budget was spent. */
 		private boolean budgetSpent;
 
@@ -238,11 +240,11 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			this.body = body;
 			this.idempotent = idempotent;
 			if (FailoverFilter.this.settings.debugHeaders()) {
-				// A WebSocket session's 101 goes out inside its attempt, before afterResponse could name it.
+				// As the response goes out, whoever made it: a backend, the balancer's own answer to a request that
+				// failed (after the error handler has cleared the headers), a WebSocket session's 101 (inside its
+				// attempt, before afterResponse).
 				exchange.getResponse().beforeCommit(() -> {
-					if (HttpStatus.SWITCHING_PROTOCOLS.equals(exchange.getResponse().getStatusCode())) {
-						debugHeaders();
-					}
+					debugHeaders();
 					return Mono.empty();
 				});
 			}
@@ -279,11 +281,6 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 					discardResponse();
 					return retry(attempt, reason);
 				}
-			}
-			// Not on a response gone out already, a WebSocket session's 101, named as it went (see the constructor):
-			// its headers can no longer change, and trying failed the session.
-			if (FailoverFilter.this.settings.debugHeaders() && !this.exchange.getResponse().isCommitted()) {
-				debugHeaders();
 			}
 			logged(chosenBackend());
 			return Mono.empty();
@@ -433,15 +430,25 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			return true;
 		}
 
-		/** Names the attempts so far and the backend of the last in the response, for balancer.debug-headers. */
+		/**
+		 * Names the attempts and the backend the request ended with in the response, for balancer.debug-headers;
+		 * no backend where none was tried.
+		 */
 		private void debugHeaders() {
 			HttpHeaders headers = this.exchange.getResponse().getHeaders();
 			headers.set(ATTEMPTS_HEADER, Integer.toString(this.attempts));
-			headers.set(BACKEND_HEADER, Objects.requireNonNullElse(chosenBackend(), "unknown"));
+			String backend = (this.endedWith != null) ? this.endedWith : chosenBackend();
+			if (backend != null) {
+				headers.set(BACKEND_HEADER, backend);
+			}
 		}
 
-		/** Tells the access log, if there is one, which backend the request ended with, after how many attempts. */
+		/**
+		 * Tells the access log, if there is one, and the debug headers which backend the request ended with, after
+		 * how many attempts.
+		 */
 		private void logged(@Nullable String backend) {
+			this.endedWith = backend;
 			if (FailoverFilter.this.settings.accessLog()) {
 				BackendAccessLog.record(this.exchange, backend, this.attempts);
 			}

@@ -78,6 +78,9 @@ class TimeoutsIntegrationTests {
 		EntityExchangeResult<String> timedOut = answers.stream().filter((a) -> a.getStatus().value() == 504)
 			.findFirst().orElseThrow();
 		assertThat(timedOut.getResponseBody()).contains("No response within the request timeout of 500 ms");
+		// the balancer's own answer too, where an operator needs them most
+		assertThat(timedOut.getResponseHeaders().getFirst("X-Balancer-Attempts")).isEqualTo("1");
+		assertThat(timedOut.getResponseHeaders().getFirst("X-Balancer-Backend")).isEqualTo(hanging.url());
 		assertThat(output.getAll().lines().filter((line) -> line.contains("GET /t answered ")))
 			.singleElement(as(STRING))
 			.contains(" WARN ", "answered 504: No response within the request timeout of 500 ms",
