@@ -234,13 +234,13 @@ class BalancerConfiguration {
 
 	@Bean
 	FailoverFilter failoverFilter(BalancerProperties properties, RetryBudget retryBudget, MeterRegistry meters,
-			Stopping stopping) {
+			Stopping stopping, PanicMode panic) {
 		BalancerProperties.Retry retry = properties.retry();
 		FailoverFilter.Settings settings = new FailoverFilter.Settings(retry.attempts(),
 				retry.bodyBufferSize().toBytes(), retry.backoff().base(), retry.backoff().max(),
 				properties.timeouts().request(), properties.debugHeaders(), properties.accessLog().enabled());
 		ReplayMemory replayMemory = new ReplayMemory(retry.effectiveBodyBufferTotal()).registerWith(meters);
-		return new FailoverFilter(settings, retryBudget, replayMemory, meters, stopping);
+		return new FailoverFilter(settings, retryBudget, replayMemory, meters, stopping, panic::backendsNow);
 	}
 
 	/**

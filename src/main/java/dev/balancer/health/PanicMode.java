@@ -64,6 +64,11 @@ public class PanicMode {
 		return this.panicking;
 	}
 
+	/** The backends to balance over now: {@link #apply} to those available now, all where those are not known. */
+	public List<ServiceInstance> backendsNow() {
+		return apply((this.available != null) ? this.available.get() : this.all);
+	}
+
 	/** The backends to balance over, given the available ones. */
 	public List<ServiceInstance> apply(List<ServiceInstance> available) {
 		boolean panic = available.size() * 100 < this.threshold * this.all.size();

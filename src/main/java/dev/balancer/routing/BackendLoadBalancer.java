@@ -88,7 +88,7 @@ public class BackendLoadBalancer implements ReactorServiceInstanceLoadBalancer {
 		return untried.isEmpty() ? healthy : untried;
 	}
 
-	private static boolean wasTried(ServiceInstance candidate, List<ServiceInstance> tried) {
+	static boolean wasTried(ServiceInstance candidate, List<ServiceInstance> tried) {
 		for (ServiceInstance instance : tried) {
 			if (instance.getInstanceId().equals(candidate.getInstanceId())) {
 				return true;

@@ -2,9 +2,11 @@ package dev.balancer.routing;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -115,12 +117,22 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 
 	private final Counter clientTimeouts;
 
+	/** The backends the load balancer chooses among now; {@code null} where they are not known here. */
+	private final @Nullable Supplier<List<ServiceInstance>> backends;
+
 	public FailoverFilter(Settings settings, RetryBudget budget, ReplayMemory replayMemory, MeterRegistry meters) {
-		this(settings, budget, replayMemory, meters, new Stopping());
+		this(settings, budget, replayMemory, meters, new Stopping(), null);
 	}
 
+	/**
+	 * A filter for the requests of the load balancer's backends.
+	 *
+	 * @param backends the backends the load balancer chooses among now, which tell whether a backend's 502, 503 or
+	 * 504 can be retried on another
+	 */
 	public FailoverFilter(Settings settings, RetryBudget budget, ReplayMemory replayMemory, MeterRegistry meters,
-			Stopping stopping) {
+			Stopping stopping, @Nullable Supplier<List<ServiceInstance>> backends) {
+		this.backends = backends;
 		this.stopping = stopping;
 		this.settings = settings;
 		this.budget = budget;
@@ -274,7 +286,8 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 		private Mono<Void> afterResponse(int attempt) {
 			HttpStatusCode status = this.exchange.getResponse().getStatusCode();
 			if (status != null && RETRYABLE_STATUSES.contains(status.value()) && this.idempotent
-					&& this.body.canReplay() && attempt < FailoverFilter.this.settings.attempts()) {
+					&& this.body.canReplay() && attempt < FailoverFilter.this.settings.attempts()
+					&& anUntriedBackendRemains()) {
 				String reason = "status " + status.value();
 				if (mayRetry("status_" + status.value(), reason)) {
 					this.retriedBackend = chosenBackend();
@@ -441,6 +454,27 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 			if (backend != null) {
 				headers.set(BACKEND_HEADER, backend);
 			}
+		}
+
+		/**
+		 * Whether a backend this request has not tried is among those the load balancer chooses from. A backend's
+		 * own 502, 503 or 504 is retried only on another: the only backend of a service, answering 503, got each
+		 * request three times, and its answer, a maintenance page or a {@code Retry-After}, was replaced by the
+		 * balancer's 503 when it was ejected in between (nginx tries each server once). A connection that failed is
+		 * still retried on a backend tried before when none other is left: a new connection to it may well work.
+		 */
+		private boolean anUntriedBackendRemains() {
+			Supplier<List<ServiceInstance>> available = FailoverFilter.this.backends;
+			if (available == null) {
+				return true;
+			}
+			List<ServiceInstance> tried = BackendLoadBalancer.triedBackends(this.exchange.getAttributes());
+			for (ServiceInstance backend : available.get()) {
+				if (!BackendLoadBalancer.wasTried(backend, tried)) {
+					return true;
+				}
+			}
+			return false;
 		}
 
 		/**

@@ -23,9 +23,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The only backend of a service, answering 503 to real requests while its health endpoint is fine, as a service
- * with one failing path does: its answers reach the clients as it sent them, and outlier detection leaves it in.
- * It was ejected after five, and the balancer then answered every request with its own 503 for 30 s, the backend
- * fine again or not, while its health said UP.
+ * with one failing path does: its answers reach the clients as it sent them, each request sent to it once (there
+ * is no other backend to retry a 503 on), and outlier detection leaves it in. It got each request three times, was
+ * ejected after five, and the balancer then answered every request with its own 503 for 30 s, the backend fine
+ * again or not, while its health said UP.
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "balancer.retry.backoff.base=0ms")
 @DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
@@ -57,6 +58,7 @@ class OnlyBackendIntegrationTests {
 			client.get().uri("/work").exchange().expectStatus().isEqualTo(503).expectBody(String.class).isEqualTo("only");
 		}
 		assertThat(this.outliers.isEjected(Instances.backend(backend.port()))).isFalse();
+		assertThat(backend.requestCount()).as("each request once: no other backend to retry a 503 on").isEqualTo(10);
 
 		backend.status(200);
 

@@ -105,7 +105,7 @@ class FailoverFilterTests {
 		Stopping stopping = new Stopping();
 		FailoverFilter stopped = new FailoverFilter(
 				new FailoverFilter.Settings(3, 0, Duration.ZERO, Duration.ZERO, Duration.ofSeconds(5), false, false),
-				new RetryBudget(20, 10, Clock.systemUTC()), new ReplayMemory(0), this.meters, stopping);
+				new RetryBudget(20, 10, Clock.systemUTC()), new ReplayMemory(0), this.meters, stopping, null);
 		MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/"));
 		exchange.getAttributes().put(ServerWebExchangeUtils.GATEWAY_REQUEST_URL_ATTR, URI.create("lb://backends/"));
 		AtomicInteger attempts = new AtomicInteger();
