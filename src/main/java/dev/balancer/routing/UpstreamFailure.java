@@ -177,7 +177,9 @@ public enum UpstreamFailure {
 				return describeHandshake(cause);
 			}
 			if (cause instanceof PrematureCloseException) {
-				return "connection closed before the response";
+				// Reactor Netty's own words: "Connection prematurely closed DURING response"
+				return mentions(cause, "during") ? "connection closed in the middle of the response"
+						: "connection closed before the response";
 			}
 			if (cause instanceof WebSocketProxyFilter.UnansweredHandshakeException) {
 				return cause.getMessage();

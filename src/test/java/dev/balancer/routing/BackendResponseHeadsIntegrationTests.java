@@ -163,6 +163,16 @@ class BackendResponseHeadsIntegrationTests {
 		assertThat(output.getOut()).doesNotContain(" ERROR ").doesNotContain("\tat ");
 	}
 
+	/** A body cut short by the backend's close: the client's connection is closed, and the log says when it broke. */
+	@Test
+	void aBodyTheBackendClosedHalfWayIsLoggedAsSuch(CapturedOutput output) throws IOException {
+		String answer = RawRequests.untilClosed(this.port, "GET /short HTTP/1.1\r\nHost: localhost\r\n\r\n");
+
+		assertThat(answer).startsWith("HTTP/1.1 200 OK\r\n").hasSizeLessThan(100_000);
+		assertThat(output.getOut()).contains("response to GET /short broke off (connection closed in the middle of "
+				+ "the response): closing the client connection");
+	}
+
 	@Test
 	void aClientThatTakesNoneOfTheResponseIsCutOffAsTheClientsDoingNotTheBackends(CapturedOutput output)
 			throws Exception {

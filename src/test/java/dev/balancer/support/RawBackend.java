@@ -191,6 +191,9 @@ public final class RawBackend implements AutoCloseable {
 			out.write(ascii("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
 					+ "zz\r\nhello\r\n0\r\n\r\n"));
 		}
+		else if (target.equals("/short")) {
+			out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + "x".repeat(50_000)));
+		}
 		else if (target.equals("/dated")) {
 			out.write(ascii("HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Length: 2\r\n"
 					+ "Connection: close\r\n\r\nok"));
