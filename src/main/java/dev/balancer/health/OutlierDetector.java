@@ -80,6 +80,8 @@ public class OutlierDetector implements AttemptOutcome.Listener {
 			.withRegistry(meters);
 		for (ServiceInstance backend : backends) {
 			this.trackers.put(backend.getInstanceId(), new Tracker());
+			// at 0 from the start, so that queries over it find a count before the first ejection
+			this.ejections.withTag("backend", backend.getInstanceId());
 		}
 		this.maxEjected = (settings.maxEjectionPercent() == 0) ? 0
 				: Math.max(1, backends.size() * settings.maxEjectionPercent() / 100);

@@ -140,6 +140,10 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 		this.retries = Counter.builder("balancer.retries")
 			.description("Attempts retried on another backend, by what the attempt met")
 			.withRegistry(meters);
+		// at 0 from the start, so that queries over them find a count before the first retry
+		Stream.of(UpstreamFailure.CONNECT, UpstreamFailure.RESET, UpstreamFailure.TIMEOUT)
+			.forEach((kind) -> this.retries.withTag("reason", kind.tag()));
+		RETRYABLE_STATUSES.forEach((status) -> this.retries.withTag("reason", "status_" + status));
 		this.budgetExhausted = Counter.builder("balancer.retries.budget.exhausted")
 			.description("Retries not made because the retry budget was spent")
 			.register(meters);

@@ -64,7 +64,10 @@ class OutlierDetectorTests {
 
 		assertThat(this.detector.isEjected(this.one)).isTrue();
 		assertThat(this.detector.ejectedFor(this.one)).isEqualTo(Duration.ofSeconds(30));
-		assertThat(this.meters.get("balancer.outlier.ejections").counter().count()).isEqualTo(1);
+		assertThat(this.meters.get("balancer.outlier.ejections").tag("backend", this.one.getInstanceId()).counter()
+			.count()).isEqualTo(1);
+		assertThat(this.meters.get("balancer.outlier.ejections").counters()).as("one at 0 for each other backend")
+			.hasSize(4);
 		assertThat(this.meters.get("balancer.outlier.ejections").counter().getId().getDescription())
 			.isEqualTo("Ejections by outlier detection");
 		assertThat(this.meters.get("balancer.outlier.ejected").gauge().value()).isEqualTo(1);

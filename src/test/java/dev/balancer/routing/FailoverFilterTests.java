@@ -33,6 +33,15 @@ class FailoverFilterTests {
 			new FailoverFilter.Settings(1, 0, Duration.ZERO, Duration.ZERO, Duration.ofMillis(50), false, false),
 			new RetryBudget(20, 10, Clock.systemUTC()), new ReplayMemory(0), this.meters);
 
+	/** Each reason's count is there, at 0, before the first retry: a query over it finds a count, not nothing. */
+	@Test
+	void retriesAreCountedFromZeroForEachReason() {
+		assertThat(this.meters.get("balancer.retries").counters())
+			.allSatisfy((counter) -> assertThat(counter.count()).isZero())
+			.extracting((counter) -> counter.getId().getTag("reason"))
+			.containsExactlyInAnyOrder("connect_error", "reset", "timeout", "status_502", "status_503", "status_504");
+	}
+
 	@Test
 	void theRequestTimeoutExpiresOnTheEventLoopThatRunsTheRequest() throws Exception {
 		MockServerWebExchange exchange = MockServerWebExchange.from(MockServerHttpRequest.get("/"));
