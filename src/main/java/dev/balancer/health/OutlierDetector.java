@@ -59,6 +59,9 @@ public class OutlierDetector implements AttemptOutcome.Listener {
 	/** When the last ejection that was granted ends: before it, some backend may be ejected. */
 	private volatile long lastEjectionEnds;
 
+	/** When the first ejection whose end is not logged yet ends. */
+	private volatile long nextEndToLog = Long.MAX_VALUE;
+
 	public OutlierDetector(List<ServiceInstance> backends, Settings settings, Clock clock, MeterRegistry meters) {
 		this(backends, (backend) -> true, settings, clock, meters, new Stopping());
 	}
@@ -113,16 +116,37 @@ public class OutlierDetector implements AttemptOutcome.Listener {
 	 * while no backend is ejected.
 	 */
 	public List<ServiceInstance> available(List<ServiceInstance> instances) {
-		if (!anyEjected()) {
+		long now = this.clock.millis();
+		if (now >= this.nextEndToLog) {
+			logEnded(now);
+		}
+		if (now >= this.lastEjectionEnds) {
 			return instances;
 		}
 		List<ServiceInstance> kept = instances.stream().filter((instance) -> !isEjected(instance)).toList();
 		return kept.isEmpty() ? instances : kept;
 	}
 
-	/** Whether any backend may be ejected now; a cheap check before looking at each one. */
-	boolean anyEjected() {
-		return this.clock.millis() < this.lastEjectionEnds;
+	/**
+	 * Logs the ejections that have ended, as the first request (or scrape, {@link PanicMode}) after each finds it:
+	 * an ejection's end is a change of state, as its start is, and no timer is kept for it.
+	 */
+	private synchronized void logEnded(long now) {
+		long next = Long.MAX_VALUE;
+		for (ServiceInstance backend : this.backends) {
+			Tracker tracker = this.trackers.get(backend.getInstanceId());
+			if (tracker.endLogged) {
+				continue;
+			}
+			if (now >= tracker.ejectedUntil) {
+				tracker.endLogged = true;
+				logger.info("backend " + backend.getInstanceId() + " back in rotation: its ejection has ended");
+			}
+			else {
+				next = Math.min(next, tracker.ejectedUntil);
+			}
+		}
+		this.nextEndToLog = next;
 	}
 
 	/** How much longer the backend stays ejected, or {@code null} if it is not. */
@@ -196,6 +220,8 @@ public class OutlierDetector implements AttemptOutcome.Listener {
 		tracker.ejectedUntil = now + duration;
 		tracker.consecutiveErrors.set(0);
 		this.lastEjectionEnds = Math.max(this.lastEjectionEnds, tracker.ejectedUntil);
+		tracker.endLogged = false;
+		this.nextEndToLog = Math.min(this.nextEndToLog, tracker.ejectedUntil);
 		this.ejections.withTag("backend", backend.getInstanceId()).increment();
 		logger.warn("backend " + backend.getInstanceId() + " EJECTED for " + Duration.ofMillis(duration).toSeconds()
 				+ "s after " + this.settings.consecutiveErrors() + " failed requests in a row, the last: " + error);
@@ -221,6 +247,9 @@ public class OutlierDetector implements AttemptOutcome.Listener {
 		private int ejections;
 
 		private volatile long ejectedUntil;
+
+		/** Whether the end of its last ejection is logged (or it never was ejected); guarded by the detector's lock. */
+		private boolean endLogged = true;
 
 	}
 

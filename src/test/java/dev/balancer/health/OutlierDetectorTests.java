@@ -12,6 +12,7 @@ import java.util.stream.IntStream;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.netty.channel.AbortedException;
 
 import dev.balancer.routing.BackendResponseHeads.InvalidResponseException;
@@ -21,6 +22,8 @@ import dev.balancer.routing.Stopping;
 import dev.balancer.support.Instances;
 import dev.balancer.support.MutableClock;
 
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.cloud.client.ServiceInstance;
 import org.springframework.cloud.client.loadbalancer.CompletionContext;
 import org.springframework.cloud.client.loadbalancer.DefaultResponse;
@@ -36,6 +39,7 @@ import org.springframework.web.server.ResponseStatusException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+@ExtendWith(OutputCaptureExtension.class)
 class OutlierDetectorTests {
 
 	final MutableClock clock = new MutableClock(Instant.parse("2026-11-24T12:00:00Z"));
@@ -205,6 +209,22 @@ class OutlierDetectorTests {
 
 		assertThat(this.detector.available(healthy)).containsExactly(this.one);
 		assertThat(this.detector.isEjected(this.one)).as("still counted as ejected").isTrue();
+	}
+
+	/** The end of an ejection is logged once, as the first request after it finds it, as its start is. */
+	@Test
+	void theEndOfAnEjectionIsLoggedOnce(CapturedOutput output) {
+		answer(this.one, 503, 5);
+		this.clock.advance(Duration.ofSeconds(29));
+		this.detector.available(this.backends);
+		assertThat(output.getOut()).doesNotContain("back in rotation");
+
+		this.clock.advance(Duration.ofSeconds(1));
+		this.detector.available(this.backends);
+		this.detector.available(this.backends);
+
+		assertThat(output.getOut().split(this.one.getInstanceId() + " back in rotation: its ejection has ended", -1))
+			.hasSize(2);
 	}
 
 	@Test
