@@ -186,8 +186,8 @@ class ClientRequestHeadsTests {
 		channel.writeInbound(ascii("OPTIONS * HTTP/1.1\r\nHost: lb\r\n\r\nGET / HTTP/1.1\r\nHost: lb\r\n\r\n"));
 
 		assertThat(channel.<Object>readInbound()).as("passed on").isNull();
-		assertThat(answer(channel)).isEqualTo(
-				"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+		assertThat(answer(channel))
+			.matches("HTTP/1\\.1 200 OK\r\ncontent-length: 0\r\ndate: [^\r]+ GMT\r\nconnection: close\r\n\r\n");
 		assertThat(channel.isOpen()).isFalse();
 		channel.finishAndReleaseAll();
 	}
