@@ -11,6 +11,7 @@ import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -292,6 +293,16 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 	 */
 	@Override
 	public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+		if (ctx.channel() instanceof Http2StreamChannel && cause instanceof DecoderException
+				&& cause.getCause() instanceof Http2Exception.StreamException untranslatable) {
+			// Netty's translation of the stream's HEADERS to an HTTP/1.1 request refused them (an :authority and a
+			// host that differ, which RFC 9113 8.3.1 calls malformed): the JSON 400 on the stream, as for any request
+			// that is not valid HTTP. Passed on, it closed the stream with a CANCEL, logged at DEBUG alone.
+			String reason = printable(untranslatable.getMessage());
+			refuse(ctx, null, HttpStatus.BAD_REQUEST, "The request is not valid HTTP: " + reason,
+					"a request that is not valid HTTP: " + reason, ClientErrors.Reason.INVALID_REQUEST);
+			return;
+		}
 		if (!(ctx.channel() instanceof Http2StreamChannel) || !(cause instanceof Http2Exception)) {
 			ctx.fireExceptionCaught(cause);
 			return;
@@ -414,8 +425,8 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 	}
 
 	/** Answers a refused request with the JSON error and the message, counts it, and logs what the request was. */
-	private static void refuse(ChannelHandlerContext ctx, HttpRequest request, HttpStatus status, String message,
-			String refused, ClientErrors.Reason reason) {
+	private static void refuse(ChannelHandlerContext ctx, @Nullable HttpRequest request, HttpStatus status,
+			String message, String refused, ClientErrors.Reason reason) {
 		if (!answer(ctx, request, jsonError(status, message))) {
 			return;
 		}
@@ -450,11 +461,14 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 	 * An HTTP/2 request is one stream of a connection that other requests may share: the answer ends the stream,
 	 * and the connection stays open ({@code Connection: close} is dropped in the translation to HTTP/2). A client
 	 * still sending a body is asked to stop with a {@code RST_STREAM} of {@code NO_ERROR} after the answer, which
-	 * RFC 9113 (8.1) provides for this and clients must not take for a failure of the answer.
+	 * RFC 9113 (8.1) provides for this and clients must not take for a failure of the answer. Without a request (one
+	 * that Netty could not translate from HTTP/2), the client is taken for one still sending.
 	 */
-	private static boolean answer(ChannelHandlerContext ctx, HttpRequest request, FullHttpResponse response) {
+	private static boolean answer(ChannelHandlerContext ctx, @Nullable HttpRequest request, FullHttpResponse response) {
 		boolean whole = request instanceof LastHttpContent;
-		ReferenceCountUtil.release(request);
+		if (request != null) {
+			ReferenceCountUtil.release(request);
+		}
 		if (ctx.pipeline().get(DISCARD_NAME) != null) {
 			response.release();
 			return false; // the first's answer closes the connection
