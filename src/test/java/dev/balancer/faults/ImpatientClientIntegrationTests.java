@@ -62,6 +62,9 @@ class ImpatientClientIntegrationTests {
 	@DynamicPropertySource
 	static void balancer(DynamicPropertyRegistry registry) {
 		BalancerTestProperties.register(registry, backend);
+		// The backend under a second name: outlier detection never ejects the last backend available, and a
+		// failure counted against the backend would eject it here only with another.
+		registry.add("balancer.backends[1].url", () -> "http://localhost:" + backend.port());
 	}
 
 	@AfterAll
@@ -111,7 +114,8 @@ class ImpatientClientIntegrationTests {
 		await().atMost(WAIT).until(() -> clientAborts() > before.clientAborts && abandoned.get() > before.abandoned);
 		assertThat(clientAborts() - before.clientAborts).isEqualTo(1);
 		assertThat(abandoned.get() - before.abandoned).as("backend connections closed").isEqualTo(1);
-		assertThat(this.meters.get("balancer.backend.requests.active").gauge().value()).isZero();
+		assertThat(this.meters.get("balancer.backend.requests.active").gauges())
+			.allSatisfy((active) -> assertThat(active.value()).isZero());
 	}
 
 	/** The counts a test compares with after the client gave up. */
@@ -126,8 +130,9 @@ class ImpatientClientIntegrationTests {
 	}
 
 	private double clientAborts() {
-		Counter aborts = this.meters.find("balancer.backend.requests").tag("status", "client_abort").counter();
-		return (aborts != null) ? aborts.count() : 0;
+		return this.meters.find("balancer.backend.requests").tag("status", "client_abort").counters().stream()
+			.mapToDouble(Counter::count)
+			.sum();
 	}
 
 	private double ejections() {

@@ -57,6 +57,9 @@ class UploadFaultsIntegrationTests {
 	@DynamicPropertySource
 	static void balancer(DynamicPropertyRegistry registry) {
 		BalancerTestProperties.register(registry, List.of(backend));
+		// The backend under a second name: outlier detection never ejects the last backend available, and the
+		// ejections these tests count need another.
+		registry.add("balancer.backends[1].url", () -> "http://localhost:" + backend.port());
 	}
 
 	@AfterAll
@@ -226,8 +229,9 @@ class UploadFaultsIntegrationTests {
 	}
 
 	private double clientAborts() {
-		Counter aborts = this.meters.find("balancer.backend.requests").tag("status", "client_abort").counter();
-		return (aborts != null) ? aborts.count() : 0;
+		return this.meters.find("balancer.backend.requests").tag("status", "client_abort").counters().stream()
+			.mapToDouble(Counter::count)
+			.sum();
 	}
 
 	private Socket connected() throws IOException {

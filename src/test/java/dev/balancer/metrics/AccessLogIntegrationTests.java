@@ -6,13 +6,16 @@ import java.util.List;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import dev.balancer.health.BackendHealthRegistry;
 import dev.balancer.support.BalancerTestProperties;
 import dev.balancer.support.RawRequests;
 import dev.balancer.support.TestBackend;
 
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -38,22 +41,35 @@ class AccessLogIntegrationTests {
 
 	static final TestBackend backend = TestBackend.start("one");
 
+	/** A second backend, down by its probes but for the test that needs a retry on another backend. */
+	static final TestBackend spare = TestBackend.start("spare").healthStatus(503);
+
 	@DynamicPropertySource
 	static void balancer(DynamicPropertyRegistry registry) {
-		BalancerTestProperties.register(registry, List.of(backend));
+		BalancerTestProperties.register(registry, List.of(backend, spare));
 		registry.add("balancer.health-check.interval", () -> "200ms"); // brings the stopped backend back soon
 	}
 
 	@AfterAll
 	static void stop() {
 		backend.stop();
+		spare.stop();
 	}
+
+	@Autowired
+	BackendHealthRegistry health;
 
 	@LocalServerPort
 	int port;
 
+	@BeforeEach
+	void spareDown() {
+		await().atMost(PATIENCE).until(() -> this.health.healthy().size() == 1);
+	}
+
 	@AfterEach
 	void heal() {
+		spare.status(200).healthStatus(503);
 		backend.status(200);
 		if (!backend.isRunning()) {
 			backend.restart();
@@ -75,11 +91,25 @@ class AccessLogIntegrationTests {
 	@Test
 	void aRetriedRequestIsLoggedWithItsAttempts(CapturedOutput output) throws IOException {
 		backend.status(503);
+		spare.status(503).healthStatus(200);
+		await().atMost(PATIENCE).until(() -> this.health.healthy().size() == 2);
 
 		assertThat(get("/retried", "")).isEqualTo("HTTP/1.1 503 Service Unavailable");
 
 		assertThat(line(output, "/retried")).contains("\"GET /retried HTTP/1.1\" 503 ")
-			.endsWith(" backend=" + backend.url() + " attempts=3");
+			.matches(".* backend=(" + backend.url() + "|" + spare.url() + ") attempts=2");
+	}
+
+	/** A backend's own 503, with no other backend to retry it on, is passed on after the one attempt. */
+	@Test
+	void aBackendsAnswerWithNoOtherBackendToRetryItOnIsLoggedWithOneAttempt(CapturedOutput output)
+			throws IOException {
+		backend.status(503);
+
+		assertThat(get("/not-retried", "")).isEqualTo("HTTP/1.1 503 Service Unavailable");
+
+		assertThat(line(output, "/not-retried")).contains("\"GET /not-retried HTTP/1.1\" 503 ")
+			.endsWith(" backend=" + backend.url() + " attempts=1");
 	}
 
 	@Test
