@@ -40,6 +40,7 @@ import org.jspecify.annotations.Nullable;
 import reactor.netty.Connection;
 import reactor.netty.ConnectionObserver;
 import reactor.netty.NettyPipeline;
+import reactor.netty.channel.ChannelOperations;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.balancer.metrics.ClientErrors;
@@ -294,11 +295,13 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 	@Override
 	public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
 		if (ctx.channel() instanceof Http2StreamChannel && cause instanceof DecoderException
-				&& cause.getCause() instanceof Http2Exception.StreamException untranslatable) {
-			// Netty's translation of the stream's HEADERS to an HTTP/1.1 request refused them (an :authority and a
-			// host that differ, which RFC 9113 8.3.1 calls malformed): the JSON 400 on the stream, as for any request
-			// that is not valid HTTP. Passed on, it closed the stream with a CANCEL, logged at DEBUG alone.
-			String reason = printable(untranslatable.getMessage());
+				&& cause.getCause() != null && ChannelOperations.get(ctx.channel()) == null) {
+			// Netty's translation of the stream's HEADERS to an HTTP/1.1 request refused them, before any request
+			// was read on the stream: an :authority and a host that differ, which RFC 9113 (8.3.1) calls malformed,
+			// or a :path with a space, which no request line can hold (nginx answers both with a 400). The JSON 400
+			// on the stream, as for any request that is not valid HTTP; passed on, the failure closed the stream
+			// with a CANCEL, logged at DEBUG alone.
+			String reason = printable(cause.getCause().getMessage());
 			refuse(ctx, null, HttpStatus.BAD_REQUEST, "The request is not valid HTTP: " + reason,
 					"a request that is not valid HTTP: " + reason, ClientErrors.Reason.INVALID_REQUEST);
 			return;

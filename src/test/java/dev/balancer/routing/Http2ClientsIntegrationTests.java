@@ -164,26 +164,30 @@ class Http2ClientsIntegrationTests {
 
 	/**
 	 * HEADERS whose {@code :authority} and {@code host} differ, malformed by RFC 9113 (8.3.1), which Netty refuses to
-	 * translate to an HTTP/1.1 request: the JSON 400 on its stream and one INFO line, where the stream was reset
-	 * with {@code CANCEL} and nothing logged; the connection goes on.
+	 * translate to an HTTP/1.1 request, and a {@code :path} with a space, which no HTTP/1.1 request line can hold:
+	 * the JSON 400 on their streams and an INFO line each, where the streams were reset with {@code CANCEL} and
+	 * nothing logged; the connection goes on.
 	 */
 	@Test
-	void headersNettyCannotTranslateGetAJsonAnswerOnTheirStream(CapturedOutput output) throws Exception {
+	void headersNettyCannotTranslateOrWithASpaceInThePathGetAJsonAnswerOnTheirStream(CapturedOutput output)
+			throws Exception {
 		backend.clear();
 		try (Http2Requests connection = Http2Requests.clearText(this.port)) {
-			Answer refused = connection.send(Http2Requests.headers("GET", "/two-hosts", "localhost").add("host", "x"));
+			Answer twoHosts = connection.send(Http2Requests.headers("GET", "/two-hosts", "localhost").add("host", "x"));
+			Answer space = connection.send(Http2Requests.headers("GET", "/a b", "localhost"));
 			Answer next = connection.send(Http2Requests.headers("GET", "/after", "localhost"));
 
-			assertThat(refused.status()).isEqualTo(400);
-			assertThat(refused.body()).isEqualTo("{\"status\":400,\"error\":\"Bad Request\",\"message\":\"The "
+			assertThat(List.of(twoHosts.status(), space.status())).containsExactly(400, 400);
+			assertThat(twoHosts.body()).isEqualTo("{\"status\":400,\"error\":\"Bad Request\",\"message\":\"The "
 					+ "request is not valid HTTP: Conflicting ':authority' and 'host' headers found\"}");
+			assertThat(space.body()).contains("The request is not valid HTTP: The URI contain illegal characters: /a b");
 			assertThat(List.of(next.status(), next.body())).containsExactly(200, "one");
 		}
 		assertThat(backend.requests()).extracting(RecordedRequest::path).containsExactly("/after");
 		assertThat(output.getOut().lines().filter((line) -> line.contains("answered 400")))
-			.singleElement()
-			.asString()
-			.contains(" INFO ", "a request that is not valid HTTP: Conflicting ':authority' and 'host' headers found");
+			.satisfiesExactly((line) -> assertThat(line).contains(" INFO ",
+					"a request that is not valid HTTP: Conflicting ':authority' and 'host' headers found"),
+					(line) -> assertThat(line).contains(" INFO ", "The URI contain illegal characters: /a b"));
 	}
 
 	/**
