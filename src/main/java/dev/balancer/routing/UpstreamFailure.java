@@ -13,6 +13,7 @@ import javax.net.ssl.SSLHandshakeException;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.ssl.NotSslRecordException;
 import io.netty.resolver.dns.DnsNameResolverTimeoutException;
 import org.jspecify.annotations.Nullable;
 import reactor.netty.channel.AbortedException;
@@ -113,9 +114,10 @@ public enum UpstreamFailure {
 				|| causedBy(failure, BackendResponseHeads.StalledClientException.class)) {
 			return CLIENT_TIMEOUT;
 		}
-		// The request is written only once the TLS handshake is done, so a failed handshake sent nothing.
+		// The request is written only once the TLS handshake is done, so a failed handshake sent nothing; nor did
+		// one with a backend that answered it in plain HTTP (Netty's NotSslRecordException, no SSLHandshakeException).
 		if (causedBy(failure, ConnectException.class) || causedBy(failure, UnknownHostException.class)
-				|| causedBy(failure, SSLHandshakeException.class)) {
+				|| causedBy(failure, SSLHandshakeException.class) || causedBy(failure, NotSslRecordException.class)) {
 			return CONNECT;
 		}
 		if (isResponseTimeout(failure) || causedBy(failure, BackendResponseHeads.StalledResponseException.class)) {
@@ -175,6 +177,10 @@ public enum UpstreamFailure {
 			}
 			if (cause instanceof SSLHandshakeException) {
 				return describeHandshake(cause);
+			}
+			if (cause instanceof NotSslRecordException) {
+				// Netty's message holds the backend's answer in hex: a whole HTML page of it
+				return "TLS handshake failed: the backend does not speak TLS (plain HTTP on an https URL?)";
 			}
 			if (cause instanceof PrematureCloseException) {
 				// Reactor Netty's own words: "Connection prematurely closed DURING response"

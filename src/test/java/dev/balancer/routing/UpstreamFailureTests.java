@@ -15,6 +15,7 @@ import io.netty.handler.codec.dns.DefaultDnsQuestion;
 import io.netty.handler.codec.dns.DnsRecordType;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.ssl.NotSslRecordException;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
 import io.netty.resolver.dns.DnsNameResolverTimeoutException;
 import org.junit.jupiter.api.Test;
@@ -151,6 +152,19 @@ class UpstreamFailureTests {
 			.isEqualTo("connection closed before the WebSocket handshake was answered");
 		assertThat(UpstreamFailure.describe(new SSLHandshakeException("Received fatal alert: protocol_version")))
 			.isEqualTo("TLS handshake failed: Received fatal alert: protocol_version");
+	}
+
+	/**
+	 * An {@code https} backend that answers in plain HTTP: no request went out, so it is retried as a failed connect;
+	 * the reason is short, where Netty's message holds the backend's whole answer in hex.
+	 */
+	@Test
+	void aBackendThatDoesNotSpeakTlsFailsAsAConnectWithAShortReason() {
+		NotSslRecordException plain = new NotSslRecordException("not an SSL/TLS record: " + "3c21444f43".repeat(400));
+
+		assertThat(UpstreamFailure.of(plain)).isEqualTo(UpstreamFailure.CONNECT);
+		assertThat(UpstreamFailure.describe(plain))
+			.isEqualTo("TLS handshake failed: the backend does not speak TLS (plain HTTP on an https URL?)");
 	}
 
 	/** What Netty's DNS resolver, which Reactor Netty's client uses, says, and why it could not resolve. */
