@@ -226,6 +226,12 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 				return;
 			}
 			String authority = authority(encoded);
+			if (authority != null && ctx.channel() instanceof Http2StreamChannel) {
+				// RFC 9113 (8.3.1): :path holds the path, the host is :authority's. Taken as HTTP/1.1's absolute
+				// form, its host won over :authority, past whatever checks :authority in front of the balancer.
+				refuse(ctx, request, new IllegalArgumentException("an absolute URL in :path, which holds a path"));
+				return;
+			}
 			if (authority != null) {
 				if (authority.isEmpty() || authority.charAt(0) == ':' || !validHost(authority)) {
 					refuse(ctx, request, new IllegalArgumentException("a request target whose host is not a host"

@@ -166,7 +166,8 @@ class Http2ClientsIntegrationTests {
 	 * HEADERS whose {@code :authority} and {@code host} differ, malformed by RFC 9113 (8.3.1), which Netty refuses to
 	 * translate to an HTTP/1.1 request, and a {@code :path} with a space, which no HTTP/1.1 request line can hold:
 	 * the JSON 400 on their streams and an INFO line each, where the streams were reset with {@code CANCEL} and
-	 * nothing logged; the connection goes on.
+	 * nothing logged; the connection goes on. So does a {@code :path} with an absolute URL, whose host took the
+	 * place of {@code :authority}'s.
 	 */
 	@Test
 	void headersNettyCannotTranslateOrWithASpaceInThePathGetAJsonAnswerOnTheirStream(CapturedOutput output)
@@ -175,9 +176,11 @@ class Http2ClientsIntegrationTests {
 		try (Http2Requests connection = Http2Requests.clearText(this.port)) {
 			Answer twoHosts = connection.send(Http2Requests.headers("GET", "/two-hosts", "localhost").add("host", "x"));
 			Answer space = connection.send(Http2Requests.headers("GET", "/a b", "localhost"));
+			Answer absolute = connection.send(Http2Requests.headers("GET", "http://elsewhere.example/x", "localhost"));
 			Answer next = connection.send(Http2Requests.headers("GET", "/after", "localhost"));
 
-			assertThat(List.of(twoHosts.status(), space.status())).containsExactly(400, 400);
+			assertThat(List.of(twoHosts.status(), space.status(), absolute.status())).containsExactly(400, 400, 400);
+			assertThat(absolute.body()).contains("The request is not valid HTTP: an absolute URL in :path");
 			assertThat(twoHosts.body()).isEqualTo("{\"status\":400,\"error\":\"Bad Request\",\"message\":\"The "
 					+ "request is not valid HTTP: Conflicting ':authority' and 'host' headers found\"}");
 			assertThat(space.body()).contains("The request is not valid HTTP: The URI contain illegal characters: /a b");
@@ -187,7 +190,8 @@ class Http2ClientsIntegrationTests {
 		assertThat(output.getOut().lines().filter((line) -> line.contains("answered 400")))
 			.satisfiesExactly((line) -> assertThat(line).contains(" INFO ",
 					"a request that is not valid HTTP: Conflicting ':authority' and 'host' headers found"),
-					(line) -> assertThat(line).contains(" INFO ", "The URI contain illegal characters: /a b"));
+					(line) -> assertThat(line).contains(" INFO ", "The URI contain illegal characters: /a b"),
+					(line) -> assertThat(line).contains(" INFO ", "an absolute URL in :path"));
 	}
 
 	/**
