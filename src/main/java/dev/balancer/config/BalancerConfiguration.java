@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.RecvByteBufAllocator;
+import io.netty.handler.ssl.SslHandler;
 import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.LoopResources;
 import tools.jackson.databind.json.JsonMapper;
@@ -68,6 +69,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProp
 import org.springframework.boot.autoconfigure.ssl.SslBundleRegistrar;
 import org.springframework.boot.autoconfigure.ssl.SslProperties;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.reactor.netty.NettyReactiveWebServerFactory;
 import org.springframework.boot.reactor.netty.NettyServerCustomizer;
 import org.springframework.boot.reactor.netty.autoconfigure.NettyServerProperties;
@@ -428,11 +430,29 @@ class BalancerConfiguration {
 		return new BackendHttpClientFactory(properties, serverProperties, sslConfigurer, customizers);
 	}
 
-	/** {@code balancer.timeouts.connect} for every connection to a backend. */
+	/**
+	 * {@code balancer.timeouts.connect} for every connection to a backend: to connect, and then for the TLS
+	 * handshake with an {@code https} backend, as nginx's {@code proxy_connect_timeout} bounds both, unless
+	 * {@code ...httpclient.ssl.handshake-timeout} is set. A backend that took the connection and then said nothing
+	 * held each request for Reactor Netty's 10 s (the gateway's setting reaches the handshake only when it configures
+	 * TLS itself) before it was retried elsewhere. The probes' handshakes are bounded by their own timeout.
+	 */
 	@Bean
-	HttpClientCustomizer backendConnectTimeout(BalancerProperties properties) {
+	HttpClientCustomizer backendConnectTimeout(BalancerProperties properties, Environment environment) {
 		int millis = (int) Math.min(properties.timeouts().connect().toMillis(), Integer.MAX_VALUE);
-		return (httpClient) -> httpClient.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, millis);
+		boolean handshakeTimeoutSet = Binder.get(environment)
+			.bind("spring.cloud.gateway.server.webflux.httpclient.ssl.handshake-timeout", Duration.class)
+			.isBound();
+		return (httpClient) -> {
+			HttpClient connecting = httpClient.option(ChannelOption.CONNECT_TIMEOUT_MILLIS, millis);
+			return handshakeTimeoutSet ? connecting
+					: connecting.doOnChannelInit((observer, channel, address) -> {
+						SslHandler tls = channel.pipeline().get(SslHandler.class);
+						if (tls != null) {
+							tls.setHandshakeTimeoutMillis(millis);
+						}
+					});
+		};
 	}
 
 	/** Spring Cloud LoadBalancer's client factory, set up as its auto-configuration does, with lookups kept. */
