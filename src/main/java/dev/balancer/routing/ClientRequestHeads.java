@@ -307,9 +307,7 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 			// or a :path with a space, which no request line can hold (nginx answers both with a 400). The JSON 400
 			// on the stream, as for any request that is not valid HTTP; passed on, the failure closed the stream
 			// with a CANCEL, logged at DEBUG alone.
-			String reason = printable(cause.getCause().getMessage());
-			refuse(ctx, null, HttpStatus.BAD_REQUEST, "The request is not valid HTTP: " + reason,
-					"a request that is not valid HTTP: " + reason, ClientErrors.Reason.INVALID_REQUEST);
+			refuse(ctx, null, cause.getCause());
 			return;
 		}
 		if (!(ctx.channel() instanceof Http2StreamChannel) || !(cause instanceof Http2Exception)) {
@@ -417,7 +415,7 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 	 * Answers a request that is not valid HTTP with the balancer's JSON error and closes the connection. What the
 	 * client sends after it is dropped: the request's body, if Netty goes on decoding one.
 	 */
-	private static void refuse(ChannelHandlerContext ctx, HttpRequest request, Throwable fault) {
+	private static void refuse(ChannelHandlerContext ctx, @Nullable HttpRequest request, Throwable fault) {
 		String reason = printable(fault.getMessage());
 		String message = "The request is not valid HTTP: " + reason;
 		String refused = "a request that is not valid HTTP: " + reason + hint(fault);
@@ -475,9 +473,7 @@ public final class ClientRequestHeads extends ChannelInboundHandlerAdapter {
 	 */
 	private static boolean answer(ChannelHandlerContext ctx, @Nullable HttpRequest request, FullHttpResponse response) {
 		boolean whole = request instanceof LastHttpContent;
-		if (request != null) {
-			ReferenceCountUtil.release(request);
-		}
+		ReferenceCountUtil.release(request); // null-safe
 		if (ctx.pipeline().get(DISCARD_NAME) != null) {
 			response.release();
 			return false; // the first's answer closes the connection
