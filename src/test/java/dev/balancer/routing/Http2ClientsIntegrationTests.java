@@ -329,9 +329,6 @@ class Http2ClientsIntegrationTests {
 	 */
 	static void assertMalformedRequestsLeaveOneLineEach(Callable<Http2Requests> connect, CapturedOutput output)
 			throws Exception {
-		// The refusal lines of the tests before, from the same second, may have spent the log's 10 lines a second
-		// (LogBudget), which would leave these lines out: a new second first.
-		Thread.sleep(1100);
 		byte[] body = "0123456789".getBytes(StandardCharsets.UTF_8);
 		long before = ClientErrors.timesRefused(ClientErrors.Reason.HTTP2_PROTOCOL);
 		try (Http2Requests connection = connect.call()) {

@@ -12,12 +12,13 @@ import org.apache.commons.logging.impl.NoOpLog;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 class LogBudgetTests {
 
 	final AtomicLong now = new AtomicLong(TimeUnit.HOURS.toNanos(5));
 
-	final LogBudget budget = new LogBudget(this.now::get);
+	final LogBudget budget = new LogBudget(this.now::get, LogBudget.LINES_PER_SECOND);
 
 	final List<String> logged = new ArrayList<>();
 
@@ -60,6 +61,39 @@ class LogBudgetTests {
 		}
 
 		assertThat(this.logged).containsExactly("INFO refused 1", "INFO refused 2", "INFO refused 3");
+	}
+
+	@Test
+	void anotherNumberOfLinesASecondIsKeptToo() {
+		LogBudget three = new LogBudget(this.now::get, 3);
+		for (int i = 1; i <= 5; i++) {
+			three.info(this.logger, "refused " + i);
+		}
+		this.now.addAndGet(TimeUnit.SECONDS.toNanos(1));
+		three.info(this.logger, "refused 6");
+
+		assertThat(this.logged).containsExactly("INFO refused 1", "INFO refused 2", "INFO refused 3",
+				"INFO refused 6 [2 more like it not logged before this one: at most 3 a second are]");
+	}
+
+	@Test
+	void noLinesAtAllIsRefusedNamingTheProperty() {
+		assertThatIllegalArgumentException().isThrownBy(() -> new LogBudget(this.now::get, 0))
+			.withMessage("balancer.log-budget.lines-per-second must be at least 1, was 0");
+	}
+
+	/**
+	 * The build's tests run with a budget no test reaches (pom.xml), so that a test checking a line does not
+	 * depend on the lines the tests before it logged from the same place in the same second.
+	 */
+	@Test
+	void theBuildsTestsRunWithABudgetNoTestReaches() {
+		LogBudget budget = new LogBudget();
+		for (int i = 1; i <= 1000; i++) {
+			budget.info(this.logger, "refused " + i);
+		}
+
+		assertThat(this.logged).hasSize(1000);
 	}
 
 	@Test
