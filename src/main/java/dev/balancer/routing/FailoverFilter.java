@@ -364,7 +364,7 @@ public class FailoverFilter implements GatewayFilter, Ordered {
 		/**
 		 * Fails the request with the status and message the client gets, and logs them in one line. This line is
 		 * the log's record of a backend failing a request: Reactor Netty's own warnings with stack traces are
-		 * turned off in application.yml, as they came on every failed health probe as well.
+		 * turned off in balancer-defaults.yml, as they came on every failed health probe as well.
 		 */
 		private Mono<Void> failed(HttpStatus status, String message, @Nullable String backend) {
 			if (logger.isWarnEnabled()) {

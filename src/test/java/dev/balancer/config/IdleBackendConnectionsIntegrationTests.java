@@ -82,7 +82,7 @@ class IdleBackendConnectionsIntegrationTests {
 	@Test
 	void thePackagedMaximumIdleTimeIsBelowCommonBackendKeepAlives() throws IOException {
 		PropertySource<?> packaged = new YamlPropertySourceLoader()
-			.load("packaged", new FileSystemResource("src/main/resources/application.yml"))
+			.load("packaged", new FileSystemResource("src/main/resources/balancer-defaults.yml"))
 			.get(0);
 		Object maxIdle = packaged.getProperty("spring.cloud.gateway.server.webflux.httpclient.pool.max-idle-time");
 

@@ -143,7 +143,7 @@ class MisspeltSettingsTests {
 	void findsNoneInTheShippedSettings() throws IOException {
 		StandardEnvironment environment = new StandardEnvironment();
 		YamlPropertySourceLoader yaml = new YamlPropertySourceLoader();
-		for (Resource file : List.of(new ClassPathResource("application.yml"),
+		for (Resource file : List.of(new ClassPathResource("balancer-defaults.yml"),
 				new ClassPathResource("application-demo.yml"), new FileSystemResource("config/application.yml"),
 				new FileSystemResource("config/kubernetes/balancer.yml"))) {
 			yaml.load(file.getDescription(), file).forEach(environment.getPropertySources()::addLast);

@@ -44,7 +44,7 @@ class StartupLogTests {
 	void findsNoneInTheShippedSettings() throws IOException {
 		StandardEnvironment environment = new StandardEnvironment();
 		YamlPropertySourceLoader yaml = new YamlPropertySourceLoader();
-		for (Resource file : List.of(new ClassPathResource("application.yml"),
+		for (Resource file : List.of(new ClassPathResource("balancer-defaults.yml"),
 				new FileSystemResource("config/application.yml"))) {
 			yaml.load(file.getDescription(), file).forEach(environment.getPropertySources()::addLast);
 		}

@@ -55,11 +55,11 @@ final class Deployables {
 		return matcher.group(1).trim();
 	}
 
-	/** A property of the built-in src/main/resources/application.yml. */
+	/** A property of the built-in src/main/resources/balancer-defaults.yml. */
 	static String builtIn(String name) {
-		Object value = yaml(new FileSystemResource("src/main/resources/application.yml")).getProperty(name);
+		Object value = yaml(new FileSystemResource("src/main/resources/balancer-defaults.yml")).getProperty(name);
 		if (value == null) {
-			throw new AssertionError("No " + name + " in the built-in application.yml");
+			throw new AssertionError("No " + name + " in the built-in balancer-defaults.yml");
 		}
 		return value.toString();
 	}

@@ -23,6 +23,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.balancer.support.BalancerProcess;
+import dev.balancer.support.FreePorts;
 import dev.balancer.support.TestBackend;
 
 import static org.assertj.core.api.Assertions.as;
@@ -138,6 +139,37 @@ class StartupIT {
 			int port = balancer.awaitStarted(STARTUP);
 
 			assertThat(get(port, "/from-file")).isEqualTo("one");
+		}
+	}
+
+	/**
+	 * A file named by {@code spring.config.location} replaces Spring Boot's default locations, the jar's own
+	 * {@code application.yml} among them: the built-in defaults (actuator exposure, health details and probes, no
+	 * banner, the management port's own check) went with it.
+	 */
+	@Test
+	void aFileNamedBySpringConfigLocationKeepsTheBuiltInDefaults() throws Exception {
+		Path file = BalancerProcess.workDir().resolve("balancer.yml");
+		int managementPort = FreePorts.next();
+		Files.writeString(file, """
+				server.port: 0
+				management.server.port: %d
+				balancer:
+				  backends:
+				    - url: %s
+				  health-check:
+				    path: %s
+				""".formatted(managementPort, backend.url(), TestBackend.HEALTH_PATH));
+
+		try (BalancerProcess balancer = BalancerProcess.start(List.of(),
+				List.of("--spring.config.location=file:" + file))) {
+			int port = balancer.awaitStarted(STARTUP);
+
+			assertThat(get(port, "/from-located-file")).isEqualTo("one");
+			assertThat(get(managementPort, "/actuator/health/readiness")).contains("\"UP\"");
+			assertThat(get(managementPort, "/actuator/health")).contains("\"healthy\":\"1/1\"", backend.url());
+			assertThat(get(managementPort, "/actuator/prometheus")).contains("balancer_backend_up");
+			assertThat(balancer.output()).doesNotContain(":: Spring Boot ::");
 		}
 	}
 

@@ -481,7 +481,7 @@ class ProxyIntegrationTests {
 	void theGatewaySortsTheRoutesFiltersOnceNotOnEveryRequest() {
 		get("/cached");
 
-		// The gateway keeps the sorted list per route only with route-filter-cache-enabled (application.yml).
+		// The gateway keeps the sorted list per route only with route-filter-cache-enabled (balancer-defaults.yml).
 		Map<?, ?> cached = (Map<?, ?>) ReflectionTestUtils.getField(this.filteringWebHandler, "routeFilterMap");
 		assertThat(cached).isNotNull();
 		assertThat(cached.keySet()).anySatisfy((route) -> assertThat(((Route) route).getId()).isEqualTo("balancer"));
