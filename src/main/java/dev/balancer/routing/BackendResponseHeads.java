@@ -10,6 +10,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -78,6 +79,12 @@ public final class BackendResponseHeads extends ChannelDuplexHandler {
 
 	private boolean reading;
 
+	/** Whether this read held only what this handler drops (informational responses): nothing to ask for more. */
+	private boolean droppedOnly;
+
+	/** Whether the request last sent asked for an upgrade, the only request a 101 may answer. */
+	private boolean upgradeAsked;
+
 	/** The final response being read, until its end. */
 	private @Nullable HttpResponse response;
 
@@ -130,8 +137,14 @@ public final class BackendResponseHeads extends ChannelDuplexHandler {
 			}
 			else if (informational(response)) {
 				this.skipping = !(msg instanceof LastHttpContent);
-				ReferenceCountUtil.release(msg);
+				drop(msg);
 				return;
+			}
+			else if (response.status().code() == 101 && !this.upgradeAsked) {
+				// Netty would take the connection for switched, pass its bytes on raw, and Reactor Netty would put
+				// it back in the pool: the next request sent on it, another client's, had its answer never read.
+				response.setDecoderResult(DecoderResult.failure(new InvalidResponseException(
+						"101 Switching Protocols to a request that asked for no upgrade")));
 			}
 			else if (response.status().code() == 101) {
 				if (ctx.pipeline().get(IDLE_HANDLER_NAME) != null) {
@@ -149,7 +162,7 @@ public final class BackendResponseHeads extends ChannelDuplexHandler {
 		}
 		else if (this.skipping && msg instanceof HttpContent) {
 			this.skipping = !(msg instanceof LastHttpContent);
-			ReferenceCountUtil.release(msg);
+			drop(msg);
 			return;
 		}
 		else if (msg instanceof HttpContent content && content.decoderResult().isFailure()) {
@@ -167,13 +180,36 @@ public final class BackendResponseHeads extends ChannelDuplexHandler {
 			this.excess.responseEnded(ctx.channel(), this.response);
 			this.response = null;
 		}
+		this.droppedOnly = false;
 		ctx.fireChannelRead(msg);
+	}
+
+	private void drop(Object msg) {
+		this.droppedOnly = true;
+		ReferenceCountUtil.release(msg);
+	}
+
+	/**
+	 * Asks for the next read after one that held only informational responses (a 103 Early Hints in a packet of its
+	 * own, its 200 to come). Reactor Netty reads a backend's connection as its response is taken, and it was handed
+	 * nothing here: the final response stayed unread, and the client got a 504 at the response timeout.
+	 */
+	@Override
+	public void channelReadComplete(ChannelHandlerContext ctx) {
+		if (this.droppedOnly) {
+			this.droppedOnly = false;
+			if (!ctx.channel().config().isAutoRead()) {
+				ctx.read();
+			}
+		}
+		ctx.fireChannelReadComplete();
 	}
 
 	@Override
 	public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
 		if (msg instanceof HttpRequest sent) {
 			this.excess.requestSent(sent);
+			this.upgradeAsked = sent.headers().contains(HttpHeaderNames.UPGRADE);
 		}
 		ctx.write(msg, promise);
 	}

@@ -81,6 +81,19 @@ class BackendResponseHeadsIntegrationTests {
 	}
 
 	/**
+	 * A 101 to a request that asked for no upgrade is a 502: relayed, it reached the client with a chunked body
+	 * (HTTP/2 has no 101 at all), and the switched connection went back to the pool, where another client's request
+	 * was sent on it and its answer never read.
+	 */
+	@Test
+	void aSwitchToAProtocolNoOneAskedForIsABadGateway() throws IOException {
+		assertThat(get("/unasked-101")).startsWith("HTTP/1.1 502 Bad Gateway\r\n")
+			.endsWith("\"message\":\"The backend sent an invalid response: 101 Switching Protocols to a request that "
+					+ "asked for no upgrade\"}");
+		assertThat(get("/dated")).as("the next request").startsWith("HTTP/1.1 200 OK\r\n").endsWith("ok");
+	}
+
+	/**
 	 * A response that came without a {@code Date} gets the time it came, as RFC 9110 (6.6.1) asks of a proxy and
 	 * nginx does, and so do the balancer's own answers; a backend's own {@code Date} is passed on as it is.
 	 */

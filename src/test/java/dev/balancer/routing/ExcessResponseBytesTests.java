@@ -140,7 +140,10 @@ class ExcessResponseBytesTests {
 
 	@Test
 	void aWebSocketSessionIsNotLookedAt() {
-		send(HttpMethod.GET, "/socket");
+		DefaultFullHttpRequest handshake = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/socket");
+		handshake.headers().set("Upgrade", "websocket").set("Connection", "Upgrade");
+		this.channel.writeOutbound(handshake);
+		this.channel.releaseOutbound();
 		receive("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 				+ "Sec-WebSocket-Accept: x\r\n\r\n");
 

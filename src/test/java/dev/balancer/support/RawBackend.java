@@ -147,6 +147,22 @@ public final class RawBackend implements AutoCloseable {
 			Thread.sleep(50);
 			out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhinted"));
 		}
+		else if (target.equals("/late-hints")) {
+			// Go's net/http sends its 103 as soon as the handler asks, its 200 later: each in a packet of its own,
+			// on a connection kept open after the response
+			out.write(ascii("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"));
+			out.flush();
+			Thread.sleep(500);
+			out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nhinted"));
+			out.flush();
+			Thread.sleep(6000); // longer than a client waits (RawRequests): a close would make the balancer read
+		}
+		else if (target.equals("/unasked-101")) {
+			out.write(ascii("HTTP/1.1 101 Switching Protocols\r\nUpgrade: foo\r\nConnection: Upgrade\r\n\r\n"
+					+ "foo's own bytes"));
+			out.flush();
+			Thread.sleep(1000); // the connection stays open: one the pool must not take back
+		}
 		else if (target.equals("/trickle")) {
 			out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 50\r\nConnection: close\r\n\r\n"));
 			for (int i = 0; i < 5; i++) {
