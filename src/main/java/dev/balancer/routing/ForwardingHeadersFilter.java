@@ -53,13 +53,27 @@ public class ForwardingHeadersFilter implements HttpHeadersFilter {
 		if (!trusted) {
 			CLIENT_SUPPLIED.forEach(headers::remove);
 		}
-		String forwardedFor = headers.getFirst(X_FORWARDED_FOR);
+		String forwardedFor = forwardedFor(headers);
 		if (peerAddress != null) {
 			headers.set(X_FORWARDED_FOR, (forwardedFor != null) ? forwardedFor + ", " + peerAddress : peerAddress);
 		}
 		setIfAbsent(headers, X_FORWARDED_PROTO, request.getURI().getScheme());
 		setIfAbsent(headers, X_FORWARDED_HOST, host(request));
 		return headers;
+	}
+
+	/**
+	 * The addresses the client's {@code X-Forwarded-For} lines list, as one list: lines that repeat a field are one
+	 * list, in order (RFC 9110 5.3), as HAProxy's {@code option forwardfor} sends them, a line of its own after the
+	 * client's. Only the first line was kept, so the address HAProxy added was dropped, and one its client made up
+	 * took its place in front of the balancer's.
+	 */
+	private static @Nullable String forwardedFor(HttpHeaders headers) {
+		List<String> lines = headers.get(X_FORWARDED_FOR);
+		if (lines == null || lines.isEmpty()) {
+			return null;
+		}
+		return (lines.size() == 1) ? lines.get(0) : String.join(", ", lines);
 	}
 
 	/**

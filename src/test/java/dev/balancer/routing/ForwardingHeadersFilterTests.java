@@ -61,6 +61,20 @@ class ForwardingHeadersFilterTests {
 		assertThat(forwarded.get("X-Forwarded-Host")).containsExactly("shop.example");
 	}
 
+	/**
+	 * HAProxy's {@code option forwardfor} adds a line of its own after its client's: the lines are one list, where
+	 * only the first was kept, dropping the client's real address HAProxy added and keeping the one it made up.
+	 */
+	@Test
+	void takesEveryLineOfATrustedProxysForwardedForAsOneList() {
+		HttpHeaders forwarded = forward(MockServerHttpRequest.get("http://balancer.internal/x")
+			.remoteAddress(new InetSocketAddress("198.51.100.1", 443))
+			.header("X-Forwarded-For", "6.6.6.6")
+			.header("X-Forwarded-For", "203.0.113.7"));
+
+		assertThat(forwarded.get("X-Forwarded-For")).containsExactly("6.6.6.6, 203.0.113.7, 198.51.100.1");
+	}
+
 	/** An HTTP/1.0 client may send no Host, an HTTP/1.1 one an empty Host: there is none to tell. */
 	@Test
 	void tellsNoHostWhenTheClientNamedNone() {
