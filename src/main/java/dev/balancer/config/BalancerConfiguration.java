@@ -38,6 +38,7 @@ import dev.balancer.routing.BrokenResponseFilter;
 import dev.balancer.routing.ClientAddressFilter;
 import dev.balancer.routing.ClientRequestHeads;
 import dev.balancer.routing.ConnectionLimit;
+import dev.balancer.routing.DrainDeadline;
 import dev.balancer.routing.ExactRequestUrlFilter;
 import dev.balancer.routing.ExactUrlLoadBalancerClientFilter;
 import dev.balancer.routing.FailoverFilter;
@@ -329,10 +330,26 @@ class BalancerConfiguration {
 	 * proxy's server factory alone, where a {@code NettyServerCustomizer} bean would limit the management server too.
 	 */
 	@Bean
-	WebServerFactoryCustomizer<NettyReactiveWebServerFactory> connectionLimit(BalancerProperties properties,
-			MeterRegistry meters) {
-		ConnectionLimit limit = new ConnectionLimit(properties.maxConnections()).registerWith(meters);
+	WebServerFactoryCustomizer<NettyReactiveWebServerFactory> connectionLimitCustomizer(ConnectionLimit limit) {
 		return (factory) -> factory.addServerCustomizers(limit::apply);
+	}
+
+	/** The count of client connections, and its limit. */
+	@Bean
+	ConnectionLimit connectionLimit(BalancerProperties properties, MeterRegistry meters) {
+		return new ConnectionLimit(properties.maxConnections()).registerWith(meters);
+	}
+
+	/** Requests still at work when the drain timeout ends get the 503 ({@link DrainDeadline}). */
+	@Bean
+	DrainDeadline drainDeadline(Stopping stopping, InFlightRequests inFlight, ConnectionLimit clients) {
+		return new DrainDeadline(stopping, inFlight::total, clients::open);
+	}
+
+	/** Every backend connection is known to {@link DrainDeadline}, which closes them when the drain times out. */
+	@Bean
+	HttpClientCustomizer backendConnectionsForTheDrain(DrainDeadline drain) {
+		return (client) -> client.doOnChannelInit((observer, channel, address) -> drain.opened(channel));
 	}
 
 	/** On io_uring, client connections receive into buffers of at most 16 KB ({@link ReceiveBuffers}). */

@@ -78,7 +78,8 @@ public final class ConnectionLimit {
 		}
 	}
 
-	int open() {
+	/** Client connections open now. */
+	public int open() {
 		return this.open.get();
 	}
 

@@ -44,6 +44,15 @@ public class InFlightRequests implements LoadBalancerLifecycle<RequestDataContex
 		return (counter != null) ? counter.get() : 0;
 	}
 
+	/** Requests in flight to all backends now. */
+	public int total() {
+		int total = 0;
+		for (AtomicInteger counter : this.counters.values()) {
+			total += counter.get();
+		}
+		return total;
+	}
+
 	@Override
 	public void onStart(Request<RequestDataContext> request) {
 	}

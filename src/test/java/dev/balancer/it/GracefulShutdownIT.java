@@ -76,6 +76,40 @@ class GracefulShutdownIT {
 	}
 
 	/**
+	 * A request still waiting for its backend when the drain timeout ends gets the 503 README promises, with its
+	 * connection closed, before the process exits: the client got an empty reply, while the log said it had been
+	 * answered.
+	 */
+	@Test
+	void aRequestStillAtWorkWhenTheDrainTimesOutGetsA503() throws Exception {
+		TestBackend slower = TestBackend.start("slower").delay(Duration.ofSeconds(20));
+		int managementPort = FreePorts.next();
+		try (BalancerProcess balancer = BalancerProcess.start(List.of(),
+				List.of("--server.port=0", "--management.server.port=" + managementPort,
+						"--balancer.backends[0].url=" + slower.url(), "--balancer.health-check.path=/health",
+						"--spring.lifecycle.timeout-per-shutdown-phase=2s"))) {
+			int port = balancer.awaitStarted(Duration.ofSeconds(60));
+			await().atMost(Duration.ofSeconds(10)).until(() -> readiness(managementPort) == 200);
+			CompletableFuture<HttpResponse<String>> inFlight = this.client.sendAsync(
+					HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/slower")).build(),
+					HttpResponse.BodyHandlers.ofString());
+			await().atMost(Duration.ofSeconds(5)).until(() -> slower.requestCount() == 1);
+
+			balancer.terminate();
+
+			HttpResponse<String> response = inFlight.get(15, TimeUnit.SECONDS);
+			assertThat(response.statusCode()).isEqualTo(503);
+			assertThat(response.body()).contains("\"message\":\"The balancer is shutting down\"");
+			assertThat(balancer.awaitExit(Duration.ofSeconds(30))).isZero();
+			assertThat(balancer.output())
+				.contains("The drain timeout is over with 1 request still at work: answering with 503");
+		}
+		finally {
+			slower.stop();
+		}
+	}
+
+	/**
 	 * A session, which would never end by itself, is closed on both sides with 1001 "Going Away", and the stop goes on
 	 * without it: the process exits well before the drain timeout of 60 s, where it waited all of it and then cut
 	 * the session without a close code.
