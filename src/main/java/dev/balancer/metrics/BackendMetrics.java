@@ -68,7 +68,8 @@ public class BackendMetrics implements AttemptOutcome.Listener {
 		this.meters = meters;
 		for (ServiceInstance backend : health.backends()) {
 			Gauge.builder(UP, health, (registry) -> registry.isUp(backend) ? 1 : 0)
-				.description("Whether the backend is in rotation (1) or not (0)")
+				.description("Whether the backend passes its health checks (1) or is down (0); for ejections see "
+						+ "balancer.outlier.ejected")
 				.tag("backend", backend.getInstanceId())
 				.register(meters);
 			Gauge.builder(ACTIVE, inFlight, (requests) -> requests.count(backend))
