@@ -53,7 +53,7 @@ public class ForwardingHeadersFilter implements HttpHeadersFilter {
 		if (!trusted) {
 			CLIENT_SUPPLIED.forEach(headers::remove);
 		}
-		String forwardedFor = forwardedFor(headers);
+		String forwardedFor = trusted ? forwardedFor(headers) : null; // an untrusted client's were taken out
 		if (peerAddress != null) {
 			headers.set(X_FORWARDED_FOR, (forwardedFor != null) ? forwardedFor + ", " + peerAddress : peerAddress);
 		}
