@@ -185,6 +185,10 @@ class BackendResponseHeadsTests {
 
 	@Test
 	void aWebSocketSessionIsNeverCut() throws InterruptedException {
+		DefaultFullHttpRequest handshake = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/chat");
+		handshake.headers().set("Upgrade", "websocket").set("Connection", "Upgrade");
+		this.channel.writeOutbound(handshake);
+		this.channel.releaseOutbound();
 		receive("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 				+ "Sec-WebSocket-Accept: x\r\n\r\n");
 		assertThat(read()).first().isEqualTo("response 101");
