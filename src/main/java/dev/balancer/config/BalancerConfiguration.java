@@ -488,9 +488,17 @@ class BalancerConfiguration {
 	@Bean
 	RouteLocator balancerRoute(RouteLocatorBuilder routes, FailoverFilter failover,
 			ObjectProvider<StickySessions> stickySessions, ForwardingHeadersFilter forwarding,
-			BalancerProperties properties) {
+			BalancerProperties properties, BackendMetrics backendMetrics,
+			ObjectProvider<OutlierDetector> outlierDetector) {
+		OutlierDetector outliers = outlierDetector.getIfAvailable();
+		BrokenResponseFilter broken = new BrokenResponseFilter((outcome) -> {
+			backendMetrics.responseBrokeOff(outcome);
+			if (outliers != null) {
+				outliers.responseBrokeOff(outcome);
+			}
+		});
 		List<GatewayFilter> filters = new ArrayList<>(List.of(failover, new InFlightReleaseFilter(),
-				new BrokenResponseFilter(), new SingleWriteResponseFilter(), new ClientAddressFilter(),
+				broken, new SingleWriteResponseFilter(), new ClientAddressFilter(),
 				new ResponseTimeoutFilter(properties.timeouts().response(), properties.timeouts().client())));
 		stickySessions.ifAvailable((sessions) -> filters.add(new StickySessionFilter(sessions, forwarding)));
 		if (properties.preserveHost()) {

@@ -183,7 +183,24 @@ public class OutlierDetector implements AttemptOutcome.Listener {
 			failed(outcome.backend(), tracker, "status " + outcome.status().value());
 		}
 		else {
-			tracker.consecutiveErrors.set(0);
+			tracker.countBeforeAnswer = tracker.consecutiveErrors.getAndSet(0);
+		}
+	}
+
+	/**
+	 * A response of the backend that broke off after its head (a reset, a silence past the read timeout, a body Netty
+	 * could not decode): a failure, counted on from where the count stood before that head reset it. A backend that
+	 * broke off every response was never ejected, as each head counted as a good answer.
+	 */
+	public void responseBrokeOff(AttemptOutcome outcome) {
+		Tracker tracker = this.trackers.get(outcome.backend().getInstanceId());
+		if (tracker == null || this.stopping.isUnderWay()) {
+			return;
+		}
+		int count = tracker.countBeforeAnswer + 1;
+		tracker.consecutiveErrors.accumulateAndGet(count, Math::max);
+		if (count >= this.settings.consecutiveErrors()) {
+			eject(outcome.backend(), tracker, (outcome.error() != null) ? outcome.error() : "response broke off");
 		}
 	}
 
@@ -242,6 +259,12 @@ public class OutlierDetector implements AttemptOutcome.Listener {
 	private static final class Tracker {
 
 		private final AtomicInteger consecutiveErrors = new AtomicInteger();
+
+		/**
+		 * The failures in a row before the last good answer's head reset the count, for a body that then broke off
+		 * ({@link #responseBrokeOff}).
+		 */
+		private volatile int countBeforeAnswer;
 
 		/** How many times it was ejected, fading; guarded by the detector's lock. */
 		private int ejections;

@@ -53,6 +53,8 @@ public class BackendMetrics implements AttemptOutcome.Listener {
 
 	static final String RESPONSE_TIME = "balancer.backend.response.time";
 
+	static final String BROKEN = "balancer.backend.responses.broken";
+
 	/**
 	 * The histogram's buckets: Prometheus clients' default ones, and the default response timeout (30 s). Few
 	 * and fixed, so that each backend adds 13 series, not Micrometer's 70-odd of a percentile histogram.
@@ -77,6 +79,17 @@ public class BackendMetrics implements AttemptOutcome.Listener {
 				.tag("backend", backend.getInstanceId())
 				.register(meters);
 			this.backends.put(backend.getInstanceId(), new BackendMeters(backend.getInstanceId()));
+		}
+	}
+
+	/**
+	 * Counts a response that broke off after its head, by the backend's fault (a reset, a silence past the read
+	 * timeout, a body Netty could not decode): its attempt was counted by the head's status already.
+	 */
+	public void responseBrokeOff(AttemptOutcome outcome) {
+		BackendMeters backend = this.backends.get(outcome.backend().getInstanceId());
+		if (backend != null) {
+			backend.broken.increment();
 		}
 	}
 
@@ -118,6 +131,8 @@ public class BackendMetrics implements AttemptOutcome.Listener {
 
 		private final Timer responseTime;
 
+		private final Counter broken;
+
 		private final AtomicReferenceArray<Counter> byStatus = new AtomicReferenceArray<>(600);
 
 		private final Map<UpstreamFailure, Counter> byFailure = new ConcurrentHashMap<>();
@@ -128,6 +143,10 @@ public class BackendMetrics implements AttemptOutcome.Listener {
 				.description("Time from choosing the backend to the head of its response, per attempt answered")
 				.tag("backend", backend)
 				.serviceLevelObjectives(BUCKETS)
+				.register(BackendMetrics.this.meters);
+			this.broken = Counter.builder(BROKEN)
+				.description("Responses that broke off after their head, by the backend's fault")
+				.tag("backend", backend)
 				.register(BackendMetrics.this.meters);
 		}
 

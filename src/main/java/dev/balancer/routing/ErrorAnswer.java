@@ -19,6 +19,8 @@ import org.springframework.web.server.ResponseStatusException;
  */
 final class ErrorAnswer extends ResponseStatusException {
 
+	private static final String BROKE_OFF = "The backend's response broke off (";
+
 	private static final HttpHeaders CLOSE = HttpHeaders.readOnlyHttpHeaders(header(HttpHeaders.CONNECTION, "close"));
 
 	/** Headers of the answer, such as {@code Connection: close}; none when {@code null}. */
@@ -41,8 +43,13 @@ final class ErrorAnswer extends ResponseStatusException {
 
 	/** The 502 for a backend's response that broke off before any of it went to the client, naming the fault. */
 	static ErrorAnswer responseBrokeOff(Throwable failure) {
-		String reason = "The backend's response broke off (" + UpstreamFailure.describe(failure) + ")";
-		return of(HttpStatus.BAD_GATEWAY, reason, failure);
+		return of(HttpStatus.BAD_GATEWAY, BROKE_OFF + UpstreamFailure.describe(failure) + ")", failure);
+	}
+
+	/** Whether this is the 502 of {@link #responseBrokeOff}. */
+	boolean isResponseBrokeOff() {
+		String reason = getReason();
+		return getStatusCode().value() == 502 && reason != null && reason.startsWith(BROKE_OFF);
 	}
 
 	/** An answer that asks the client to close the connection ({@code Connection: close}). */

@@ -11,11 +11,14 @@ import java.util.List;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import dev.balancer.support.RawBackend;
 
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -32,6 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 		properties = { "balancer.health-check.interval=1h", "balancer.health-check.path=/health",
 				"management.server.port=0" })
 @DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
+@ExtendWith(OutputCaptureExtension.class)
 class TruncatedResponseIntegrationTests {
 
 	static final RawBackend withLength = RawBackend.start(RawBackend.Behaviour.TRUNCATE_WITH_LENGTH);
@@ -58,7 +62,7 @@ class TruncatedResponseIntegrationTests {
 	int port;
 
 	@Test
-	void aResponseCutOffMidwayNeverReachesTheClientAsComplete() throws Exception {
+	void aResponseCutOffMidwayNeverReachesTheClientAsComplete(CapturedOutput output) throws Exception {
 		HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 		int failed = 0;
 		List<String> badGateways = new ArrayList<>();
@@ -79,6 +83,13 @@ class TruncatedResponseIntegrationTests {
 		assertThat(badGateways).hasSize(shortWithLength.misbehaved())
 			.hasSize(3)
 			.allSatisfy((body) -> assertThat(body).contains("\"status\":502").contains("broke off"));
+		// one WARN line each, the 502s too, which had none
+		assertThat(output.getOut().lines().filter((line) -> line.contains(" WARN ")))
+			.filteredOn((line) -> line.contains(" answered 502: The backend's response broke off ("))
+			.hasSize(3);
+		assertThat(output.getOut().lines().filter((line) -> line.contains(" WARN ")))
+			.filteredOn((line) -> line.contains(" broke off (") && line.endsWith("): closing the client connection"))
+			.hasSize(6);
 	}
 
 }

@@ -15,10 +15,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import reactor.netty.channel.AbortedException;
 
+import dev.balancer.routing.AttemptOutcome;
 import dev.balancer.routing.BackendResponseHeads.InvalidResponseException;
 import dev.balancer.routing.BrokenRequestException;
 import dev.balancer.routing.ResponseTimeoutFilter.StalledRequestException;
 import dev.balancer.routing.Stopping;
+import dev.balancer.routing.UpstreamFailure;
 import dev.balancer.support.Instances;
 import dev.balancer.support.MutableClock;
 
@@ -92,6 +94,38 @@ class OutlierDetectorTests {
 		answer(this.one, 503, 4);
 		answer(this.one, 404, 1);
 		answer(this.one, 503, 4);
+
+		assertThat(this.detector.isEjected(this.one)).isFalse();
+	}
+
+	/**
+	 * A response that broke off after its head counts as a failure, on from where the count stood before that
+	 * head, which reset it: a backend that broke off every response was never ejected.
+	 */
+	@Test
+	void responsesThatBreakOffAfterTheirHeadCountAsFailuresInARow() {
+		answer(this.one, 503, 2);
+		for (int i = 0; i < 2; i++) {
+			answer(this.one, 200, 1);
+			brokeOff(this.one);
+		}
+		assertThat(this.detector.isEjected(this.one)).isFalse();
+
+		answer(this.one, 200, 1);
+		brokeOff(this.one);
+
+		assertThat(this.detector.isEjected(this.one)).isTrue();
+	}
+
+	@Test
+	void aWholeResponseBetweenBrokenOnesStartsTheCountAgain() {
+		for (int i = 0; i < 4; i++) {
+			answer(this.one, 200, 1);
+			brokeOff(this.one);
+		}
+		answer(this.one, 200, 1); // its body came whole
+		answer(this.one, 200, 1);
+		brokeOff(this.one);
 
 		assertThat(this.detector.isEjected(this.one)).isFalse();
 	}
@@ -252,6 +286,10 @@ class OutlierDetectorTests {
 						new HttpHeaders(), new LinkedMultiValueMap<>(), new HashMap<>()));
 		return new CompletionContext<>(CompletionContext.Status.SUCCESS, Instances.request(),
 				new DefaultResponse(backend), response);
+	}
+
+	private void brokeOff(ServiceInstance backend) {
+		this.detector.responseBrokeOff(new AttemptOutcome(backend, null, UpstreamFailure.RESET, "connection reset"));
 	}
 
 	private void fail(ServiceInstance backend, Throwable failure) {
