@@ -24,6 +24,9 @@ import reactor.netty.NettyPipeline;
  * (chunked) is served on HTTP/1.1 as well, since it may be larger, and so is a request that is not valid HTTP, to be
  * refused there.
  * <p>
+ * Requests asking to upgrade to another protocol with such a body got the same 413, and are served on HTTP/1.1 the
+ * same way.
+ * <p>
  * Only where the server offers h2c ({@code server.http2.enabled} without TLS); neither Reactor Netty nor Spring Boot
  * has an option for it.
  */
@@ -77,12 +80,23 @@ public final class H2cUpgradeRequests extends ChannelInboundHandlerAdapter {
 	 * {@code Host} of several.
 	 */
 	boolean servedOnHttp11(HttpRequest request) {
-		if (!request.headers().containsValue(HttpHeaderNames.UPGRADE, H2C, true)) {
+		if (!request.headers().contains(HttpHeaderNames.UPGRADE)) {
 			return false;
+		}
+		if (!request.headers().containsValue(HttpHeaderNames.UPGRADE, H2C, true)) {
+			// Netty's upgrade handler holds every request that asks for an upgrade, and answered one to another
+			// protocol (Upgrade: websocket on a POST, TLS/1.0) with the same empty 413 when its body was larger. No
+			// such upgrade takes a body (a WebSocket handshake is a GET), and Upgrade is not passed to backends.
+			return hasLargerBody(request);
 		}
 		if (request.decoderResult().isFailure() || ClientRequestHeads.hostFault(request, false) != null) {
 			return true;
 		}
+		return hasLargerBody(request);
+	}
+
+	/** Whether the body is larger than the upgrade handler holds, or may be. */
+	private boolean hasLargerBody(HttpRequest request) {
 		return HttpUtil.isTransferEncodingChunked(request)
 				|| HttpUtil.getContentLength(request, 0L) > this.maxContentLength;
 	}

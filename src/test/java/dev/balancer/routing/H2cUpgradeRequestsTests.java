@@ -60,8 +60,17 @@ class H2cUpgradeRequestsTests {
 	}
 
 	@Test
-	void otherUpgradesAreLeftAlone() {
-		assertThat(passedOn(0, "websocket", "Content-Length: 5")).containsEntry("upgrade", "websocket");
+	void otherUpgradesWithoutALargerBodyAreLeftAlone() {
+		assertThat(passedOn(0, "websocket", null)).containsEntry("upgrade", "websocket");
+		assertThat(passedOn(1024, "TLS/1.0", "Content-Length: 5")).containsEntry("upgrade", "TLS/1.0");
+	}
+
+	/** Netty's upgrade handler answered these with an empty 413, as it did h2c ones. */
+	@Test
+	void otherUpgradesWithALargerBodyAreServedOnHttp11() {
+		assertThat(passedOn(0, "websocket", "Content-Length: 5")).doesNotContainKey("upgrade")
+			.containsEntry("content-length", "5");
+		assertThat(passedOn(0, "foo", "Transfer-Encoding: chunked")).doesNotContainKey("upgrade");
 	}
 
 	/** A client connection's pipeline where h2c is offered, the handler added as the installer adds it. */

@@ -267,6 +267,15 @@ class Http2ClientsIntegrationTests {
 			assertThat(request.header("Upgrade")).isNull();
 			assertThat(request.header("HTTP2-Settings")).isNull();
 		});
+
+		// an upgrade to another protocol got the same empty 413
+		backend.clear();
+		assertThat(RawRequests.response(this.port, "POST /other-upgrade HTTP/1.1\r\nHost: localhost\r\n"
+				+ "Connection: Upgrade\r\nUpgrade: foo\r\nContent-Length: 5\r\n\r\nhello"))
+			.startsWith("HTTP/1.1 200 OK\r\n")
+			.endsWith("one");
+		assertThat(backend.requests()).singleElement()
+			.satisfies((request) -> assertThat(new String(request.body(), StandardCharsets.UTF_8)).isEqualTo("hello"));
 	}
 
 	/**
