@@ -39,6 +39,7 @@ import dev.balancer.routing.ClientAddressFilter;
 import dev.balancer.routing.ClientRequestHeads;
 import dev.balancer.routing.ConnectionLimit;
 import dev.balancer.routing.DrainDeadline;
+import dev.balancer.routing.DrainingResponsesFilter;
 import dev.balancer.routing.ExactRequestUrlFilter;
 import dev.balancer.routing.ExactUrlLoadBalancerClientFilter;
 import dev.balancer.routing.FailoverFilter;
@@ -527,6 +528,12 @@ class BalancerConfiguration {
 				environment);
 		apiVersionStrategy.ifAvailable(mapping::setApiVersionStrategy);
 		return mapping;
+	}
+
+	/** {@code Connection: close} on backend responses once the drain has begun ({@link DrainingResponsesFilter}). */
+	@Bean
+	DrainingResponsesFilter drainingResponsesFilter(OpenWebSocketSessions sessions) {
+		return new DrainingResponsesFilter(sessions::isClosing);
 	}
 
 	@Bean

@@ -40,8 +40,8 @@ public final class OpenWebSocketSessions implements SmartLifecycle {
 
 	private volatile boolean closing;
 
-	/** Whether the balancer is stopping: no new session may open. */
-	boolean isClosing() {
+	/** Whether the balancer is stopping (its drain has begun): no new session may open. */
+	public boolean isClosing() {
 		return this.closing;
 	}
 

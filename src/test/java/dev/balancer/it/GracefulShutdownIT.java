@@ -70,6 +70,8 @@ class GracefulShutdownIT {
 			HttpResponse<String> response = inFlight.get(10, TimeUnit.SECONDS);
 			assertThat(response.statusCode()).isEqualTo(200);
 			assertThat(response.body()).isEqualTo("slow");
+			assertThat(response.headers().firstValue("connection")).as("the client is told the connection ends")
+				.hasValue("close");
 			assertThat(balancer.awaitExit(Duration.ofSeconds(30))).isZero();
 			assertThat(balancer.output()).contains("Graceful shutdown complete");
 		}
