@@ -1,6 +1,7 @@
 package dev.balancer.it;
 
 import java.io.IOException;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -194,6 +195,26 @@ class StartupIT {
 			assertThat(balancer.output()).contains("APPLICATION FAILED TO START")
 				.contains(property)
 				.doesNotContain("Load balancer started");
+		}
+	}
+
+	/** Spring Boot said only "Port ... was already in use", after the line that says the balancer started. */
+	@Test
+	void aPortInUseStopsStartupNamingItsSetting() throws IOException {
+		try (ServerSocket busy = new ServerSocket(0)) {
+			int port = busy.getLocalPort();
+			try (BalancerProcess balancer = BalancerProcess.start(List.of(),
+					List.of("--server.port=0", "--management.server.port=" + port,
+							"--balancer.backends[0].url=" + backend.url(),
+							"--balancer.health-check.path=" + TestBackend.HEALTH_PATH))) {
+				int exitCode = balancer.awaitExit(STARTUP);
+
+				assertThat(exitCode).isNotZero();
+				assertThat(balancer.output()).contains("APPLICATION FAILED TO START")
+					.contains("Property: management.server.port\n    Value: \"" + port + "\"")
+					.contains("Reason: port " + port + " is in use by another process")
+					.contains("Stop the process listening on port " + port + ", or set management.server.port");
+			}
 		}
 	}
 
