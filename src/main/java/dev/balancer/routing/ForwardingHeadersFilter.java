@@ -1,8 +1,12 @@
 package dev.balancer.routing;
 
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
+import io.netty.util.AsciiString;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.cloud.gateway.filter.headers.HttpHeadersFilter;
@@ -49,9 +53,10 @@ public class ForwardingHeadersFilter implements HttpHeadersFilter {
 
 		// Over Netty's header set, which the routing filter copies on without Spring's name walks. A set the
 		// hop-by-hop filter already copied is this request's own and is changed in place, not copied again.
-		HttpHeaders headers = (input instanceof NettyHeaders copied) ? copied : NettyHeaders.nettyCopyOf(input);
+		NettyHeaders headers = (input instanceof NettyHeaders copied) ? copied : NettyHeaders.nettyCopyOf(input);
 		if (!trusted) {
 			CLIENT_SUPPLIED.forEach(headers::remove);
+			removeLookAlikes(headers);
 		}
 		String forwardedFor = trusted ? forwardedFor(headers) : null; // an untrusted client's were taken out
 		if (peerAddress != null) {
@@ -60,6 +65,38 @@ public class ForwardingHeadersFilter implements HttpHeadersFilter {
 		setIfAbsent(headers, X_FORWARDED_PROTO, request.getURI().getScheme());
 		setIfAbsent(headers, X_FORWARDED_HOST, host(request));
 		return headers;
+	}
+
+	/**
+	 * Takes out the headers whose names are those of the forwarding headers with underscores for hyphens
+	 * ({@code X_Forwarded_For}): servers that hand headers on CGI's way (Python's WSGI, PHP, Rack) read both
+	 * spellings as one name, and a client's {@code X_Forwarded_For} came ahead of the balancer's own. nginx drops
+	 * every header name with an underscore by default. A name with an underscore is rare, so the names are only
+	 * scanned for one.
+	 */
+	private static void removeLookAlikes(NettyHeaders headers) {
+		List<String> lookAlikes = null;
+		for (Iterator<Map.Entry<CharSequence, CharSequence>> entries = headers.netty().iteratorCharSequence(); entries
+			.hasNext();) {
+			CharSequence name = entries.next().getKey();
+			if (AsciiString.indexOf(name, '_', 0) >= 0 && isLookAlike(name.toString())) {
+				lookAlikes = (lookAlikes != null) ? lookAlikes : new ArrayList<>(1);
+				lookAlikes.add(name.toString());
+			}
+		}
+		if (lookAlikes != null) {
+			lookAlikes.forEach(headers.netty()::remove);
+		}
+	}
+
+	private static boolean isLookAlike(String name) {
+		String hyphenated = name.replace('_', '-');
+		for (String supplied : CLIENT_SUPPLIED) {
+			if (supplied.equalsIgnoreCase(hyphenated)) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	/**

@@ -62,6 +62,24 @@ class ForwardingHeadersFilterTests {
 	}
 
 	/**
+	 * Python's WSGI, PHP and Rack read {@code X_Forwarded_For} as {@code X-Forwarded-For}: a client's came ahead of
+	 * the balancer's own.
+	 */
+	@Test
+	void takesOutAnUntrustedClientsForwardingHeadersSpeltWithUnderscores() {
+		HttpHeaders forwarded = forward(MockServerHttpRequest.get("http://shop.example/x")
+			.remoteAddress(CLIENT)
+			.header("X_Forwarded_For", "6.6.6.6")
+			.header("x-forwarded_proto", "https")
+			.header("X_Request_Id", "42"));
+
+		assertThat(forwarded.containsHeader("X_Forwarded_For")).isFalse();
+		assertThat(forwarded.containsHeader("x-forwarded_proto")).isFalse();
+		assertThat(forwarded.getFirst("X_Request_Id")).as("other names with underscores").isEqualTo("42");
+		assertThat(forwarded.get("X-Forwarded-For")).containsExactly("203.0.113.7");
+	}
+
+	/**
 	 * HAProxy's {@code option forwardfor} adds a line of its own after its client's: the lines are one list, where
 	 * only the first was kept, dropping the client's real address HAProxy added and keeping the one it made up.
 	 */
