@@ -137,6 +137,11 @@ public class LeanNettyRoutingFilter extends NettyRoutingFilter {
 		attributes.put(ServerWebExchangeUtils.CLIENT_RESPONSE_CONN_ATTR, connection);
 
 		NettyHeaders headers = new NettyHeaders(backendResponse.responseHeaders().copy());
+		if (backendResponse.status().code() == 204) {
+			// RFC 9110 8.6: none on a 204. HTTP/2 clients (curl) took one for a promise of content never sent and
+			// failed the stream; Netty leaves it out on HTTP/1.1 only.
+			headers.netty().remove(HttpHeaderNames.CONTENT_LENGTH);
+		}
 		if (!headers.netty().contains(HttpHeaderNames.DATE)) {
 			headers.netty().set(HttpHeaderNames.DATE, HttpDate.now()); // the time it was received (RFC 9110 6.6.1)
 		}

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import dev.balancer.support.Http2Requests;
 import dev.balancer.support.RawBackend;
 import dev.balancer.support.RawRequests;
 
@@ -45,7 +46,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "balancer.health-check.interval=1h", "balancer.health-check.path=/health",
-				"management.server.port=0", "balancer.timeouts.read=300ms",
+				"management.server.port=0", "balancer.timeouts.read=300ms", "server.http2.enabled=true",
 				// one backend answering invalid responses in a row on purpose: not to be ejected for them
 				"balancer.outlier-detection.consecutive-errors=100" })
 @DirtiesContext // stops its health checker and frees its ports; no other test class shares this context
@@ -77,6 +78,23 @@ class BackendResponseHeadsIntegrationTests {
 					method + " /hints HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n");
 
 			assertThat(response).as(method).startsWith("HTTP/1.1 200 OK\r\n").endsWith("\r\n\r\nhinted");
+		}
+	}
+
+	/**
+	 * A {@code Content-Length} on a 204 (RFC 9110 8.6 forbids it) is not passed on: HTTP/2 clients took it for a
+	 * promise of content and failed the stream (curl: {@code PROTOCOL_ERROR}).
+	 */
+	@Test
+	void aNoContentResponseGoesOnWithoutALength() throws Exception {
+		assertThat(get("/204-with-length")).startsWith("HTTP/1.1 204 No Content\r\n")
+			.doesNotContainIgnoringCase("content-length");
+		try (Http2Requests connection = Http2Requests.clearText(this.port)) {
+			Http2Requests.Answer answer = connection.send(Http2Requests.headers("GET", "/204-with-length", "localhost"));
+
+			assertThat(answer.status()).isEqualTo(204);
+			assertThat(answer.headers().contains("content-length")).isFalse();
+			assertThat(answer.ended()).isTrue();
 		}
 	}
 

@@ -163,6 +163,9 @@ public final class RawBackend implements AutoCloseable {
 			out.flush();
 			Thread.sleep(1000); // the connection stays open: one the pool must not take back
 		}
+		else if (target.equals("/204-with-length")) {
+			out.write(ascii("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nConnection: close\r\n\r\n"));
+		}
 		else if (target.equals("/trickle")) {
 			out.write(ascii("HTTP/1.1 200 OK\r\nContent-Length: 50\r\nConnection: close\r\n\r\n"));
 			for (int i = 0; i < 5; i++) {
