@@ -2,10 +2,6 @@ package dev.balancer.config;
 
 import org.jspecify.annotations.Nullable;
 
-import org.springframework.boot.context.properties.source.ConfigurationProperty;
-import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
-import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
-import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
 import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.web.server.PortInUseException;
@@ -40,7 +36,8 @@ class BusyPortFailureAnalyzer extends AbstractFailureAnalyzer<PortInUseException
 			return null;
 		}
 		StringBuilder description = new StringBuilder("Invalid configuration:\n");
-		InvalidConfigurationFailureAnalyzer.describe(description, setting, bound(setting),
+		InvalidConfigurationFailureAnalyzer.describe(description, setting,
+				InvalidSettingException.find(this.environment, setting),
 				"port " + cause.getPort() + " is in use by another process");
 		return new FailureAnalysis(description.toString(), "Stop the process listening on port " + cause.getPort()
 				+ ", or set " + setting + " to a free port in config/application.yml or on the command line.", cause);
@@ -52,17 +49,6 @@ class BusyPortFailureAnalyzer extends AbstractFailureAnalyzer<PortInUseException
 			Integer configured = this.environment.getProperty(setting, Integer.class);
 			if (configured != null && configured == port) {
 				return setting;
-			}
-		}
-		return null;
-	}
-
-	private @Nullable ConfigurationProperty bound(String setting) {
-		ConfigurationPropertyName name = ConfigurationPropertyName.of(setting);
-		for (ConfigurationPropertySource source : ConfigurationPropertySources.get(this.environment)) {
-			ConfigurationProperty property = source.getConfigurationProperty(name);
-			if (property != null) {
-				return property;
 			}
 		}
 		return null;

@@ -183,7 +183,15 @@ public class OutlierDetector implements AttemptOutcome.Listener {
 			failed(outcome.backend(), tracker, "status " + outcome.status().value());
 		}
 		else {
-			tracker.countBeforeAnswer = tracker.consecutiveErrors.getAndSet(0);
+			// Reads alone while nothing changes, as on almost every answer: writes to the two counters, shared by
+			// every event loop, would bounce their cache line between cores on each request.
+			int before = tracker.consecutiveErrors.get();
+			if (before != 0) {
+				tracker.consecutiveErrors.set(0);
+			}
+			if (tracker.countBeforeAnswer != before) {
+				tracker.countBeforeAnswer = before;
+			}
 		}
 	}
 
